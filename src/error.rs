@@ -1,0 +1,159 @@
+//! The one error type of qloop.
+//!
+//! Every variant carries the numbers a user needs to find the problem: the qubit and the
+//! circuit size, the instruction index, the file, line and column. Validation happens at the
+//! edges (compiling a circuit, parsing a file, loading JSON); kernels only `debug_assert!`.
+
+use std::path::PathBuf;
+
+/// Where in a source text something was found (1-based line and column).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    /// The file, or `None` for text that did not come from a file.
+    pub file: Option<PathBuf>,
+    /// 1-based line number.
+    pub line: usize,
+    /// 1-based column, counted in characters.
+    pub column: usize,
+}
+
+impl std::fmt::Display for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.file {
+            Some(path) => write!(f, "{}:{}:{}", path.display(), self.line, self.column),
+            None => write!(f, "<input>:{}:{}", self.line, self.column),
+        }
+    }
+}
+
+/// Which of the two parameter vectors a value belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ParamKind {
+    /// A trainable weight (a circuit angle the optimizer tunes).
+    Weight,
+    /// A data input (bound to a feature of each sample).
+    Input,
+}
+
+impl std::fmt::Display for ParamKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ParamKind::Weight => "weight",
+            ParamKind::Input => "input",
+        })
+    }
+}
+
+/// Everything that can go wrong in qloop. Variant fields are named for the number they carry.
+#[derive(Debug, thiserror::Error)]
+#[allow(missing_docs)]
+pub enum Error {
+    /// An instruction names a qubit the circuit does not have.
+    #[error("instruction {instruction} ({name}): qubit {qubit} is out of range for a circuit of {num_qubits} qubits")]
+    QubitOutOfRange { instruction: usize, name: String, qubit: usize, num_qubits: usize },
+
+    /// An instruction names a classical bit the circuit does not have.
+    #[error("instruction {instruction} (measure): classical bit {clbit} is out of range for a circuit of {num_clbits} classical bits")]
+    ClbitOutOfRange { instruction: usize, clbit: usize, num_clbits: usize },
+
+    /// A gate is given the same qubit twice.
+    #[error("instruction {instruction} ({name}): qubit {qubit} is used twice; the operands of a gate must be distinct")]
+    DuplicateQubit { instruction: usize, name: String, qubit: usize },
+
+    /// A gate is given the wrong number of qubits.
+    #[error("instruction {instruction} ({name}): expects {expected} qubits, got {got}")]
+    WrongArity { instruction: usize, name: String, expected: usize, got: usize },
+
+    /// A gate acts on a qubit after that qubit was measured (only terminal measurement is supported).
+    #[error("instruction {instruction} ({name}): qubit {qubit} was already measured; qloop supports measurement only at the end of a circuit")]
+    GateAfterMeasure { instruction: usize, name: String, qubit: usize },
+
+    /// `inverse()` of a circuit that measures.
+    #[error("cannot invert a circuit that contains a measurement (instruction {instruction})")]
+    InverseOfMeasurement { instruction: usize },
+
+    /// A constant angle (or a bound parameter value) is NaN or infinite.
+    #[error("{context}: angle is {value}, but angles must be finite")]
+    NonFiniteAngle { context: String, value: f64 },
+
+    /// A parameter is used but no value was given for it.
+    #[error("parameter '{name}' ({kind}) is not bound to a value")]
+    UnboundParameter { name: String, kind: ParamKind },
+
+    /// The same parameter name is used both as a weight and as an input.
+    #[error("parameter '{name}' is used both as a weight and as an input")]
+    ParameterKindConflict { name: String },
+
+    /// A parameter vector of the wrong length.
+    #[error("expected {expected} {kind} values, got {got}")]
+    ParameterLength { kind: ParamKind, expected: usize, got: usize },
+
+    /// A parameter value that is NaN or infinite.
+    #[error("{kind} value {index} ('{name}') is {value}, but parameter values must be finite")]
+    NonFiniteParameter { kind: ParamKind, index: usize, name: String, value: f64 },
+
+    /// A state (or circuit) too large for this machine's memory.
+    #[error("a state of {num_qubits} qubits needs {} of memory, but only {} is available", human_bytes(*.bytes_needed), human_bytes(*.bytes_available))]
+    StateTooLarge { num_qubits: usize, bytes_needed: u128, bytes_available: u128 },
+
+    /// A state vector of the wrong number of qubits was handed to a program.
+    #[error("the program acts on {expected} qubits but the state has {got}")]
+    StateSize { expected: usize, got: usize },
+
+    /// A list of qubits (a marginal, an observable) that is invalid.
+    #[error("{context}: qubit {qubit} is out of range for a state of {num_qubits} qubits")]
+    SubsetOutOfRange { context: String, qubit: usize, num_qubits: usize },
+
+    /// A list of qubits that repeats one.
+    #[error("{context}: qubit {qubit} appears more than once")]
+    SubsetRepeated { context: String, qubit: usize },
+
+    /// An observable string that does not parse, with the 1-based column.
+    #[error("observable, column {column}: {message}")]
+    Observable { column: usize, message: String },
+
+    /// An observable that acts on qubits the circuit does not have.
+    #[error("observable acts on {observable_qubits} qubits but the circuit has {num_qubits}")]
+    ObservableSize { observable_qubits: usize, num_qubits: usize },
+
+    /// Zero shots were asked for where an estimate needs at least one (or two) shots.
+    #[error("{context}: need at least {min} shots, got {got}")]
+    TooFewShots { context: String, min: usize, got: usize },
+
+    /// A syntax or semantic error in an OpenQASM source, with its location.
+    #[error("{location}: {message}")]
+    Qasm { location: Location, message: String },
+
+    /// A circuit that cannot be written as OpenQASM 2.0.
+    #[error("cannot export instruction {instruction} as OpenQASM 2.0: {reason}")]
+    QasmExport { instruction: usize, reason: String },
+
+    /// A JSON circuit that does not parse or is not a circuit.
+    #[error("{}: invalid qloop JSON circuit: {source}", .path.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "<input>".into()))]
+    Json { path: Option<PathBuf>, source: serde_json::Error },
+
+    /// An I/O error, with the path it concerns.
+    #[error("{}: {source}", .path.display())]
+    Io { path: PathBuf, source: std::io::Error },
+}
+
+/// `Result` with qloop's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Formats a byte count with a binary unit (`16.0 GiB`).
+pub(crate) fn human_bytes(bytes: u128) -> String {
+    const UNITS: [&str; 7] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}

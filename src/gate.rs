@@ -1,0 +1,386 @@
+//! The gate set, with Qiskit's matrices including global phase.
+//!
+//! Every matrix is written out in `docs/conventions.md`. A gate is `k` controls followed by
+//! one or two targets; controls come first in the operand list (`cx(control, target)`), and the
+//! controlled gate applies exactly the base matrix when every control is 1 (no extra phase).
+//!
+//! The *base matrix* acts on the targets only, in little-endian local order: for a two-target
+//! gate, bit 0 of the local index is the first target operand. Each gate also declares its
+//! [`Structure`], which picks the simulation kernel ([`crate::program`]).
+
+use crate::param::Angle;
+use num_complex::Complex64 as C64;
+use serde::{Deserialize, Serialize};
+use std::f64::consts::FRAC_1_SQRT_2;
+
+/// The sparsity pattern of a base matrix, which decides the kernel that applies it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Structure {
+    /// Only diagonal entries are non-zero: a phase per basis state (Z, S, T, RZ, P, RZZ).
+    Diagonal,
+    /// One non-zero entry per row and column, off the diagonal for one target (X, Y) or
+    /// exactly SWAP for two targets.
+    Permutation,
+    /// Any other unitary (H, SX, RX, RY, U, RXX, RYY).
+    Dense,
+}
+
+/// A base matrix: 2×2 for one target, 4×4 for two, row-major.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum BaseMatrix {
+    /// A single-target matrix `[m00, m01, m10, m11]`.
+    One([C64; 4]),
+    /// A two-target matrix, row-major, local index = `b0 + 2·b1` (b0 = first target).
+    Two([C64; 16]),
+}
+
+/// A quantum gate. Names follow OpenQASM 2.0 / Qiskit's `qelib1.inc`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Gate {
+    /// Identity.
+    #[serde(rename = "id")]
+    I,
+    /// Hadamard.
+    H,
+    /// Pauli X.
+    X,
+    /// Pauli Y.
+    Y,
+    /// Pauli Z.
+    Z,
+    /// S = diag(1, i).
+    S,
+    /// S† = diag(1, −i).
+    Sdg,
+    /// T = diag(1, e^{iπ/4}).
+    T,
+    /// T† = diag(1, e^{−iπ/4}).
+    Tdg,
+    /// √X = ½[[1+i, 1−i], [1−i, 1+i]].
+    SX,
+    /// √X† = ½[[1−i, 1+i], [1+i, 1−i]].
+    SXdg,
+    /// RX(θ) = exp(−iθX/2).
+    RX(Angle),
+    /// RY(θ) = exp(−iθY/2).
+    RY(Angle),
+    /// RZ(θ) = exp(−iθZ/2) = diag(e^{−iθ/2}, e^{iθ/2}).
+    RZ(Angle),
+    /// Phase P(λ) = diag(1, e^{iλ}).
+    P(Angle),
+    /// U(θ, φ, λ) = [[cos θ/2, −e^{iλ} sin θ/2], [e^{iφ} sin θ/2, e^{i(φ+λ)} cos θ/2]].
+    U(Angle, Angle, Angle),
+    /// Controlled X (control, target).
+    CX,
+    /// Controlled Y.
+    CY,
+    /// Controlled Z.
+    CZ,
+    /// Controlled Hadamard.
+    CH,
+    /// SWAP.
+    Swap,
+    /// Controlled RX(θ).
+    CRX(Angle),
+    /// Controlled RY(θ).
+    CRY(Angle),
+    /// Controlled RZ(θ).
+    CRZ(Angle),
+    /// Controlled phase CP(λ) (`cu1` in old QASM).
+    CP(Angle),
+    /// Controlled U(θ, φ, λ) (`cu3`).
+    CU3(Angle, Angle, Angle),
+    /// Toffoli (control, control, target).
+    CCX,
+    /// Fredkin (control, target, target).
+    CSwap,
+    /// RXX(θ) = exp(−iθ X⊗X/2).
+    RXX(Angle),
+    /// RYY(θ) = exp(−iθ Y⊗Y/2).
+    RYY(Angle),
+    /// RZZ(θ) = exp(−iθ Z⊗Z/2).
+    RZZ(Angle),
+}
+
+fn c(re: f64, im: f64) -> C64 {
+    C64::new(re, im)
+}
+
+/// e^{iφ}.
+fn cis(phi: f64) -> C64 {
+    C64::from_polar(1.0, phi)
+}
+
+impl Gate {
+    /// Every gate of the set, with placeholder angle 0, for tables and tests.
+    pub fn all() -> Vec<Gate> {
+        use Gate::*;
+        let a = || Angle::constant(0.0);
+        vec![
+            I, H, X, Y, Z, S, Sdg, T, Tdg, SX, SXdg, RX(a()), RY(a()), RZ(a()), P(a()),
+            U(a(), a(), a()), CX, CY, CZ, CH, Swap, CRX(a()), CRY(a()), CRZ(a()), CP(a()),
+            CU3(a(), a(), a()), CCX, CSwap, RXX(a()), RYY(a()), RZZ(a()),
+        ]
+    }
+
+    /// The OpenQASM 2.0 / Qiskit name (`"cx"`, `"rz"`, `"id"`, ...).
+    ///
+    /// ```
+    /// assert_eq!(qloop::Gate::SXdg.name(), "sxdg");
+    /// ```
+    pub fn name(&self) -> &'static str {
+        use Gate::*;
+        match self {
+            I => "id",
+            H => "h",
+            X => "x",
+            Y => "y",
+            Z => "z",
+            S => "s",
+            Sdg => "sdg",
+            T => "t",
+            Tdg => "tdg",
+            SX => "sx",
+            SXdg => "sxdg",
+            RX(_) => "rx",
+            RY(_) => "ry",
+            RZ(_) => "rz",
+            P(_) => "p",
+            U(..) => "u",
+            CX => "cx",
+            CY => "cy",
+            CZ => "cz",
+            CH => "ch",
+            Swap => "swap",
+            CRX(_) => "crx",
+            CRY(_) => "cry",
+            CRZ(_) => "crz",
+            CP(_) => "cp",
+            CU3(..) => "cu3",
+            CCX => "ccx",
+            CSwap => "cswap",
+            RXX(_) => "rxx",
+            RYY(_) => "ryy",
+            RZZ(_) => "rzz",
+        }
+    }
+
+    /// The angles, in the order of the gate's signature (`u(θ, φ, λ)`).
+    pub fn angles(&self) -> Vec<&Angle> {
+        use Gate::*;
+        match self {
+            RX(a) | RY(a) | RZ(a) | P(a) | CRX(a) | CRY(a) | CRZ(a) | CP(a) | RXX(a) | RYY(a)
+            | RZZ(a) => vec![a],
+            U(t, p, l) | CU3(t, p, l) => vec![t, p, l],
+            _ => vec![],
+        }
+    }
+
+    /// Mutable access to the angles, in signature order.
+    pub fn angles_mut(&mut self) -> Vec<&mut Angle> {
+        use Gate::*;
+        match self {
+            RX(a) | RY(a) | RZ(a) | P(a) | CRX(a) | CRY(a) | CRZ(a) | CP(a) | RXX(a) | RYY(a)
+            | RZZ(a) => vec![a],
+            U(t, p, l) | CU3(t, p, l) => vec![t, p, l],
+            _ => vec![],
+        }
+    }
+
+    /// Number of control qubits (the first operands).
+    pub fn num_controls(&self) -> usize {
+        use Gate::*;
+        match self {
+            CX | CY | CZ | CH | CRX(_) | CRY(_) | CRZ(_) | CP(_) | CU3(..) | CSwap => 1,
+            CCX => 2,
+            _ => 0,
+        }
+    }
+
+    /// Number of target qubits (the operands after the controls).
+    pub fn num_targets(&self) -> usize {
+        use Gate::*;
+        match self {
+            Swap | CSwap | RXX(_) | RYY(_) | RZZ(_) => 2,
+            _ => 1,
+        }
+    }
+
+    /// Total number of qubit operands.
+    ///
+    /// ```
+    /// assert_eq!(qloop::Gate::CCX.num_qubits(), 3);
+    /// ```
+    pub fn num_qubits(&self) -> usize {
+        self.num_controls() + self.num_targets()
+    }
+
+    /// The structure of the base matrix for *any* angle values (parameterized gates keep it).
+    pub fn structure(&self) -> Structure {
+        use Gate::*;
+        match self {
+            I | Z | S | Sdg | T | Tdg | RZ(_) | P(_) | CZ | CRZ(_) | CP(_) | RZZ(_) => {
+                Structure::Diagonal
+            }
+            X | Y | CX | CY | CCX | Swap | CSwap => Structure::Permutation,
+            H | SX | SXdg | RX(_) | RY(_) | U(..) | CH | CRX(_) | CRY(_) | CU3(..) | RXX(_)
+            | RYY(_) => Structure::Dense,
+        }
+    }
+
+    /// The base matrix (targets only) for the given angle values, in signature order.
+    ///
+    /// `angles` must have as many entries as [`Gate::angles`]; extra entries are ignored.
+    pub fn base_matrix(&self, angles: &[f64]) -> BaseMatrix {
+        use Gate::*;
+        let o = c(0.0, 0.0);
+        let l = c(1.0, 0.0);
+        let i = c(0.0, 1.0);
+        let h = FRAC_1_SQRT_2;
+        let half = |k: usize| angles[k] * 0.5;
+        match self {
+            I => BaseMatrix::One([l, o, o, l]),
+            H => BaseMatrix::One([c(h, 0.0), c(h, 0.0), c(h, 0.0), c(-h, 0.0)]),
+            X | CX | CCX => BaseMatrix::One([o, l, l, o]),
+            Y | CY => BaseMatrix::One([o, -i, i, o]),
+            Z | CZ => BaseMatrix::One([l, o, o, -l]),
+            S => BaseMatrix::One([l, o, o, i]),
+            Sdg => BaseMatrix::One([l, o, o, -i]),
+            T => BaseMatrix::One([l, o, o, c(h, h)]),
+            Tdg => BaseMatrix::One([l, o, o, c(h, -h)]),
+            SX => BaseMatrix::One([c(0.5, 0.5), c(0.5, -0.5), c(0.5, -0.5), c(0.5, 0.5)]),
+            SXdg => BaseMatrix::One([c(0.5, -0.5), c(0.5, 0.5), c(0.5, 0.5), c(0.5, -0.5)]),
+            CH => BaseMatrix::One([c(h, 0.0), c(h, 0.0), c(h, 0.0), c(-h, 0.0)]),
+            RX(_) | CRX(_) => {
+                let (s, co) = half(0).sin_cos();
+                BaseMatrix::One([c(co, 0.0), c(0.0, -s), c(0.0, -s), c(co, 0.0)])
+            }
+            RY(_) | CRY(_) => {
+                let (s, co) = half(0).sin_cos();
+                BaseMatrix::One([c(co, 0.0), c(-s, 0.0), c(s, 0.0), c(co, 0.0)])
+            }
+            RZ(_) | CRZ(_) => {
+                let (s, co) = half(0).sin_cos();
+                BaseMatrix::One([c(co, -s), o, o, c(co, s)])
+            }
+            P(_) | CP(_) => BaseMatrix::One([l, o, o, cis(angles[0])]),
+            U(..) | CU3(..) => {
+                let (s, co) = half(0).sin_cos();
+                let (phi, lam) = (angles[1], angles[2]);
+                BaseMatrix::One([
+                    c(co, 0.0),
+                    -cis(lam) * s,
+                    cis(phi) * s,
+                    cis(phi + lam) * co,
+                ])
+            }
+            Swap | CSwap => {
+                let mut m = [o; 16];
+                for (row, col) in [(0, 0), (1, 2), (2, 1), (3, 3)] {
+                    m[row * 4 + col] = l;
+                }
+                BaseMatrix::Two(m)
+            }
+            RXX(_) | RYY(_) => {
+                let (s, co) = half(0).sin_cos();
+                // exp(−iθ P⊗P/2) = cos(θ/2)·I − i sin(θ/2)·P⊗P; X⊗X and Y⊗Y are anti-diagonal,
+                // Y⊗Y has +1 on the |01⟩↔|10⟩ entries and −1 on |00⟩↔|11⟩.
+                let outer = if matches!(self, RYY(_)) { c(0.0, s) } else { c(0.0, -s) };
+                let inner = c(0.0, -s);
+                let mut m = [o; 16];
+                for k in 0..4 {
+                    m[k * 4 + k] = c(co, 0.0);
+                }
+                m[3] = outer;
+                m[12] = outer;
+                m[6] = inner;
+                m[9] = inner;
+                BaseMatrix::Two(m)
+            }
+            RZZ(_) => {
+                let (s, co) = half(0).sin_cos();
+                let even = c(co, -s);
+                let odd = c(co, s);
+                let mut m = [o; 16];
+                for (k, v) in [even, odd, odd, even].into_iter().enumerate() {
+                    m[k * 4 + k] = v;
+                }
+                BaseMatrix::Two(m)
+            }
+        }
+    }
+
+    /// The full matrix of the gate on its `num_qubits()` operands, controls included, for the
+    /// given angle values. Local index bit `k` is operand `k` (little-endian, as Qiskit's
+    /// `Operator(gate)`). Row-major, dimension `2^num_qubits()`.
+    ///
+    /// ```
+    /// use num_complex::Complex64 as C;
+    /// // cx with control = operand 0: |01⟩ (index 1) ↦ |11⟩ (index 3).
+    /// let m = qloop::Gate::CX.matrix(&[]);
+    /// assert_eq!(m[3 * 4 + 1], C::new(1.0, 0.0));
+    /// ```
+    pub fn matrix(&self, angles: &[f64]) -> Vec<C64> {
+        let k = self.num_qubits();
+        let nc = self.num_controls();
+        let dim = 1usize << k;
+        let ctrl = (1usize << nc) - 1;
+        let base_matrix = self.base_matrix(angles);
+        let (base, bdim): (&[C64], usize) = match &base_matrix {
+            BaseMatrix::One(m) => (m, 2),
+            BaseMatrix::Two(m) => (m, 4),
+        };
+        let mut m = vec![C64::new(0.0, 0.0); dim * dim];
+        for row in 0..dim {
+            for col in 0..dim {
+                let same_controls = row & ctrl == col & ctrl;
+                m[row * dim + col] = if !same_controls {
+                    C64::new(0.0, 0.0)
+                } else if row & ctrl == ctrl {
+                    base[(row >> nc) * bdim + (col >> nc)]
+                } else if row == col {
+                    C64::new(1.0, 0.0)
+                } else {
+                    C64::new(0.0, 0.0)
+                };
+            }
+        }
+        m
+    }
+
+    /// The inverse gate (as Qiskit's `inverse()`): `s ↔ sdg`, `rz(θ) ↦ rz(−θ)`,
+    /// `u(θ, φ, λ) ↦ u(−θ, −λ, −φ)`, self-inverse gates unchanged.
+    ///
+    /// ```
+    /// use qloop::{Gate, Angle};
+    /// assert_eq!(Gate::S.inverse(), Gate::Sdg);
+    /// assert_eq!(Gate::RZ(Angle::constant(0.5)).inverse(), Gate::RZ(Angle::constant(-0.5)));
+    /// ```
+    pub fn inverse(&self) -> Gate {
+        use Gate::*;
+        let n = |a: &Angle| -a.clone();
+        match self {
+            S => Sdg,
+            Sdg => S,
+            T => Tdg,
+            Tdg => T,
+            SX => SXdg,
+            SXdg => SX,
+            RX(a) => RX(n(a)),
+            RY(a) => RY(n(a)),
+            RZ(a) => RZ(n(a)),
+            P(a) => P(n(a)),
+            U(t, p, l) => U(n(t), n(l), n(p)),
+            CRX(a) => CRX(n(a)),
+            CRY(a) => CRY(n(a)),
+            CRZ(a) => CRZ(n(a)),
+            CP(a) => CP(n(a)),
+            CU3(t, p, l) => CU3(n(t), n(l), n(p)),
+            RXX(a) => RXX(n(a)),
+            RYY(a) => RYY(n(a)),
+            RZZ(a) => RZZ(n(a)),
+            I | H | X | Y | Z | CX | CY | CZ | CH | Swap | CCX | CSwap => self.clone(),
+        }
+    }
+}

@@ -1,0 +1,39 @@
+//! # qloop
+//!
+//! Hybrid variational quantum circuits in Rust: a circuit DSL and OpenQASM 2.0 reader/writer,
+//! a compiled statevector simulator, measurement sampling and Pauli expectation values.
+//!
+//! ```
+//! use qloop::{Circuit, Par, PauliSum, StateVector};
+//! let bell = Circuit::new(2).h(0).cx(0, 1);
+//! let psi = bell.statevector().unwrap();
+//! let zz: PauliSum = "ZZ".parse().unwrap();
+//! assert!((zz.expectation(&psi).unwrap() - 1.0).abs() < 1e-12);
+//! ```
+//!
+//! Conventions (qubit order, gate matrices, angle signs, parameter layout) are stated once, in
+//! `docs/conventions.md`; the data flow and module ownership in `docs/architecture.md`.
+
+#![warn(missing_docs)]
+
+pub mod circuit;
+pub mod error;
+pub mod gate;
+mod kernels;
+pub mod measure;
+pub mod par;
+pub mod param;
+pub mod pauli;
+pub mod program;
+pub mod qasm;
+pub mod state;
+
+pub use circuit::{Circuit, Instruction};
+pub use error::{Error, Location, ParamKind, Result};
+pub use gate::{BaseMatrix, Gate, Structure};
+pub use measure::Counts;
+pub use par::Par;
+pub use param::{Angle, Param};
+pub use pauli::{Pauli, PauliString, PauliSum};
+pub use program::{ParameterLayout, Program};
+pub use state::StateVector;

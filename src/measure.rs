@@ -1,0 +1,230 @@
+//! Measurement in the computational basis: probabilities, marginals, seeded shot sampling and
+//! counts keyed as Qiskit keys them.
+//!
+//! **Sampling** draws `shots` outcomes from `pᵢ = |ψᵢ|²` in `O(2^n + shots)` with sorted
+//! uniforms: if `E₁, …, E_{N+1}` are i.i.d. Exp(1) and `Sₖ = E₁ + … + Eₖ`, then
+//! `Sₖ / S_{N+1}` are distributed as the order statistics of `N` uniforms. One merge of these
+//! sorted uniforms with the cumulative sums of `p` yields the multinomial histogram directly.
+//! Shots are processed in batches of `max(2^n, 2^20)` so memory stays bounded (independent
+//! multinomial batches add up to the multinomial of the total). An ordered shot sequence is the
+//! histogram expanded and shuffled (Fisher–Yates), which is i.i.d. by exchangeability.
+//!
+//! Randomness is `Xoshiro256++` seeded with `seed_from_u64(seed)`: the same seed gives the same
+//! counts on every machine.
+//!
+//! **Counts keys** are classical-register bitstrings with classical bit 0 rightmost. Without
+//! measurements in the circuit every qubit `i` is measured into bit `i`.
+
+use crate::error::{Error, Result};
+use crate::state::StateVector;
+use rand::{Rng, SeedableRng};
+use rand_xoshiro::Xoshiro256PlusPlus;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// The random generator used for every seeded draw in qloop.
+pub type QloopRng = Xoshiro256PlusPlus;
+
+/// The generator for `seed`.
+pub fn rng_from_seed(seed: u64) -> QloopRng {
+    QloopRng::seed_from_u64(seed)
+}
+
+/// Checks that `qubits` are in range and distinct for an `n`-qubit state.
+pub(crate) fn check_subset(context: &str, qubits: &[usize], num_qubits: usize) -> Result<()> {
+    for (k, &q) in qubits.iter().enumerate() {
+        if q >= num_qubits {
+            return Err(Error::SubsetOutOfRange { context: context.into(), qubit: q, num_qubits });
+        }
+        if qubits[..k].contains(&q) {
+            return Err(Error::SubsetRepeated { context: context.into(), qubit: q });
+        }
+    }
+    Ok(())
+}
+
+impl StateVector {
+    /// `pᵢ = |ψᵢ|²` for every basis index.
+    ///
+    /// ```
+    /// let p = qloop::Circuit::new(1).h(0).statevector().unwrap().probabilities();
+    /// assert!((p[0] - 0.5).abs() < 1e-15 && (p[1] - 0.5).abs() < 1e-15);
+    /// ```
+    pub fn probabilities(&self) -> Vec<f64> {
+        self.amplitudes().iter().map(|a| a.norm_sqr()).collect()
+    }
+
+    /// The marginal distribution of `qubits`: entry `j` is the probability that qubit
+    /// `qubits[k]` reads bit `k` of `j`, for every `k` (so `qubits[0]` is the least-significant).
+    ///
+    /// ```
+    /// let psi = qloop::Circuit::new(3).x(2).statevector().unwrap();
+    /// assert_eq!(psi.marginal_probabilities(&[2, 0]).unwrap(), vec![0.0, 1.0, 0.0, 0.0]);
+    /// ```
+    pub fn marginal_probabilities(&self, qubits: &[usize]) -> Result<Vec<f64>> {
+        check_subset("marginal", qubits, self.num_qubits())?;
+        let mut out = vec![0.0; 1 << qubits.len()];
+        for (i, a) in self.amplitudes().iter().enumerate() {
+            let j = qubits.iter().enumerate().fold(0, |j, (k, &q)| j | (((i >> q) & 1) << k));
+            out[j] += a.norm_sqr();
+        }
+        Ok(out)
+    }
+
+    /// `⟨Z_q⟩ = P(q = 0) − P(q = 1)`.
+    ///
+    /// ```
+    /// let theta: f64 = 0.7;
+    /// let psi = qloop::Circuit::new(1).ry(theta, 0).statevector().unwrap();
+    /// assert!((psi.expectation_z(0).unwrap() - theta.cos()).abs() < 1e-15);
+    /// ```
+    pub fn expectation_z(&self, qubit: usize) -> Result<f64> {
+        check_subset("expectation_z", &[qubit], self.num_qubits())?;
+        let bit = 1usize << qubit;
+        Ok(self
+            .amplitudes()
+            .iter()
+            .enumerate()
+            .map(|(i, a)| if i & bit == 0 { a.norm_sqr() } else { -a.norm_sqr() })
+            .sum())
+    }
+}
+
+/// Samples `shots` outcomes from the (possibly unnormalized) weights `probs` and returns the
+/// histogram as `(index, count)` pairs in increasing index order, zero counts omitted.
+/// Cost `O(len + shots)`; see the [module docs](self).
+///
+/// ```
+/// let mut rng = qloop::measure::rng_from_seed(7);
+/// let hist = qloop::measure::sample_histogram(&[0.5, 0.0, 0.5], 1000, &mut rng);
+/// assert_eq!(hist.iter().map(|&(_, c)| c).sum::<usize>(), 1000);
+/// assert!(hist.iter().all(|&(i, _)| i != 1));
+/// ```
+pub fn sample_histogram(probs: &[f64], shots: usize, rng: &mut impl Rng) -> Vec<(usize, usize)> {
+    let batch = probs.len().max(1 << 20);
+    if shots <= batch {
+        return sample_batch(probs, shots, rng);
+    }
+    let mut merged = vec![0usize; probs.len()];
+    let mut remaining = shots;
+    while remaining > 0 {
+        let n = remaining.min(batch);
+        remaining -= n;
+        for (i, c) in sample_batch(probs, n, rng) {
+            merged[i] += c;
+        }
+    }
+    merged.into_iter().enumerate().filter(|&(_, c)| c > 0).collect()
+}
+
+/// One batch of the sorted-uniform merge described in the [module docs](self).
+fn sample_batch(probs: &[f64], shots: usize, rng: &mut impl Rng) -> Vec<(usize, usize)> {
+    let Some(last_nonzero) = probs.iter().rposition(|&p| p > 0.0) else {
+        return Vec::new();
+    };
+    if shots == 0 {
+        return Vec::new();
+    }
+    let spacings: Vec<f64> = (0..=shots).map(|_| -(1.0 - rng.random::<f64>()).ln()).collect();
+    let total: f64 = probs.iter().sum();
+    // Shot k falls in bin i when S_k / S_{N+1} < C_i / total, i.e. S_k < C_i · scale.
+    let scale = spacings.iter().sum::<f64>() / total;
+    let mut hist = Vec::new();
+    let (mut k, mut s_k) = (0usize, spacings[0]);
+    let mut cumulative = 0.0;
+    for (i, &p) in probs[..=last_nonzero].iter().enumerate() {
+        cumulative += p;
+        // Rounding must not leave shots past the last bin that can receive them.
+        let bound = if i == last_nonzero { f64::INFINITY } else { cumulative * scale };
+        let start = k;
+        while k < shots && s_k < bound {
+            k += 1;
+            s_k += spacings[k];
+        }
+        if k > start {
+            hist.push((i, k - start));
+        }
+        if k == shots {
+            break;
+        }
+    }
+    hist
+}
+
+/// Samples an ordered sequence of `shots` i.i.d. outcomes from `probs`.
+///
+/// ```
+/// let mut rng = qloop::measure::rng_from_seed(1);
+/// let shots = qloop::measure::sample_shots(&[0.0, 1.0], 5, &mut rng);
+/// assert_eq!(shots, vec![1; 5]);
+/// ```
+pub fn sample_shots(probs: &[f64], shots: usize, rng: &mut impl Rng) -> Vec<usize> {
+    let mut out = Vec::with_capacity(shots);
+    for (i, c) in sample_histogram(probs, shots, rng) {
+        out.extend(std::iter::repeat_n(i, c));
+    }
+    for k in (1..out.len()).rev() {
+        let j = rng.random_range(0..=k);
+        out.swap(k, j);
+    }
+    out
+}
+
+/// Measurement counts keyed by classical-register bitstring (classical bit 0 rightmost).
+///
+/// Serializes as `{"shots": N, "counts": {"01": 480, "10": 520}}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    /// Number of shots.
+    pub shots: usize,
+    /// Count of each observed bitstring, sorted by key.
+    pub counts: BTreeMap<String, usize>,
+}
+
+impl Counts {
+    /// Samples `shots` measurements of `state` with the circuit's terminal `measurements`
+    /// `(qubit, clbit)` into a register of `num_clbits` bits. An empty `measurements` list
+    /// measures every qubit `i` into bit `i`.
+    ///
+    /// ```
+    /// use qloop::{Circuit, Counts};
+    /// let psi = Circuit::new(2).x(0).statevector().unwrap();
+    /// let counts = Counts::sample(&psi, &[], 2, 100, 42).unwrap();
+    /// assert_eq!(counts.counts["01"], 100); // qubit 0 is rightmost
+    /// ```
+    pub fn sample(
+        state: &StateVector,
+        measurements: &[(usize, usize)],
+        num_clbits: usize,
+        shots: usize,
+        seed: u64,
+    ) -> Result<Counts> {
+        let n = state.num_qubits();
+        let all: Vec<(usize, usize)>;
+        let (measurements, width) = if measurements.is_empty() {
+            all = (0..n).map(|q| (q, q)).collect();
+            (&all[..], n)
+        } else {
+            (measurements, num_clbits)
+        };
+        for &(q, _) in measurements {
+            check_subset("measurement", &[q], n)?;
+        }
+        if let Some(&(_, c)) = measurements.iter().find(|&&(_, c)| c >= width) {
+            return Err(Error::ClbitOutOfRange { instruction: 0, clbit: c, num_clbits: width });
+        }
+        let mut rng = rng_from_seed(seed);
+        let hist = sample_histogram(&state.probabilities(), shots, &mut rng);
+        let mut counts = BTreeMap::new();
+        let mut key = vec![b'0'; width];
+        for (index, c) in hist {
+            key.fill(b'0');
+            for &(q, clbit) in measurements {
+                key[width - 1 - clbit] = if (index >> q) & 1 == 1 { b'1' } else { b'0' };
+            }
+            let text = String::from_utf8(key.clone()).expect("ASCII digits");
+            *counts.entry(text).or_insert(0) += c;
+        }
+        Ok(Counts { shots, counts })
+    }
+}

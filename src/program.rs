@@ -1,0 +1,341 @@
+//! A compiled circuit: checked once, run many times with new parameter values.
+//!
+//! [`Circuit::compile`] validates the circuit and turns every gate into a step whose kernel is
+//! chosen from the gate's matrix [`Structure`]. Gates with constant angles get their matrix
+//! once, here; for parameterized gates only the angles `c₀ + Σ cₖ·vₖ` are evaluated at run
+//! time (into a fixed-size array: the hot path allocates nothing).
+//!
+//! ```
+//! use qloop::{Circuit, Par, Param, StateVector};
+//! let theta = Param::weight("theta");
+//! let program = Circuit::new(1).ry(theta, 0).compile().unwrap();
+//! let mut psi = StateVector::zero(1).unwrap();
+//! program.run(&[0.5], &[], &mut psi, Par::Seq).unwrap();
+//! assert!((psi.amplitudes()[1].re - 0.25f64.sin()).abs() < 1e-15);
+//! ```
+
+use crate::circuit::{Circuit, Instruction};
+use crate::error::{Error, ParamKind, Result};
+use crate::gate::{BaseMatrix, Gate, Structure};
+use crate::kernels::{self, Kernel, Subspace};
+use crate::par::Par;
+use crate::param::Angle;
+use crate::state::{check_state_fits, StateVector};
+use num_complex::Complex64 as C64;
+use serde::{Deserialize, Serialize};
+
+/// The order of the values in the two flat parameter vectors of a program: weights and inputs,
+/// each in order of first appearance in the circuit (see `docs/conventions.md`).
+///
+/// ```
+/// use qloop::{Circuit, Param};
+/// let c = Circuit::new(1).rx(Param::input("x"), 0).rz(Param::weight("b"), 0).ry(Param::weight("a"), 0);
+/// let layout = c.compile().unwrap().layout().clone();
+/// assert_eq!(layout.weights, ["b", "a"]);
+/// assert_eq!(layout.inputs, ["x"]);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ParameterLayout {
+    /// Names of the trainable weights, in vector order.
+    pub weights: Vec<String>,
+    /// Names of the data inputs, in vector order.
+    pub inputs: Vec<String>,
+}
+
+impl ParameterLayout {
+    /// The layout of a circuit's parameters.
+    pub fn of(circuit: &Circuit) -> Self {
+        let mut layout = ParameterLayout::default();
+        for p in circuit.parameters() {
+            match p.kind {
+                ParamKind::Weight => layout.weights.push(p.name),
+                ParamKind::Input => layout.inputs.push(p.name),
+            }
+        }
+        layout
+    }
+
+    /// The names of one kind.
+    pub fn names(&self, kind: ParamKind) -> &[String] {
+        match kind {
+            ParamKind::Weight => &self.weights,
+            ParamKind::Input => &self.inputs,
+        }
+    }
+
+    /// Checks a value vector of one kind: right length, every value finite.
+    pub fn check(&self, kind: ParamKind, values: &[f64]) -> Result<()> {
+        let names = self.names(kind);
+        if values.len() != names.len() {
+            return Err(Error::ParameterLength { kind, expected: names.len(), got: values.len() });
+        }
+        if let Some(index) = values.iter().position(|v| !v.is_finite()) {
+            return Err(Error::NonFiniteParameter {
+                kind,
+                index,
+                name: names[index].clone(),
+                value: values[index],
+            });
+        }
+        Ok(())
+    }
+}
+
+/// An angle compiled against the layout: `constant + Σ coeff · value[slot]`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct AngleExpr {
+    constant: f64,
+    /// Range into [`Program::terms`].
+    first_term: u32,
+    num_terms: u32,
+}
+
+/// One term: coefficient, kind and index into that kind's vector.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Slot {
+    coeff: f64,
+    kind: ParamKind,
+    index: u32,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum StepKernel {
+    /// Matrix known at compile time.
+    Fixed(Kernel),
+    /// Matrix rebuilt from the angles on every run.
+    Bound { gate: Gate, targets: [usize; 2], angles: [AngleExpr; 3] },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct Step {
+    kernel: StepKernel,
+    subspace: Subspace,
+}
+
+/// A compiled circuit. See the [module docs](self).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Program {
+    num_qubits: usize,
+    num_clbits: usize,
+    steps: Vec<Step>,
+    terms: Vec<Slot>,
+    layout: ParameterLayout,
+    measurements: Vec<(usize, usize)>,
+}
+
+/// Picks the kernel for a base matrix of the given structure on `targets`.
+fn kernel_for(structure: Structure, targets: [usize; 2], matrix: &BaseMatrix) -> Kernel {
+    let one = C64::new(1.0, 0.0);
+    let [t, u] = targets;
+    match (structure, matrix) {
+        (Structure::Diagonal, BaseMatrix::One(m)) => match (m[0] == one, m[3] == one) {
+            (true, true) => Kernel::Identity,
+            (true, false) => Kernel::Phase { t, d: m[3] },
+            _ => Kernel::Diagonal { t, d: [m[0], m[3]] },
+        },
+        (Structure::Permutation, BaseMatrix::One(m)) if m[1] == one && m[2] == one => {
+            Kernel::Flip { t }
+        }
+        (Structure::Permutation, BaseMatrix::One(m)) => Kernel::AntiDiagonal { t, a: [m[1], m[2]] },
+        (Structure::Dense, BaseMatrix::One(m)) => Kernel::Dense { t, m: *m },
+        (Structure::Diagonal, BaseMatrix::Two(m)) => {
+            let d = [m[0], m[5], m[10], m[15]];
+            if d.iter().all(|&x| x == one) {
+                Kernel::Identity
+            } else {
+                Kernel::Diagonal2 { t: [t, u], d }
+            }
+        }
+        (Structure::Permutation, BaseMatrix::Two(_)) => Kernel::Swap { t: [t, u] },
+        (Structure::Dense, BaseMatrix::Two(m)) => Kernel::Dense2 { t: [t, u], m: *m },
+    }
+}
+
+/// The structure of a concrete matrix, read from its exact zeros (for constant-angle gates,
+/// so that e.g. `u(0, 0, λ)` runs as a phase and `rx(π)` as an anti-diagonal).
+fn detect_structure(declared: Structure, matrix: &BaseMatrix) -> Structure {
+    let zero = C64::new(0.0, 0.0);
+    match matrix {
+        BaseMatrix::One(m) if m[1] == zero && m[2] == zero => Structure::Diagonal,
+        BaseMatrix::One(m) if m[0] == zero && m[3] == zero => Structure::Permutation,
+        BaseMatrix::One(_) => Structure::Dense,
+        BaseMatrix::Two(m) if (0..16).all(|k| k % 5 == 0 || m[k] == zero) => Structure::Diagonal,
+        BaseMatrix::Two(_) => declared,
+    }
+}
+
+impl Circuit {
+    /// Checks the circuit ([`Circuit::validate`]) and compiles it into a [`Program`].
+    ///
+    /// ```
+    /// let err = qloop::Circuit::new(2).cx(0, 2).compile().unwrap_err();
+    /// assert_eq!(err.to_string(), "instruction 0 (cx): qubit 2 is out of range for a circuit of 2 qubits");
+    /// ```
+    pub fn compile(&self) -> Result<Program> {
+        self.validate()?;
+        let layout = ParameterLayout::of(self);
+        let mut terms = Vec::new();
+        let mut steps = Vec::new();
+        let mut measurements = Vec::new();
+        for inst in self.instructions() {
+            let (gate, qubits) = match inst {
+                Instruction::Gate { gate, qubits } => (gate, qubits),
+                Instruction::Measure { qubit, clbit } => {
+                    measurements.push((*qubit, *clbit));
+                    continue;
+                }
+                Instruction::Barrier { .. } => continue,
+            };
+            let nc = gate.num_controls();
+            let (controls, target_list) = qubits.split_at(nc);
+            let targets = [target_list[0], *target_list.last().expect("validated arity")];
+            let subspace = Subspace::new(controls, target_list);
+            let angles = gate.angles();
+            let kernel = if angles.iter().all(|a| a.is_constant()) {
+                let values: Vec<f64> = angles.iter().map(|a| a.constant_part()).collect();
+                let matrix = gate.base_matrix(&values);
+                kernel_for(detect_structure(gate.structure(), &matrix), targets, &matrix)
+            } else {
+                let mut exprs = [AngleExpr { constant: 0.0, first_term: 0, num_terms: 0 }; 3];
+                for (expr, angle) in exprs.iter_mut().zip(&angles) {
+                    *expr = compile_angle(angle, &layout, &mut terms);
+                }
+                steps.push(Step {
+                    kernel: StepKernel::Bound { gate: gate.clone(), targets, angles: exprs },
+                    subspace,
+                });
+                continue;
+            };
+            if kernel != Kernel::Identity {
+                steps.push(Step { kernel: StepKernel::Fixed(kernel), subspace });
+            }
+        }
+        Ok(Program {
+            num_qubits: self.num_qubits(),
+            num_clbits: self.num_clbits(),
+            steps,
+            terms,
+            layout,
+            measurements,
+        })
+    }
+
+    /// The state this circuit prepares from `|0…0⟩` (before any terminal measurement), for a
+    /// circuit without free parameters.
+    ///
+    /// ```
+    /// let psi = qloop::Circuit::new(2).h(0).cx(0, 1).statevector().unwrap();
+    /// let h = std::f64::consts::FRAC_1_SQRT_2;
+    /// assert!((psi.amplitudes()[0].re - h).abs() < 1e-15 && (psi.amplitudes()[3].re - h).abs() < 1e-15);
+    /// ```
+    pub fn statevector(&self) -> Result<StateVector> {
+        if let Some(p) = self.parameters().into_iter().next() {
+            return Err(Error::UnboundParameter { name: p.name, kind: p.kind });
+        }
+        self.compile()?.statevector(&[], &[])
+    }
+}
+
+fn compile_angle(angle: &Angle, layout: &ParameterLayout, terms: &mut Vec<Slot>) -> AngleExpr {
+    let first_term = terms.len() as u32;
+    for t in angle.terms() {
+        let index = layout
+            .names(t.param.kind)
+            .iter()
+            .position(|n| *n == t.param.name)
+            .expect("the layout lists every parameter of the circuit");
+        terms.push(Slot { coeff: t.coeff, kind: t.param.kind, index: index as u32 });
+    }
+    AngleExpr { constant: angle.constant_part(), first_term, num_terms: angle.terms().len() as u32 }
+}
+
+impl Program {
+    /// Number of qubits.
+    pub fn num_qubits(&self) -> usize {
+        self.num_qubits
+    }
+
+    /// Number of classical bits.
+    pub fn num_clbits(&self) -> usize {
+        self.num_clbits
+    }
+
+    /// The parameter layout: which name each position of `weights` and `inputs` carries.
+    pub fn layout(&self) -> &ParameterLayout {
+        &self.layout
+    }
+
+    /// The terminal measurements `(qubit, clbit)`, in circuit order.
+    pub fn measurements(&self) -> &[(usize, usize)] {
+        &self.measurements
+    }
+
+    /// Number of kernel steps (gates after dropping exact identities).
+    pub fn num_steps(&self) -> usize {
+        self.steps.len()
+    }
+
+    /// Resets `state` to `|0…0⟩` and applies the program with the given parameter values.
+    ///
+    /// Checks the vector lengths, that every value is finite and the state size; then runs
+    /// without allocating.
+    pub fn run(&self, weights: &[f64], inputs: &[f64], state: &mut StateVector, par: Par) -> Result<()> {
+        self.check(weights, inputs, state)?;
+        state.reset();
+        self.apply_unchecked(weights, inputs, state, par);
+        Ok(())
+    }
+
+    /// Applies the program to `state` as it is (no reset), with the same checks as [`Program::run`].
+    pub fn apply(&self, weights: &[f64], inputs: &[f64], state: &mut StateVector, par: Par) -> Result<()> {
+        self.check(weights, inputs, state)?;
+        self.apply_unchecked(weights, inputs, state, par);
+        Ok(())
+    }
+
+    /// Allocates `|0…0⟩` (refusing states too large for memory), runs, and returns the state,
+    /// with parallelism from [`Par::auto`].
+    pub fn statevector(&self, weights: &[f64], inputs: &[f64]) -> Result<StateVector> {
+        self.layout.check(ParamKind::Weight, weights)?;
+        self.layout.check(ParamKind::Input, inputs)?;
+        check_state_fits(self.num_qubits)?;
+        let mut state = StateVector::zero(self.num_qubits)?;
+        self.apply_unchecked(weights, inputs, &mut state, Par::auto(self.num_qubits));
+        Ok(state)
+    }
+
+    fn check(&self, weights: &[f64], inputs: &[f64], state: &StateVector) -> Result<()> {
+        self.layout.check(ParamKind::Weight, weights)?;
+        self.layout.check(ParamKind::Input, inputs)?;
+        if state.num_qubits() != self.num_qubits {
+            return Err(Error::StateSize { expected: self.num_qubits, got: state.num_qubits() });
+        }
+        Ok(())
+    }
+
+    fn eval(&self, expr: &AngleExpr, weights: &[f64], inputs: &[f64]) -> f64 {
+        let start = expr.first_term as usize;
+        let slots = &self.terms[start..start + expr.num_terms as usize];
+        slots.iter().fold(expr.constant, |acc, s| {
+            let v = match s.kind {
+                ParamKind::Weight => weights[s.index as usize],
+                ParamKind::Input => inputs[s.index as usize],
+            };
+            acc + s.coeff * v
+        })
+    }
+
+    fn apply_unchecked(&self, weights: &[f64], inputs: &[f64], state: &mut StateVector, par: Par) {
+        let amps = state.amplitudes_mut();
+        for step in &self.steps {
+            match &step.kernel {
+                StepKernel::Fixed(kernel) => kernels::apply(amps, kernel, &step.subspace, par),
+                StepKernel::Bound { gate, targets, angles } => {
+                    let values = angles.map(|a| self.eval(&a, weights, inputs));
+                    let kernel = kernel_for(gate.structure(), *targets, &gate.base_matrix(&values));
+                    kernels::apply(amps, &kernel, &step.subspace, par);
+                }
+            }
+        }
+    }
+}

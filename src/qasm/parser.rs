@@ -1,0 +1,667 @@
+//! Recursive-descent parser for OpenQASM 2.0 that builds a [`Circuit`] directly.
+//!
+//! Registers are numbered in declaration order (as Qiskit does): the first `qreg` holds
+//! qubits `0..n₁`, the next `n₁..n₁+n₂`, and likewise for `creg`. User `gate` definitions are
+//! expanded at each call with their parameters bound. Gate calls on whole registers broadcast.
+
+use super::lexer::{tokenize, Tok, Token};
+use crate::circuit::{Circuit, Instruction};
+use crate::error::{Error, Location, Result};
+use crate::gate::Gate;
+use crate::param::Angle;
+use std::collections::HashMap;
+use std::f64::consts::{FRAC_PI_2, FRAC_PI_4, PI};
+use std::path::{Path, PathBuf};
+
+/// A parsed expression, evaluated when a gate is called.
+#[derive(Debug, Clone)]
+enum Expr {
+    Num(f64),
+    /// Index of a parameter of the enclosing gate definition.
+    Param(usize),
+    Neg(Box<Expr>),
+    Bin(char, Box<Expr>, Box<Expr>),
+    Call(fn(f64) -> f64, Box<Expr>),
+}
+
+impl Expr {
+    fn eval(&self, params: &[f64]) -> f64 {
+        match self {
+            Expr::Num(v) => *v,
+            Expr::Param(k) => params[*k],
+            Expr::Neg(e) => -e.eval(params),
+            Expr::Bin(op, a, b) => {
+                let (a, b) = (a.eval(params), b.eval(params));
+                match op {
+                    '+' => a + b,
+                    '-' => a - b,
+                    '*' => a * b,
+                    '/' => a / b,
+                    _ => a.powf(b),
+                }
+            }
+            Expr::Call(f, e) => f(e.eval(params)),
+        }
+    }
+}
+
+/// One gate application inside a gate body: operands are indices of the body's qubit arguments.
+#[derive(Debug, Clone)]
+struct BodyCall {
+    name: String,
+    at: (usize, usize),
+    args: Vec<Expr>,
+    qubits: Vec<usize>,
+}
+
+#[derive(Debug, Clone)]
+enum GateDef {
+    /// A gate of qloop's set, built from its evaluated parameters; or a fixed expansion.
+    Native { params: usize, qubits: usize, build: fn(&[f64]) -> Vec<(Gate, Vec<usize>)> },
+    /// A user definition.
+    User { params: usize, qubits: usize, body: Vec<BodyCall> },
+    /// Declared `opaque`: allowed to exist, an error when used.
+    Opaque { params: usize, qubits: usize },
+}
+
+impl GateDef {
+    fn arity(&self) -> (usize, usize) {
+        match self {
+            GateDef::Native { params, qubits, .. }
+            | GateDef::User { params, qubits, .. }
+            | GateDef::Opaque { params, qubits } => (*params, *qubits),
+        }
+    }
+}
+
+fn one(g: Gate) -> Vec<(Gate, Vec<usize>)> {
+    let n = g.num_qubits();
+    vec![(g, (0..n).collect())]
+}
+
+fn a(v: f64) -> Angle {
+    Angle::constant(v)
+}
+
+/// The gates of Qiskit's extended `qelib1.inc` (plus qloop's `ryy`), as native gates.
+fn qelib1() -> Vec<(&'static str, GateDef)> {
+    macro_rules! native {
+        ($params:expr, $qubits:expr, $f:expr) => {
+            GateDef::Native { params: $params, qubits: $qubits, build: $f }
+        };
+    }
+    vec![
+        ("u3", native!(3, 1, |p| one(Gate::U(a(p[0]), a(p[1]), a(p[2]))))),
+        ("u2", native!(2, 1, |p| one(Gate::U(a(FRAC_PI_2), a(p[0]), a(p[1]))))),
+        ("u1", native!(1, 1, |p| one(Gate::P(a(p[0]))))),
+        ("u", native!(3, 1, |p| one(Gate::U(a(p[0]), a(p[1]), a(p[2]))))),
+        ("p", native!(1, 1, |p| one(Gate::P(a(p[0]))))),
+        ("u0", native!(1, 1, |_| one(Gate::I))),
+        ("cx", native!(0, 2, |_| one(Gate::CX))),
+        ("id", native!(0, 1, |_| one(Gate::I))),
+        ("x", native!(0, 1, |_| one(Gate::X))),
+        ("y", native!(0, 1, |_| one(Gate::Y))),
+        ("z", native!(0, 1, |_| one(Gate::Z))),
+        ("h", native!(0, 1, |_| one(Gate::H))),
+        ("s", native!(0, 1, |_| one(Gate::S))),
+        ("sdg", native!(0, 1, |_| one(Gate::Sdg))),
+        ("t", native!(0, 1, |_| one(Gate::T))),
+        ("tdg", native!(0, 1, |_| one(Gate::Tdg))),
+        ("sx", native!(0, 1, |_| one(Gate::SX))),
+        ("sxdg", native!(0, 1, |_| one(Gate::SXdg))),
+        ("rx", native!(1, 1, |p| one(Gate::RX(a(p[0]))))),
+        ("ry", native!(1, 1, |p| one(Gate::RY(a(p[0]))))),
+        ("rz", native!(1, 1, |p| one(Gate::RZ(a(p[0]))))),
+        ("swap", native!(0, 2, |_| one(Gate::Swap))),
+        ("cswap", native!(0, 3, |_| one(Gate::CSwap))),
+        ("ccx", native!(0, 3, |_| one(Gate::CCX))),
+        ("cy", native!(0, 2, |_| one(Gate::CY))),
+        ("cz", native!(0, 2, |_| one(Gate::CZ))),
+        ("ch", native!(0, 2, |_| one(Gate::CH))),
+        ("crx", native!(1, 2, |p| one(Gate::CRX(a(p[0]))))),
+        ("cry", native!(1, 2, |p| one(Gate::CRY(a(p[0]))))),
+        ("crz", native!(1, 2, |p| one(Gate::CRZ(a(p[0]))))),
+        ("cu1", native!(1, 2, |p| one(Gate::CP(a(p[0]))))),
+        ("cp", native!(1, 2, |p| one(Gate::CP(a(p[0]))))),
+        ("cu3", native!(3, 2, |p| one(Gate::CU3(a(p[0]), a(p[1]), a(p[2]))))),
+        // cu(θ, φ, λ, γ) = e^{iγ} on the control's |1⟩, then controlled U(θ, φ, λ).
+        ("cu", native!(4, 2, |p| vec![
+            (Gate::P(a(p[3])), vec![0]),
+            (Gate::CU3(a(p[0]), a(p[1]), a(p[2])), vec![0, 1]),
+        ])),
+        // csx = controlled √X = P(π/4) on the control, then CRX(π/2).
+        ("csx", native!(0, 2, |_| vec![
+            (Gate::P(a(FRAC_PI_4)), vec![0]),
+            (Gate::CRX(a(FRAC_PI_2)), vec![0, 1]),
+        ])),
+        ("rxx", native!(1, 2, |p| one(Gate::RXX(a(p[0]))))),
+        ("rzz", native!(1, 2, |p| one(Gate::RZZ(a(p[0]))))),
+    ]
+}
+
+/// Gates that are not in `qelib1.inc` but that qloop knows natively. A file may define them
+/// (as qloop's own export does, for Qiskit); the definition is then taken as the native gate.
+fn extra_native(name: &str) -> Option<GateDef> {
+    match name {
+        "ryy" => Some(GateDef::Native { params: 1, qubits: 2, build: |p| one(Gate::RYY(a(p[0]))) }),
+        _ => None,
+    }
+}
+
+/// A quantum or classical operand: one bit, or a whole register (broadcast).
+enum Operand {
+    Bit(usize),
+    Register(usize, usize),
+}
+
+struct Register {
+    offset: usize,
+    size: usize,
+}
+
+struct Parser<'a> {
+    toks: Vec<Token>,
+    pos: usize,
+    file: Option<&'a Path>,
+    gates: HashMap<String, GateDef>,
+    qregs: HashMap<String, Register>,
+    cregs: HashMap<String, Register>,
+    circuit: Circuit,
+}
+
+/// Parses OpenQASM 2.0 `source`; `file` is only used in error locations.
+pub fn parse(source: &str, file: Option<&Path>) -> Result<Circuit> {
+    let toks = tokenize(source, file)?;
+    let mut gates = HashMap::new();
+    gates.insert("U".into(), GateDef::Native { params: 3, qubits: 1, build: |p| one(Gate::U(a(p[0]), a(p[1]), a(p[2]))) });
+    gates.insert("CX".into(), GateDef::Native { params: 0, qubits: 2, build: |_| one(Gate::CX) });
+    let mut p = Parser {
+        toks,
+        pos: 0,
+        file,
+        gates,
+        qregs: HashMap::new(),
+        cregs: HashMap::new(),
+        circuit: Circuit::new(0),
+    };
+    p.program()?;
+    p.circuit.validate()?;
+    Ok(p.circuit)
+}
+
+/// Reads and parses an OpenQASM 2.0 file.
+pub fn load(path: &Path) -> Result<Circuit> {
+    let source = std::fs::read_to_string(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
+    parse(&source, Some(path))
+}
+
+impl Parser<'_> {
+    fn loc(&self, at: (usize, usize)) -> Location {
+        Location { file: self.file.map(PathBuf::from), line: at.0, column: at.1 }
+    }
+
+    fn err_at<T>(&self, at: (usize, usize), message: impl Into<String>) -> Result<T> {
+        Err(Error::Qasm { location: self.loc(at), message: message.into() })
+    }
+
+    fn here(&self) -> (usize, usize) {
+        let t = &self.toks[self.pos];
+        (t.line, t.column)
+    }
+
+    fn peek(&self) -> &Tok {
+        &self.toks[self.pos].tok
+    }
+
+    fn next(&mut self) -> Tok {
+        let t = self.toks[self.pos].tok.clone();
+        if t != Tok::Eof {
+            self.pos += 1;
+        }
+        t
+    }
+
+    fn expected<T>(&self, what: &str) -> Result<T> {
+        self.err_at(self.here(), format!("expected {what}, found {}", self.peek().describe()))
+    }
+
+    fn eat(&mut self, sym: &str) -> bool {
+        let found = matches!(self.peek(), Tok::Sym(s) if *s == sym);
+        if found {
+            self.pos += 1;
+        }
+        found
+    }
+
+    fn expect(&mut self, sym: &str) -> Result<()> {
+        if self.eat(sym) {
+            Ok(())
+        } else {
+            self.expected(&format!("'{sym}'"))
+        }
+    }
+
+    fn ident(&mut self, what: &str) -> Result<String> {
+        match self.peek().clone() {
+            Tok::Ident(s) => {
+                self.pos += 1;
+                Ok(s)
+            }
+            _ => self.expected(what),
+        }
+    }
+
+    fn int(&mut self, what: &str) -> Result<usize> {
+        match *self.peek() {
+            Tok::Int(v) => {
+                self.pos += 1;
+                usize::try_from(v).or_else(|_| self.err_at(self.here(), format!("{what} {v} is too large")))
+            }
+            _ => self.expected(what),
+        }
+    }
+
+    fn program(&mut self) -> Result<()> {
+        if *self.peek() == Tok::Ident("OPENQASM".into()) {
+            self.pos += 1;
+            let at = self.here();
+            match self.next() {
+                Tok::Real(v) if v == 2.0 => {}
+                Tok::Int(2) => {}
+                Tok::Real(v) => return self.err_at(at, format!("OpenQASM {v} is not supported; qloop reads OpenQASM 2.0")),
+                Tok::Int(v) => return self.err_at(at, format!("OpenQASM {v} is not supported; qloop reads OpenQASM 2.0")),
+                t => return self.err_at(at, format!("expected the version 2.0, found {}", t.describe())),
+            }
+            self.expect(";")?;
+        }
+        while *self.peek() != Tok::Eof {
+            self.statement()?;
+        }
+        Ok(())
+    }
+
+    fn statement(&mut self) -> Result<()> {
+        let at = self.here();
+        let word = self.ident("a statement")?;
+        match word.as_str() {
+            "include" => {
+                let name = match self.next() {
+                    Tok::Str(s) => s,
+                    _ => return self.err_at(at, "expected a file name in quotes after 'include'"),
+                };
+                if name != "qelib1.inc" {
+                    return self.err_at(at, format!("cannot include \"{name}\": qloop knows only \"qelib1.inc\""));
+                }
+                self.expect(";")?;
+                for (name, def) in qelib1() {
+                    self.gates.entry(name.into()).or_insert(def);
+                }
+                Ok(())
+            }
+            "qreg" | "creg" => self.register(at, word == "qreg"),
+            "gate" => self.gate_definition(at, false),
+            "opaque" => self.gate_definition(at, true),
+            "measure" => self.measure(),
+            "barrier" => {
+                let operands = self.operand_list(true)?;
+                let mut qubits = Vec::new();
+                for op in operands {
+                    match op {
+                        Operand::Bit(q) => qubits.push(q),
+                        Operand::Register(off, size) => qubits.extend(off..off + size),
+                    }
+                }
+                qubits.dedup();
+                self.expect(";")?;
+                self.circuit.push(Instruction::Barrier { qubits });
+                Ok(())
+            }
+            "reset" => self.err_at(at, "'reset' is not supported: qloop simulates unitary circuits with terminal measurement"),
+            "if" => self.err_at(at, "'if' is not supported: qloop does not simulate classically controlled operations"),
+            "OPENQASM" => self.err_at(at, "'OPENQASM' must be the first statement"),
+            _ => self.gate_call(at, word),
+        }
+    }
+
+    fn register(&mut self, at: (usize, usize), quantum: bool) -> Result<()> {
+        let name = self.ident("a register name")?;
+        self.expect("[")?;
+        let size_at = self.here();
+        let size = self.int("a register size")?;
+        if size == 0 {
+            return self.err_at(size_at, "a register must have at least one bit");
+        }
+        self.expect("]")?;
+        self.expect(";")?;
+        if self.qregs.contains_key(&name) || self.cregs.contains_key(&name) {
+            return self.err_at(at, format!("register '{name}' is already declared"));
+        }
+        if quantum {
+            let offset = self.circuit.num_qubits();
+            self.qregs.insert(name, Register { offset, size });
+            self.circuit.resize(offset + size, self.circuit.num_clbits());
+        } else {
+            let offset = self.circuit.num_clbits();
+            self.cregs.insert(name, Register { offset, size });
+            self.circuit.resize(self.circuit.num_qubits(), offset + size);
+        }
+        Ok(())
+    }
+
+    fn gate_definition(&mut self, at: (usize, usize), opaque: bool) -> Result<()> {
+        let name = self.ident("a gate name")?;
+        let mut params = Vec::new();
+        if self.eat("(") && !self.eat(")") {
+            loop {
+                params.push(self.ident("a parameter name")?);
+                if self.eat(")") {
+                    break;
+                }
+                self.expect(",")?;
+            }
+        }
+        let mut qargs = vec![self.ident("a qubit argument name")?];
+        while self.eat(",") {
+            qargs.push(self.ident("a qubit argument name")?);
+        }
+        for (k, q) in qargs.iter().enumerate() {
+            if qargs[..k].contains(q) {
+                return self.err_at(at, format!("gate '{name}' names qubit argument '{q}' twice"));
+            }
+        }
+        let def = if opaque {
+            self.expect(";")?;
+            GateDef::Opaque { params: params.len(), qubits: qargs.len() }
+        } else {
+            self.expect("{")?;
+            let mut body = Vec::new();
+            while !self.eat("}") {
+                body.extend(self.body_statement(&params, &qargs)?);
+            }
+            GateDef::User { params: params.len(), qubits: qargs.len(), body }
+        };
+        if let Some(native) = extra_native(&name) {
+            if native.arity() != def.arity() {
+                return self.err_at(at, format!("gate '{name}' must take {} parameters and {} qubits", native.arity().0, native.arity().1));
+            }
+            self.gates.insert(name, native);
+            return Ok(());
+        }
+        if self.gates.contains_key(&name) {
+            return self.err_at(at, format!("gate '{name}' is already defined"));
+        }
+        self.gates.insert(name, def);
+        Ok(())
+    }
+
+    fn body_statement(&mut self, params: &[String], qargs: &[String]) -> Result<Option<BodyCall>> {
+        let at = self.here();
+        let name = self.ident("a gate call or '}'")?;
+        let args = if name != "barrier" && self.eat("(") { self.expr_list(params)? } else { Vec::new() };
+        let mut qubits = Vec::new();
+        loop {
+            let q_at = self.here();
+            let q = self.ident("a qubit argument")?;
+            match qargs.iter().position(|x| *x == q) {
+                Some(k) => qubits.push(k),
+                None => return self.err_at(q_at, format!("'{q}' is not a qubit argument of this gate")),
+            }
+            if !self.eat(",") {
+                break;
+            }
+        }
+        self.expect(";")?;
+        if name == "barrier" {
+            return Ok(None);
+        }
+        self.check_call(at, &name, args.len(), qubits.len())?;
+        Ok(Some(BodyCall { name, at, args, qubits }))
+    }
+
+    /// Checks that `name` is a defined, usable gate with this many parameters and qubits.
+    fn check_call(&self, at: (usize, usize), name: &str, num_args: usize, num_qubits: usize) -> Result<()> {
+        let Some(def) = self.gates.get(name) else {
+            let hint = if qelib1().iter().any(|(n, _)| *n == name) {
+                " (add include \"qelib1.inc\";)"
+            } else {
+                ""
+            };
+            return self.err_at(at, format!("gate '{name}' is not defined{hint}"));
+        };
+        if let GateDef::Opaque { .. } = def {
+            return self.err_at(at, format!("gate '{name}' is opaque: qloop cannot simulate a gate without a definition"));
+        }
+        let (params, qubits) = def.arity();
+        if params != num_args {
+            return self.err_at(at, format!("gate '{name}' takes {params} parameters, got {num_args}"));
+        }
+        if qubits != num_qubits {
+            return self.err_at(at, format!("gate '{name}' acts on {qubits} qubits, got {num_qubits}"));
+        }
+        Ok(())
+    }
+
+    fn gate_call(&mut self, at: (usize, usize), name: String) -> Result<()> {
+        let args = if self.eat("(") { self.expr_list(&[])? } else { Vec::new() };
+        let operands = self.operand_list(true)?;
+        self.expect(";")?;
+        self.check_call(at, &name, args.len(), operands.len())?;
+        let mut values = Vec::with_capacity(args.len());
+        for e in &args {
+            values.push(self.finite(at, &name, e.eval(&[]))?);
+        }
+        // Broadcast over whole registers: every register operand must have the same size.
+        let mut width = None;
+        for op in &operands {
+            if let Operand::Register(_, size) = op {
+                match width {
+                    Some(w) if w != *size => {
+                        return self.err_at(at, format!("registers of different sizes ({w} and {size}) in one call of '{name}'"))
+                    }
+                    _ => width = Some(*size),
+                }
+            }
+        }
+        for k in 0..width.unwrap_or(1) {
+            let qubits: Vec<usize> = operands
+                .iter()
+                .map(|op| match op {
+                    Operand::Bit(q) => *q,
+                    Operand::Register(off, _) => off + k,
+                })
+                .collect();
+            for (j, q) in qubits.iter().enumerate() {
+                if qubits[..j].contains(q) {
+                    return self.err_at(at, format!("qubit {q} is used twice in one call of '{name}'"));
+                }
+            }
+            self.expand(at, &name, &values, &qubits)?;
+        }
+        Ok(())
+    }
+
+    fn finite(&self, at: (usize, usize), name: &str, value: f64) -> Result<f64> {
+        if value.is_finite() {
+            Ok(value)
+        } else {
+            self.err_at(at, format!("a parameter of '{name}' evaluates to {value}; angles must be finite"))
+        }
+    }
+
+    /// Appends gate `name` with evaluated parameters on global `qubits`, expanding definitions.
+    fn expand(&mut self, at: (usize, usize), name: &str, values: &[f64], qubits: &[usize]) -> Result<()> {
+        match self.gates.get(name).cloned() {
+            Some(GateDef::Native { build, .. }) => {
+                for (gate, local) in build(values) {
+                    let qubits = local.iter().map(|&k| qubits[k]).collect();
+                    self.circuit.push(Instruction::Gate { gate, qubits });
+                }
+                Ok(())
+            }
+            Some(GateDef::User { body, .. }) => {
+                for call in &body {
+                    let mut inner = Vec::with_capacity(call.args.len());
+                    for e in &call.args {
+                        inner.push(self.finite(call.at, &call.name, e.eval(values))?);
+                    }
+                    let inner_qubits: Vec<usize> = call.qubits.iter().map(|&k| qubits[k]).collect();
+                    self.expand(call.at, &call.name, &inner, &inner_qubits)?;
+                }
+                Ok(())
+            }
+            Some(GateDef::Opaque { .. }) | None => self.check_call(at, name, values.len(), qubits.len()),
+        }
+    }
+
+    fn measure(&mut self) -> Result<()> {
+        let at = self.here();
+        let q = self.operand(true)?;
+        self.expect("->")?;
+        let c = self.operand(false)?;
+        self.expect(";")?;
+        let pairs: Vec<(usize, usize)> = match (q, c) {
+            (Operand::Bit(q), Operand::Bit(c)) => vec![(q, c)],
+            (Operand::Register(qo, qs), Operand::Register(co, cs)) if qs == cs => {
+                (0..qs).map(|k| (qo + k, co + k)).collect()
+            }
+            (Operand::Register(_, qs), Operand::Register(_, cs)) => {
+                return self.err_at(at, format!("cannot measure a register of {qs} qubits into one of {cs} bits"))
+            }
+            _ => return self.err_at(at, "measure needs a qubit and a bit, or two registers of the same size"),
+        };
+        for (qubit, clbit) in pairs {
+            self.circuit.push(Instruction::Measure { qubit, clbit });
+        }
+        Ok(())
+    }
+
+    fn operand_list(&mut self, quantum: bool) -> Result<Vec<Operand>> {
+        let mut out = vec![self.operand(quantum)?];
+        while self.eat(",") {
+            out.push(self.operand(quantum)?);
+        }
+        Ok(out)
+    }
+
+    fn operand(&mut self, quantum: bool) -> Result<Operand> {
+        let at = self.here();
+        let kind = if quantum { "quantum" } else { "classical" };
+        let name = self.ident(&format!("a {kind} register"))?;
+        let regs = if quantum { &self.qregs } else { &self.cregs };
+        let Some(reg) = regs.get(&name) else {
+            return self.err_at(at, format!("'{name}' is not a declared {kind} register"));
+        };
+        let (offset, size) = (reg.offset, reg.size);
+        if self.eat("[") {
+            let index_at = self.here();
+            let index = self.int("an index")?;
+            self.expect("]")?;
+            if index >= size {
+                return self.err_at(index_at, format!("index {index} is out of range for register '{name}' of size {size}"));
+            }
+            Ok(Operand::Bit(offset + index))
+        } else {
+            Ok(Operand::Register(offset, size))
+        }
+    }
+
+    fn expr_list(&mut self, params: &[String]) -> Result<Vec<Expr>> {
+        let mut out = Vec::new();
+        if self.eat(")") {
+            return Ok(out);
+        }
+        loop {
+            out.push(self.expr(params)?);
+            if self.eat(")") {
+                return Ok(out);
+            }
+            self.expect(",")?;
+        }
+    }
+
+    /// expr := term (('+' | '-') term)*
+    fn expr(&mut self, params: &[String]) -> Result<Expr> {
+        let mut lhs = self.term(params)?;
+        while let Tok::Sym(op @ ("+" | "-")) = *self.peek() {
+            self.pos += 1;
+            let rhs = self.term(params)?;
+            lhs = Expr::Bin(op.chars().next().expect("one char"), Box::new(lhs), Box::new(rhs));
+        }
+        Ok(lhs)
+    }
+
+    /// term := unary (('*' | '/') unary)*
+    fn term(&mut self, params: &[String]) -> Result<Expr> {
+        let mut lhs = self.unary(params)?;
+        while let Tok::Sym(op @ ("*" | "/")) = *self.peek() {
+            self.pos += 1;
+            let rhs = self.unary(params)?;
+            lhs = Expr::Bin(op.chars().next().expect("one char"), Box::new(lhs), Box::new(rhs));
+        }
+        Ok(lhs)
+    }
+
+    /// unary := '-' unary | power
+    fn unary(&mut self, params: &[String]) -> Result<Expr> {
+        match *self.peek() {
+            Tok::Sym("-") => {
+                self.pos += 1;
+                Ok(Expr::Neg(Box::new(self.unary(params)?)))
+            }
+            Tok::Sym("+") => {
+                self.pos += 1;
+                self.unary(params)
+            }
+            _ => self.power(params),
+        }
+    }
+
+    /// power := primary ('^' unary)?   (right-associative)
+    fn power(&mut self, params: &[String]) -> Result<Expr> {
+        let base = self.primary(params)?;
+        if *self.peek() == Tok::Sym("^") {
+            self.pos += 1;
+            let exponent = self.unary(params)?;
+            return Ok(Expr::Bin('^', Box::new(base), Box::new(exponent)));
+        }
+        Ok(base)
+    }
+
+    fn primary(&mut self, params: &[String]) -> Result<Expr> {
+        let at = self.here();
+        match self.next() {
+            Tok::Int(v) => Ok(Expr::Num(v as f64)),
+            Tok::Real(v) => Ok(Expr::Num(v)),
+            Tok::Sym("(") => {
+                let e = self.expr(params)?;
+                self.expect(")")?;
+                Ok(e)
+            }
+            Tok::Ident(name) => {
+                if name == "pi" {
+                    return Ok(Expr::Num(PI));
+                }
+                let func: Option<fn(f64) -> f64> = match name.as_str() {
+                    "sin" => Some(f64::sin),
+                    "cos" => Some(f64::cos),
+                    "tan" => Some(f64::tan),
+                    "exp" => Some(f64::exp),
+                    "ln" => Some(f64::ln),
+                    "sqrt" => Some(f64::sqrt),
+                    _ => None,
+                };
+                if let Some(f) = func {
+                    self.expect("(")?;
+                    let e = self.expr(params)?;
+                    self.expect(")")?;
+                    return Ok(Expr::Call(f, Box::new(e)));
+                }
+                match params.iter().position(|p| *p == name) {
+                    Some(k) => Ok(Expr::Param(k)),
+                    None => self.err_at(at, format!("unknown identifier '{name}' in an expression")),
+                }
+            }
+            t => self.err_at(at, format!("expected an expression, found {}", t.describe())),
+        }
+    }
+}

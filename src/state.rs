@@ -1,0 +1,123 @@
+//! The state vector `|ψ⟩ = Σᵢ ψᵢ |i⟩` of `n` qubits: `2^n` complex amplitudes in basis-index
+//! order, qubit 0 the least-significant bit of `i` (see `docs/conventions.md`).
+
+use crate::error::{Error, Result};
+use num_complex::Complex64 as C64;
+
+/// Bytes taken by the amplitudes of an `n`-qubit state: `16 · 2^n`.
+pub fn state_bytes(num_qubits: usize) -> u128 {
+    if num_qubits >= 124 {
+        u128::MAX
+    } else {
+        16u128 << num_qubits
+    }
+}
+
+/// Memory this process may use for a state: `MemAvailable` from `/proc/meminfo` where the OS
+/// reports it, otherwise the address space (`isize::MAX`).
+pub fn available_memory() -> u128 {
+    std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|text| {
+            text.lines().find(|l| l.starts_with("MemAvailable:")).and_then(|l| {
+                l.split_whitespace().nth(1).and_then(|kib| kib.parse::<u128>().ok()).map(|k| k * 1024)
+            })
+        })
+        .unwrap_or(isize::MAX as u128)
+}
+
+/// Refuses, before allocating, a state that would not fit in memory.
+pub fn check_state_fits(num_qubits: usize) -> Result<()> {
+    let bytes_needed = state_bytes(num_qubits);
+    let bytes_available = available_memory().min(isize::MAX as u128);
+    if bytes_needed > bytes_available {
+        return Err(Error::StateTooLarge { num_qubits, bytes_needed, bytes_available });
+    }
+    Ok(())
+}
+
+/// A pure state of `n` qubits.
+///
+/// ```
+/// let psi = qloop::StateVector::zero(2).unwrap();
+/// assert_eq!(psi.amplitudes()[0].re, 1.0);
+/// assert_eq!(psi.len(), 4);
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct StateVector {
+    num_qubits: usize,
+    amps: Vec<C64>,
+}
+
+impl StateVector {
+    /// `|0…0⟩` on `num_qubits` qubits, refused with [`Error::StateTooLarge`] if it cannot fit.
+    pub fn zero(num_qubits: usize) -> Result<Self> {
+        check_state_fits(num_qubits)?;
+        let len = 1usize << num_qubits;
+        let mut amps = Vec::new();
+        amps.try_reserve_exact(len).map_err(|_| Error::StateTooLarge {
+            num_qubits,
+            bytes_needed: state_bytes(num_qubits),
+            bytes_available: available_memory(),
+        })?;
+        amps.resize(len, C64::new(0.0, 0.0));
+        amps[0] = C64::new(1.0, 0.0);
+        Ok(StateVector { num_qubits, amps })
+    }
+
+    /// A state from its amplitudes (length must be a power of two; not renormalized).
+    ///
+    /// ```
+    /// use num_complex::Complex64 as C;
+    /// let h = std::f64::consts::FRAC_1_SQRT_2;
+    /// let plus = qloop::StateVector::from_amplitudes(vec![C::new(h, 0.0), C::new(h, 0.0)]).unwrap();
+    /// assert_eq!(plus.num_qubits(), 1);
+    /// ```
+    pub fn from_amplitudes(amps: Vec<C64>) -> Result<Self> {
+        if !amps.len().is_power_of_two() {
+            return Err(Error::StateSize { expected: amps.len().next_power_of_two(), got: amps.len() });
+        }
+        Ok(StateVector { num_qubits: amps.len().trailing_zeros() as usize, amps })
+    }
+
+    /// Number of qubits.
+    pub fn num_qubits(&self) -> usize {
+        self.num_qubits
+    }
+
+    /// Number of amplitudes, `2^n`.
+    pub fn len(&self) -> usize {
+        self.amps.len()
+    }
+
+    /// Always false: a state has at least one amplitude.
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
+    /// The amplitudes in basis-index order.
+    pub fn amplitudes(&self) -> &[C64] {
+        &self.amps
+    }
+
+    /// Mutable amplitudes (the caller keeps the state normalized).
+    pub fn amplitudes_mut(&mut self) -> &mut [C64] {
+        &mut self.amps
+    }
+
+    /// Resets to `|0…0⟩` in place, without allocating.
+    pub fn reset(&mut self) {
+        self.amps.fill(C64::new(0.0, 0.0));
+        self.amps[0] = C64::new(1.0, 0.0);
+    }
+
+    /// `⟨ψ|ψ⟩`.
+    pub fn norm_sqr(&self) -> f64 {
+        self.amps.iter().map(|a| a.norm_sqr()).sum()
+    }
+
+    /// `⟨self|other⟩`.
+    pub fn inner(&self, other: &StateVector) -> C64 {
+        self.amps.iter().zip(&other.amps).map(|(a, b)| a.conj() * b).sum()
+    }
+}
