@@ -1,3 +1,254 @@
-fn main() {
-    println!("Hello, world!");
+//! The `qloop` command-line tool. Every command reads an OpenQASM 2.0 file or a qloop JSON
+//! circuit; errors are one line on stderr and a non-zero exit status.
+
+use clap::{Parser, Subcommand};
+use qloop::pauli::Estimate;
+use qloop::{Circuit, Counts, Error, PauliSum, Program};
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "qloop", version, about = "Simulate variational quantum circuits: states, shots, expectation values")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Args)]
+struct Input {
+    /// Circuit file: OpenQASM 2.0, or qloop JSON (detected by a leading '{').
+    file: PathBuf,
+    /// Bind a symbolic parameter: NAME=VALUE (repeatable).
+    #[arg(long = "bind", value_name = "NAME=VALUE", value_parser = parse_binding)]
+    bindings: Vec<(String, f64)>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Write the state vector before any final measurement as JSON:
+    /// {"num_qubits": n, "amplitudes": [[re, im], ...]} in basis-index order.
+    State {
+        #[command(flatten)]
+        input: Input,
+        /// Write to this file instead of standard output.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+    /// Sample measurement counts (qubit/classical bit 0 rightmost). Without measurements in the
+    /// circuit, every qubit is measured.
+    Run {
+        #[command(flatten)]
+        input: Input,
+        /// Number of shots.
+        #[arg(long)]
+        shots: usize,
+        /// Seed of the sampler; a random seed is chosen and reported if absent.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Print {"shots": N, "seed": S, "counts": {...}}.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Expectation value of a weighted Pauli sum, exact or estimated from shots.
+    Expect {
+        #[command(flatten)]
+        input: Input,
+        /// Qiskit labels ("-1.05*II + 0.39*IZ + 0.18*XX", rightmost letter = qubit 0) or
+        /// sparse form ("0.5*Z0*Z3 + X2").
+        #[arg(long, allow_hyphen_values = true)]
+        observable: String,
+        /// Estimate from this many shots per measurement group, with a standard error.
+        #[arg(long)]
+        shots: Option<usize>,
+        /// Seed of the sampler (with --shots); a random seed is chosen and reported if absent.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Print {"value": x} (plus "stderr" and "seed" with --shots).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Qubits, classical bits, depth, gate counts and parameters.
+    Info {
+        /// Circuit file: OpenQASM 2.0, or qloop JSON.
+        file: PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn parse_binding(text: &str) -> Result<(String, f64), String> {
+    let (name, value) = text.split_once('=').ok_or_else(|| format!("'{text}' is not NAME=VALUE"))?;
+    let value: f64 = value.trim().parse().map_err(|_| format!("'{value}' is not a number"))?;
+    if !value.is_finite() {
+        return Err(format!("'{name}' is bound to {value}; values must be finite"));
+    }
+    Ok((name.trim().to_string(), value))
+}
+
+/// An error of the tool: the library's, or a failed write.
+enum Failure {
+    Qloop(Error),
+    Io(io::Error),
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        Failure::Qloop(e)
+    }
+}
+
+impl From<io::Error> for Failure {
+    fn from(e: io::Error) -> Self {
+        Failure::Io(e)
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match execute(cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Io(e)) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(Failure::Io(e)) => {
+            eprintln!("qloop: error: {e}");
+            ExitCode::FAILURE
+        }
+        Err(Failure::Qloop(e @ Error::UnboundParameter { .. })) => {
+            let Error::UnboundParameter { name, .. } = &e else { unreachable!() };
+            eprintln!("qloop: error: {e} (give it with --bind {name}=VALUE)");
+            ExitCode::FAILURE
+        }
+        Err(Failure::Qloop(e)) => {
+            eprintln!("qloop: error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Loads the circuit, binds `--bind` values, and compiles it; every parameter must be bound.
+fn load(input: &Input) -> Result<(Circuit, Program), Error> {
+    let circuit = Circuit::load(&input.file)?;
+    let circuit = circuit.bind(|p| input.bindings.iter().find(|(n, _)| *n == p.name).map(|b| b.1));
+    if let Some(p) = circuit.parameters().into_iter().next() {
+        return Err(Error::UnboundParameter { name: p.name, kind: p.kind });
+    }
+    let program = circuit.compile()?;
+    Ok((circuit, program))
+}
+
+fn seed_or_random(seed: Option<u64>) -> u64 {
+    seed.unwrap_or_else(rand::random)
+}
+
+fn execute(command: Command) -> Result<(), Failure> {
+    let stdout = io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    match command {
+        Command::State { input, output } => {
+            let (_, program) = load(&input)?;
+            let state = program.statevector(&[], &[])?;
+            let write = |w: &mut dyn Write| -> io::Result<()> {
+                write!(w, "{{\"num_qubits\": {}, \"amplitudes\": [", state.num_qubits())?;
+                for (i, a) in state.amplitudes().iter().enumerate() {
+                    let sep = if i == 0 { "" } else { ", " };
+                    write!(w, "{sep}[{}, {}]", json_f64(a.re), json_f64(a.im))?;
+                }
+                writeln!(w, "]}}")
+            };
+            match output {
+                Some(path) => write_file(&path, write)?,
+                None => write(&mut out)?,
+            }
+        }
+        Command::Run { input, shots, seed, json } => {
+            let (_, program) = load(&input)?;
+            let state = program.statevector(&[], &[])?;
+            let seed = seed_or_random(seed);
+            let counts = Counts::sample(&state, program.measurements(), program.num_clbits(), shots, seed)?;
+            if json {
+                let value = serde_json::json!({"shots": counts.shots, "seed": seed, "counts": counts.counts});
+                writeln!(out, "{value}")?;
+            } else {
+                writeln!(out, "{shots} shots, seed {seed}")?;
+                let width = counts.counts.keys().map(String::len).max().unwrap_or(0);
+                for (key, count) in &counts.counts {
+                    writeln!(out, "{key:>width$}  {count}")?;
+                }
+            }
+        }
+        Command::Expect { input, observable, shots, seed, json } => {
+            let (_, program) = load(&input)?;
+            let observable: PauliSum = observable.parse()?;
+            observable.check_width(program.num_qubits())?;
+            let state = program.statevector(&[], &[])?;
+            match shots {
+                None => {
+                    let value = observable.expectation(&state)?;
+                    if json {
+                        writeln!(out, "{}", serde_json::json!({ "value": value }))?;
+                    } else {
+                        writeln!(out, "{value}")?;
+                    }
+                }
+                Some(shots) => {
+                    let seed = seed_or_random(seed);
+                    let Estimate { value, stderr } = observable.estimate(&state, shots, seed)?;
+                    if json {
+                        let v = serde_json::json!({"value": value, "stderr": stderr, "shots": shots, "seed": seed});
+                        writeln!(out, "{v}")?;
+                    } else {
+                        writeln!(out, "{value} ± {stderr} ({shots} shots per group, seed {seed})")?;
+                    }
+                }
+            }
+        }
+        Command::Info { file, json } => {
+            let circuit = Circuit::load(&file)?;
+            let layout = qloop::ParameterLayout::of(&circuit);
+            if json {
+                let v = serde_json::json!({
+                    "num_qubits": circuit.num_qubits(),
+                    "num_clbits": circuit.num_clbits(),
+                    "depth": circuit.depth(),
+                    "size": circuit.len(),
+                    "gate_counts": circuit.gate_counts(),
+                    "parameters": {"weights": layout.weights, "inputs": layout.inputs},
+                });
+                writeln!(out, "{v}")?;
+            } else {
+                writeln!(out, "file:        {}", file.display())?;
+                writeln!(out, "qubits:      {}", circuit.num_qubits())?;
+                writeln!(out, "clbits:      {}", circuit.num_clbits())?;
+                writeln!(out, "depth:       {}", circuit.depth())?;
+                writeln!(out, "instructions: {}", circuit.len())?;
+                let counts: Vec<String> = circuit.gate_counts().iter().map(|(k, v)| format!("{k}: {v}")).collect();
+                writeln!(out, "gate counts: {}", counts.join(", "))?;
+                writeln!(out, "weights:     {}", list_or_none(&layout.weights))?;
+                writeln!(out, "inputs:      {}", list_or_none(&layout.inputs))?;
+            }
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
+
+fn list_or_none(names: &[String]) -> String {
+    if names.is_empty() {
+        "none".into()
+    } else {
+        names.join(", ")
+    }
+}
+
+/// A finite `f64` in shortest round-trip form (JSON has no NaN or infinity).
+fn json_f64(v: f64) -> String {
+    serde_json::Number::from_f64(v).map_or_else(|| "null".into(), |n| n.to_string())
+}
+
+fn write_file(path: &Path, write: impl Fn(&mut dyn Write) -> io::Result<()>) -> Result<(), Failure> {
+    let wrap = |source| Failure::Qloop(Error::Io { path: path.to_path_buf(), source });
+    let file = std::fs::File::create(path).map_err(wrap)?;
+    let mut w = BufWriter::new(file);
+    write(&mut w).and_then(|_| w.flush()).map_err(wrap)
 }

@@ -1,0 +1,30 @@
+// Hardware-efficient ansatz on 4 qubits: [RY layer, CNOT chain] x 3, final RY layer.
+// Angles are fixed here; the JSON twin hea4.json keeps them as trainable weights.
+OPENQASM 2.0;
+include "qelib1.inc";
+qreg q[4];
+ry(0.1) q[0];
+ry(0.47) q[1];
+ry(0.84) q[2];
+ry(1.21) q[3];
+cx q[0], q[1];
+cx q[1], q[2];
+cx q[2], q[3];
+ry(1.58) q[0];
+ry(1.95) q[1];
+ry(2.32) q[2];
+ry(2.69) q[3];
+cx q[0], q[1];
+cx q[1], q[2];
+cx q[2], q[3];
+ry(3.06) q[0];
+ry(3.43) q[1];
+ry(3.8) q[2];
+ry(4.17) q[3];
+cx q[0], q[1];
+cx q[1], q[2];
+cx q[2], q[3];
+ry(4.54) q[0];
+ry(4.91) q[1];
+ry(5.28) q[2];
+ry(5.65) q[3];
