@@ -1,1 +1,103 @@
-fn main(){}
+//! Simulator benchmarks (seeded). Groups:
+//! - `bandwidth`: in-place read+write of a 2^n-amplitude state (the memory bound per gate);
+//! - `layers`: 10 layers of [H on every qubit, CNOT chain, RZ(θ) on every qubit], n = 20, 24;
+//!   throughput is 32·2^n bytes per gate, so criterion's GiB/s compares with `bandwidth`;
+//! - `small`: 3 such layers at n = 4, 8, 12 with new random angles per evaluation, ⟨Z₀⟩ read;
+//! - `threshold`: one dense gate, serial vs rayon, n = 10..=18 (chooses `Par::THRESHOLD_QUBITS`).
+//!
+//! Filter with e.g. `cargo bench --bench simulator -- small`.
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use num_complex::Complex64 as C64;
+use qloop::{Circuit, Par, Param, StateVector};
+use rand::{Rng, SeedableRng};
+use rayon::prelude::*;
+use std::hint::black_box;
+
+/// `layers` × [H on every qubit, CX(i, i+1) chain, RZ(θ_{l,i}) on every qubit], θ as weights.
+fn layered(n: usize, layers: usize) -> Circuit {
+    let mut c = Circuit::new(n);
+    for l in 0..layers {
+        for q in 0..n {
+            c = c.h(q);
+        }
+        for q in 0..n - 1 {
+            c = c.cx(q, q + 1);
+        }
+        for q in 0..n {
+            c = c.rz(Param::weight(format!("t{l}_{q}")), q);
+        }
+    }
+    c
+}
+
+fn bandwidth(c: &mut Criterion) {
+    let mut group = c.benchmark_group("bandwidth");
+    group.sample_size(10);
+    for n in [20, 24] {
+        let mut amps = vec![C64::new(0.5, 0.25); 1 << n];
+        group.throughput(Throughput::Bytes(32 << n));
+        let factor = C64::new(0.0, 1.0);
+        group.bench_function(BenchmarkId::new("scale_in_place_rayon", n), |b| {
+            b.iter(|| amps.par_chunks_mut(1 << 13).for_each(|ch| ch.iter_mut().for_each(|a| *a *= factor)))
+        });
+        group.bench_function(BenchmarkId::new("scale_in_place_seq", n), |b| {
+            b.iter(|| amps.iter_mut().for_each(|a| *a *= factor))
+        });
+    }
+    group.finish();
+}
+
+fn layers(c: &mut Criterion) {
+    let mut group = c.benchmark_group("layers");
+    group.sample_size(10);
+    for n in [20, 24] {
+        let program = layered(n, 10).compile().unwrap();
+        let mut rng = rand::rngs::StdRng::seed_from_u64(1);
+        let weights: Vec<f64> = (0..program.layout().weights.len()).map(|_| rng.random::<f64>()).collect();
+        let gates = (10 * (3 * n - 1)) as u64;
+        let mut state = StateVector::zero(n).unwrap();
+        group.throughput(Throughput::Bytes(gates * (32 << n)));
+        for (name, par) in [("rayon", Par::Rayon), ("seq", Par::Seq)] {
+            group.bench_function(BenchmarkId::new(name, n), |b| {
+                b.iter(|| program.run(&weights, &[], &mut state, par).unwrap())
+            });
+        }
+    }
+    group.finish();
+}
+
+fn small(c: &mut Criterion) {
+    let mut group = c.benchmark_group("small");
+    for n in [4, 8, 12] {
+        let program = layered(n, 3).compile().unwrap();
+        let mut rng = rand::rngs::StdRng::seed_from_u64(2);
+        let mut weights = vec![0.0; program.layout().weights.len()];
+        let mut state = StateVector::zero(n).unwrap();
+        group.bench_function(BenchmarkId::new("eval_z0", n), |b| {
+            b.iter(|| {
+                weights.iter_mut().for_each(|w| *w = rng.random::<f64>());
+                program.run(&weights, &[], &mut state, Par::Seq).unwrap();
+                black_box(state.expectation_z(0).unwrap())
+            })
+        });
+    }
+    group.finish();
+}
+
+fn threshold(c: &mut Criterion) {
+    let mut group = c.benchmark_group("threshold");
+    for n in (10..=18).step_by(2) {
+        let program = Circuit::new(n).h(0).h(n - 1).cx(0, n - 1).rz(0.3, n / 2).compile().unwrap();
+        let mut state = StateVector::zero(n).unwrap();
+        for (name, par) in [("seq", Par::Seq), ("rayon", Par::Rayon)] {
+            group.bench_function(BenchmarkId::new(name, n), |b| {
+                b.iter(|| program.apply(&[], &[], &mut state, par).unwrap())
+            });
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bandwidth, layers, small, threshold);
+criterion_main!(benches);

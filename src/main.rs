@@ -114,13 +114,12 @@ fn main() -> ExitCode {
             eprintln!("qloop: error: {e}");
             ExitCode::FAILURE
         }
-        Err(Failure::Qloop(e @ Error::UnboundParameter { .. })) => {
-            let Error::UnboundParameter { name, .. } = &e else { unreachable!() };
-            eprintln!("qloop: error: {e} (give it with --bind {name}=VALUE)");
-            ExitCode::FAILURE
-        }
         Err(Failure::Qloop(e)) => {
-            eprintln!("qloop: error: {e}");
+            let hint = match &e {
+                Error::UnboundParameter { name, .. } => format!(" (give it with --bind {name}=VALUE)"),
+                _ => String::new(),
+            };
+            eprintln!("qloop: error: {e}{hint}");
             ExitCode::FAILURE
         }
     }

@@ -22,7 +22,7 @@ impl Par {
     /// The smallest number of qubits at which [`Par::Rayon`] pays off, chosen with
     /// `cargo bench --bench simulator -- threshold` on the 2-core reference machine
     /// (see `docs/performance.md`).
-    pub const THRESHOLD_QUBITS: usize = 14;
+    pub const THRESHOLD_QUBITS: usize = 18;
 
     /// [`Par::Rayon`] from [`Par::THRESHOLD_QUBITS`] qubits on (when more than one thread is
     /// available), [`Par::Seq`] below.
