@@ -39,7 +39,10 @@ fn bandwidth(c: &mut Criterion) {
         group.throughput(Throughput::Bytes(32 << n));
         let factor = C64::new(0.0, 1.0);
         group.bench_function(BenchmarkId::new("scale_in_place_rayon", n), |b| {
-            b.iter(|| amps.par_chunks_mut(1 << 13).for_each(|ch| ch.iter_mut().for_each(|a| *a *= factor)))
+            b.iter(|| {
+                amps.par_chunks_mut(1 << 13)
+                    .for_each(|ch| ch.iter_mut().for_each(|a| *a *= factor))
+            })
         });
         group.bench_function(BenchmarkId::new("scale_in_place_seq", n), |b| {
             b.iter(|| amps.iter_mut().for_each(|a| *a *= factor))
@@ -54,7 +57,9 @@ fn layers(c: &mut Criterion) {
     for n in [20, 24] {
         let program = layered(n, 10).compile().unwrap();
         let mut rng = rand::rngs::StdRng::seed_from_u64(1);
-        let weights: Vec<f64> = (0..program.layout().weights.len()).map(|_| rng.random::<f64>()).collect();
+        let weights: Vec<f64> = (0..program.layout().weights.len())
+            .map(|_| rng.random::<f64>())
+            .collect();
         let gates = (10 * (3 * n - 1)) as u64;
         let mut state = StateVector::zero(n).unwrap();
         group.throughput(Throughput::Bytes(gates * (32 << n)));
@@ -88,7 +93,13 @@ fn small(c: &mut Criterion) {
 fn threshold(c: &mut Criterion) {
     let mut group = c.benchmark_group("threshold");
     for n in (10..=18).step_by(2) {
-        let program = Circuit::new(n).h(0).h(n - 1).cx(0, n - 1).rz(0.3, n / 2).compile().unwrap();
+        let program = Circuit::new(n)
+            .h(0)
+            .h(n - 1)
+            .cx(0, n - 1)
+            .rz(0.3, n / 2)
+            .compile()
+            .unwrap();
         let mut state = StateVector::zero(n).unwrap();
         for (name, par) in [("seq", Par::Seq), ("rayon", Par::Rayon)] {
             group.bench_function(BenchmarkId::new(name, n), |b| {

@@ -100,12 +100,20 @@ impl Circuit {
     /// assert!(qloop::Circuit::new(3).is_empty());
     /// ```
     pub fn new(num_qubits: usize) -> Self {
-        Circuit { num_qubits, num_clbits: 0, instructions: Vec::new() }
+        Circuit {
+            num_qubits,
+            num_clbits: 0,
+            instructions: Vec::new(),
+        }
     }
 
     /// An empty circuit with `num_clbits` classical bits.
     pub fn with_clbits(num_qubits: usize, num_clbits: usize) -> Self {
-        Circuit { num_qubits, num_clbits, instructions: Vec::new() }
+        Circuit {
+            num_qubits,
+            num_clbits,
+            instructions: Vec::new(),
+        }
     }
 
     /// Number of qubits.
@@ -154,7 +162,10 @@ impl Circuit {
     /// assert_eq!(Circuit::new(2).gate(Gate::CX, &[0, 1]), Circuit::new(2).cx(0, 1));
     /// ```
     pub fn gate(mut self, gate: Gate, qubits: &[usize]) -> Self {
-        self.push(Instruction::Gate { gate, qubits: qubits.to_vec() });
+        self.push(Instruction::Gate {
+            gate,
+            qubits: qubits.to_vec(),
+        });
         self
     }
 
@@ -238,14 +249,19 @@ impl Circuit {
         let offset = self.num_clbits;
         self = self.barrier_all();
         for q in 0..self.num_qubits {
-            self.push(Instruction::Measure { qubit: q, clbit: offset + q });
+            self.push(Instruction::Measure {
+                qubit: q,
+                clbit: offset + q,
+            });
         }
         self
     }
 
     /// A barrier over `qubits`.
     pub fn barrier(mut self, qubits: &[usize]) -> Self {
-        self.push(Instruction::Barrier { qubits: qubits.to_vec() });
+        self.push(Instruction::Barrier {
+            qubits: qubits.to_vec(),
+        });
         self
     }
 
@@ -257,7 +273,9 @@ impl Circuit {
 
     /// True when the circuit contains a measurement.
     pub fn has_measurements(&self) -> bool {
-        self.instructions.iter().any(|i| matches!(i, Instruction::Measure { .. }))
+        self.instructions
+            .iter()
+            .any(|i| matches!(i, Instruction::Measure { .. }))
     }
 
     /// The `(qubit, clbit)` pairs of the measurements, in order.
@@ -283,9 +301,10 @@ impl Circuit {
         let mut out = Circuit::with_clbits(self.num_qubits, self.num_clbits);
         for (index, inst) in self.instructions.iter().enumerate().rev() {
             out.instructions.push(match inst {
-                Instruction::Gate { gate, qubits } => {
-                    Instruction::Gate { gate: gate.inverse(), qubits: qubits.clone() }
-                }
+                Instruction::Gate { gate, qubits } => Instruction::Gate {
+                    gate: gate.inverse(),
+                    qubits: qubits.clone(),
+                },
                 Instruction::Barrier { .. } => inst.clone(),
                 Instruction::Measure { .. } => {
                     return Err(Error::InverseOfMeasurement { instruction: index })
@@ -379,12 +398,17 @@ impl Circuit {
                     for t in angle.terms() {
                         if !t.coeff.is_finite() {
                             return Err(Error::NonFiniteAngle {
-                                context: format!("instruction {index} ({name}), coefficient of '{}'", t.param),
+                                context: format!(
+                                    "instruction {index} ({name}), coefficient of '{}'",
+                                    t.param
+                                ),
                                 value: t.coeff,
                             });
                         }
                         if *kinds.entry(&t.param.name).or_insert(t.param.kind) != t.param.kind {
-                            return Err(Error::ParameterKindConflict { name: t.param.name.clone() });
+                            return Err(Error::ParameterKindConflict {
+                                name: t.param.name.clone(),
+                            });
                         }
                     }
                 }
@@ -400,13 +424,21 @@ impl Circuit {
                     });
                 }
                 if qubits[..k].contains(&q) {
-                    return Err(Error::DuplicateQubit { instruction: index, name: name.into(), qubit: q });
+                    return Err(Error::DuplicateQubit {
+                        instruction: index,
+                        name: name.into(),
+                        qubit: q,
+                    });
                 }
             }
             match inst {
                 Instruction::Gate { .. } => {
                     if let Some(&q) = qubits.iter().find(|&&q| measured[q]) {
-                        return Err(Error::GateAfterMeasure { instruction: index, name: name.into(), qubit: q });
+                        return Err(Error::GateAfterMeasure {
+                            instruction: index,
+                            name: name.into(),
+                            qubit: q,
+                        });
                     }
                 }
                 Instruction::Measure { qubit, clbit } => {
@@ -456,7 +488,11 @@ impl Circuit {
                 }
             }
         }
-        qubit_level.into_iter().chain(clbit_level).max().unwrap_or(0)
+        qubit_level
+            .into_iter()
+            .chain(clbit_level)
+            .max()
+            .unwrap_or(0)
     }
 
     /// How many times each instruction name occurs, sorted by name.
@@ -496,10 +532,15 @@ impl Circuit {
     /// Errors name the file (and for QASM the line and column).
     pub fn load(path: impl AsRef<std::path::Path>) -> Result<Circuit> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
         if text.trim_start().starts_with('{') {
-            let circuit: Circuit = serde_json::from_str(&text)
-                .map_err(|source| Error::Json { path: Some(path.to_path_buf()), source })?;
+            let circuit: Circuit = serde_json::from_str(&text).map_err(|source| Error::Json {
+                path: Some(path.to_path_buf()),
+                source,
+            })?;
             circuit.validate()?;
             Ok(circuit)
         } else {

@@ -27,8 +27,9 @@ impl std::fmt::Display for Location {
 }
 
 /// Which of the two parameter vectors a value belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[derive(serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum ParamKind {
     /// A trainable weight (a circuit angle the optimizer tunes).
@@ -52,23 +53,45 @@ impl std::fmt::Display for ParamKind {
 pub enum Error {
     /// An instruction names a qubit the circuit does not have.
     #[error("instruction {instruction} ({name}): qubit {qubit} is out of range for a circuit of {num_qubits} qubits")]
-    QubitOutOfRange { instruction: usize, name: String, qubit: usize, num_qubits: usize },
+    QubitOutOfRange {
+        instruction: usize,
+        name: String,
+        qubit: usize,
+        num_qubits: usize,
+    },
 
     /// An instruction names a classical bit the circuit does not have.
     #[error("instruction {instruction} (measure): classical bit {clbit} is out of range for a circuit of {num_clbits} classical bits")]
-    ClbitOutOfRange { instruction: usize, clbit: usize, num_clbits: usize },
+    ClbitOutOfRange {
+        instruction: usize,
+        clbit: usize,
+        num_clbits: usize,
+    },
 
     /// A gate is given the same qubit twice.
     #[error("instruction {instruction} ({name}): qubit {qubit} is used twice; the operands of a gate must be distinct")]
-    DuplicateQubit { instruction: usize, name: String, qubit: usize },
+    DuplicateQubit {
+        instruction: usize,
+        name: String,
+        qubit: usize,
+    },
 
     /// A gate is given the wrong number of qubits.
     #[error("instruction {instruction} ({name}): expects {expected} qubits, got {got}")]
-    WrongArity { instruction: usize, name: String, expected: usize, got: usize },
+    WrongArity {
+        instruction: usize,
+        name: String,
+        expected: usize,
+        got: usize,
+    },
 
     /// A gate acts on a qubit after that qubit was measured (only terminal measurement is supported).
     #[error("instruction {instruction} ({name}): qubit {qubit} was already measured; qloop supports measurement only at the end of a circuit")]
-    GateAfterMeasure { instruction: usize, name: String, qubit: usize },
+    GateAfterMeasure {
+        instruction: usize,
+        name: String,
+        qubit: usize,
+    },
 
     /// `inverse()` of a circuit that measures.
     #[error("cannot invert a circuit that contains a measurement (instruction {instruction})")]
@@ -88,15 +111,28 @@ pub enum Error {
 
     /// A parameter vector of the wrong length.
     #[error("expected {expected} {kind} values, got {got}")]
-    ParameterLength { kind: ParamKind, expected: usize, got: usize },
+    ParameterLength {
+        kind: ParamKind,
+        expected: usize,
+        got: usize,
+    },
 
     /// A parameter value that is NaN or infinite.
     #[error("{kind} value {index} ('{name}') is {value}, but parameter values must be finite")]
-    NonFiniteParameter { kind: ParamKind, index: usize, name: String, value: f64 },
+    NonFiniteParameter {
+        kind: ParamKind,
+        index: usize,
+        name: String,
+        value: f64,
+    },
 
     /// A state (or circuit) too large for this machine's memory.
     #[error("a state of {num_qubits} qubits needs {} of memory, but only {} is available", human_bytes(*.bytes_needed), human_bytes(*.bytes_available))]
-    StateTooLarge { num_qubits: usize, bytes_needed: u128, bytes_available: u128 },
+    StateTooLarge {
+        num_qubits: usize,
+        bytes_needed: u128,
+        bytes_available: u128,
+    },
 
     /// A state vector of the wrong number of qubits was handed to a program.
     #[error("the program acts on {expected} qubits but the state has {got}")]
@@ -104,7 +140,11 @@ pub enum Error {
 
     /// A list of qubits (a marginal, an observable) that is invalid.
     #[error("{context}: qubit {qubit} is out of range for a state of {num_qubits} qubits")]
-    SubsetOutOfRange { context: String, qubit: usize, num_qubits: usize },
+    SubsetOutOfRange {
+        context: String,
+        qubit: usize,
+        num_qubits: usize,
+    },
 
     /// A list of qubits that repeats one.
     #[error("{context}: qubit {qubit} appears more than once")]
@@ -116,11 +156,18 @@ pub enum Error {
 
     /// An observable that acts on qubits the circuit does not have.
     #[error("observable acts on {observable_qubits} qubits but the circuit has {num_qubits}")]
-    ObservableSize { observable_qubits: usize, num_qubits: usize },
+    ObservableSize {
+        observable_qubits: usize,
+        num_qubits: usize,
+    },
 
     /// Zero shots were asked for where an estimate needs at least one (or two) shots.
     #[error("{context}: need at least {min} shots, got {got}")]
-    TooFewShots { context: String, min: usize, got: usize },
+    TooFewShots {
+        context: String,
+        min: usize,
+        got: usize,
+    },
 
     /// A syntax or semantic error in an OpenQASM source, with its location.
     #[error("{location}: {message}")]
@@ -132,11 +179,17 @@ pub enum Error {
 
     /// A JSON circuit that does not parse or is not a circuit.
     #[error("{}: invalid qloop JSON circuit: {source}", .path.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "<input>".into()))]
-    Json { path: Option<PathBuf>, source: serde_json::Error },
+    Json {
+        path: Option<PathBuf>,
+        source: serde_json::Error,
+    },
 
     /// An I/O error, with the path it concerns.
     #[error("{}: {source}", .path.display())]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 /// `Result` with qloop's [`Error`].

@@ -118,9 +118,37 @@ impl Gate {
         use Gate::*;
         let a = || Angle::constant(0.0);
         vec![
-            I, H, X, Y, Z, S, Sdg, T, Tdg, SX, SXdg, RX(a()), RY(a()), RZ(a()), P(a()),
-            U(a(), a(), a()), CX, CY, CZ, CH, Swap, CRX(a()), CRY(a()), CRZ(a()), CP(a()),
-            CU3(a(), a(), a()), CCX, CSwap, RXX(a()), RYY(a()), RZZ(a()),
+            I,
+            H,
+            X,
+            Y,
+            Z,
+            S,
+            Sdg,
+            T,
+            Tdg,
+            SX,
+            SXdg,
+            RX(a()),
+            RY(a()),
+            RZ(a()),
+            P(a()),
+            U(a(), a(), a()),
+            CX,
+            CY,
+            CZ,
+            CH,
+            Swap,
+            CRX(a()),
+            CRY(a()),
+            CRZ(a()),
+            CP(a()),
+            CU3(a(), a(), a()),
+            CCX,
+            CSwap,
+            RXX(a()),
+            RYY(a()),
+            RZZ(a()),
         ]
     }
 
@@ -268,12 +296,7 @@ impl Gate {
             U(..) | CU3(..) => {
                 let (s, co) = half(0).sin_cos();
                 let (phi, lam) = (angles[1], angles[2]);
-                BaseMatrix::One([
-                    c(co, 0.0),
-                    -cis(lam) * s,
-                    cis(phi) * s,
-                    cis(phi + lam) * co,
-                ])
+                BaseMatrix::One([c(co, 0.0), -cis(lam) * s, cis(phi) * s, cis(phi + lam) * co])
             }
             Swap | CSwap => {
                 let mut m = [o; 16];
@@ -286,7 +309,11 @@ impl Gate {
                 let (s, co) = half(0).sin_cos();
                 // exp(−iθ P⊗P/2) = cos(θ/2)·I − i sin(θ/2)·P⊗P; X⊗X and Y⊗Y are anti-diagonal,
                 // Y⊗Y has +1 on the |01⟩↔|10⟩ entries and −1 on |00⟩↔|11⟩.
-                let outer = if matches!(self, RYY(_)) { c(0.0, s) } else { c(0.0, -s) };
+                let outer = if matches!(self, RYY(_)) {
+                    c(0.0, s)
+                } else {
+                    c(0.0, -s)
+                };
                 let inner = c(0.0, -s);
                 let mut m = [o; 16];
                 for k in 0..4 {

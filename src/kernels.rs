@@ -79,7 +79,11 @@ impl Subspace {
         }
         zeros[..num_zeros].sort_unstable();
         let ctrl = controls.iter().fold(0, |m, &c| m | (1usize << c));
-        Subspace { zeros, num_zeros: num_zeros as u8, ctrl }
+        Subspace {
+            zeros,
+            num_zeros: num_zeros as u8,
+            ctrl,
+        }
     }
 
     /// The `k`-th base index: zero bits inserted at every gate position, control bits set.
@@ -126,7 +130,9 @@ fn walk_pairs(
         let shared = SharedAmps(amps.as_mut_ptr());
         // SAFETY: base indices are distinct and have bit t clear, so the pairs
         // (base, base | stride) are disjoint across calls and in bounds.
-        sub.for_each_base(len, par, |base| unsafe { f(shared.at(base), shared.at(base | stride)) });
+        sub.for_each_base(len, par, |base| unsafe {
+            f(shared.at(base), shared.at(base | stride))
+        });
         return;
     }
     let walk_block = |block: &mut [C64]| {
@@ -191,9 +197,9 @@ pub(crate) fn apply(amps: &mut [C64], kernel: &Kernel, sub: &Subspace, par: Par)
             *x = m[0] * lo + m[1] * hi;
             *y = m[2] * lo + m[3] * hi;
         }),
-        Kernel::Diagonal2 { t, d } => {
-            walk_quads(amps, t, sub, par, |v| [v[0] * d[0], v[1] * d[1], v[2] * d[2], v[3] * d[3]])
-        }
+        Kernel::Diagonal2 { t, d } => walk_quads(amps, t, sub, par, |v| {
+            [v[0] * d[0], v[1] * d[1], v[2] * d[2], v[3] * d[3]]
+        }),
         Kernel::Swap { t } => walk_quads(amps, t, sub, par, |v| [v[0], v[2], v[1], v[3]]),
         Kernel::Dense2 { t, m } => walk_quads(amps, t, sub, par, |v| {
             std::array::from_fn(|r| (0..4).map(|c| m[4 * r + c] * v[c]).sum())

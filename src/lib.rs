@@ -37,3 +37,8 @@ pub use param::{Angle, Param};
 pub use pauli::{Pauli, PauliString, PauliSum};
 pub use program::{ParameterLayout, Program};
 pub use state::StateVector;
+
+/// The README's tour is compiled and run as a doctest, so it cannot go stale.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -9,7 +9,11 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "qloop", version, about = "Simulate variational quantum circuits: states, shots, expectation values")]
+#[command(
+    name = "qloop",
+    version,
+    about = "Simulate variational quantum circuits: states, shots, expectation values"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -79,10 +83,17 @@ enum Command {
 }
 
 fn parse_binding(text: &str) -> Result<(String, f64), String> {
-    let (name, value) = text.split_once('=').ok_or_else(|| format!("'{text}' is not NAME=VALUE"))?;
-    let value: f64 = value.trim().parse().map_err(|_| format!("'{value}' is not a number"))?;
+    let (name, value) = text
+        .split_once('=')
+        .ok_or_else(|| format!("'{text}' is not NAME=VALUE"))?;
+    let value: f64 = value
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{value}' is not a number"))?;
     if !value.is_finite() {
-        return Err(format!("'{name}' is bound to {value}; values must be finite"));
+        return Err(format!(
+            "'{name}' is bound to {value}; values must be finite"
+        ));
     }
     Ok((name.trim().to_string(), value))
 }
@@ -116,7 +127,9 @@ fn main() -> ExitCode {
         }
         Err(Failure::Qloop(e)) => {
             let hint = match &e {
-                Error::UnboundParameter { name, .. } => format!(" (give it with --bind {name}=VALUE)"),
+                Error::UnboundParameter { name, .. } => {
+                    format!(" (give it with --bind {name}=VALUE)")
+                }
                 _ => String::new(),
             };
             eprintln!("qloop: error: {e}{hint}");
@@ -128,9 +141,18 @@ fn main() -> ExitCode {
 /// Loads the circuit, binds `--bind` values, and compiles it; every parameter must be bound.
 fn load(input: &Input) -> Result<(Circuit, Program), Error> {
     let circuit = Circuit::load(&input.file)?;
-    let circuit = circuit.bind(|p| input.bindings.iter().find(|(n, _)| *n == p.name).map(|b| b.1));
+    let circuit = circuit.bind(|p| {
+        input
+            .bindings
+            .iter()
+            .find(|(n, _)| *n == p.name)
+            .map(|b| b.1)
+    });
     if let Some(p) = circuit.parameters().into_iter().next() {
-        return Err(Error::UnboundParameter { name: p.name, kind: p.kind });
+        return Err(Error::UnboundParameter {
+            name: p.name,
+            kind: p.kind,
+        });
     }
     let program = circuit.compile()?;
     Ok((circuit, program))
@@ -148,7 +170,11 @@ fn execute(command: Command) -> Result<(), Failure> {
             let (_, program) = load(&input)?;
             let state = program.statevector(&[], &[])?;
             let write = |w: &mut dyn Write| -> io::Result<()> {
-                write!(w, "{{\"num_qubits\": {}, \"amplitudes\": [", state.num_qubits())?;
+                write!(
+                    w,
+                    "{{\"num_qubits\": {}, \"amplitudes\": [",
+                    state.num_qubits()
+                )?;
                 for (i, a) in state.amplitudes().iter().enumerate() {
                     let sep = if i == 0 { "" } else { ", " };
                     write!(w, "{sep}[{}, {}]", json_f64(a.re), json_f64(a.im))?;
@@ -160,11 +186,22 @@ fn execute(command: Command) -> Result<(), Failure> {
                 None => write(&mut out)?,
             }
         }
-        Command::Run { input, shots, seed, json } => {
+        Command::Run {
+            input,
+            shots,
+            seed,
+            json,
+        } => {
             let (_, program) = load(&input)?;
             let state = program.statevector(&[], &[])?;
             let seed = seed_or_random(seed);
-            let counts = Counts::sample(&state, program.measurements(), program.num_clbits(), shots, seed)?;
+            let counts = Counts::sample(
+                &state,
+                program.measurements(),
+                program.num_clbits(),
+                shots,
+                seed,
+            )?;
             if json {
                 let value = serde_json::json!({"shots": counts.shots, "seed": seed, "counts": counts.counts});
                 writeln!(out, "{value}")?;
@@ -176,7 +213,13 @@ fn execute(command: Command) -> Result<(), Failure> {
                 }
             }
         }
-        Command::Expect { input, observable, shots, seed, json } => {
+        Command::Expect {
+            input,
+            observable,
+            shots,
+            seed,
+            json,
+        } => {
             let (_, program) = load(&input)?;
             let observable: PauliSum = observable.parse()?;
             observable.check_width(program.num_qubits())?;
@@ -197,7 +240,10 @@ fn execute(command: Command) -> Result<(), Failure> {
                         let v = serde_json::json!({"value": value, "stderr": stderr, "shots": shots, "seed": seed});
                         writeln!(out, "{v}")?;
                     } else {
-                        writeln!(out, "{value} ± {stderr} ({shots} shots per group, seed {seed})")?;
+                        writeln!(
+                            out,
+                            "{value} ± {stderr} ({shots} shots per group, seed {seed})"
+                        )?;
                     }
                 }
             }
@@ -221,7 +267,11 @@ fn execute(command: Command) -> Result<(), Failure> {
                 writeln!(out, "clbits:      {}", circuit.num_clbits())?;
                 writeln!(out, "depth:       {}", circuit.depth())?;
                 writeln!(out, "instructions: {}", circuit.len())?;
-                let counts: Vec<String> = circuit.gate_counts().iter().map(|(k, v)| format!("{k}: {v}")).collect();
+                let counts: Vec<String> = circuit
+                    .gate_counts()
+                    .iter()
+                    .map(|(k, v)| format!("{k}: {v}"))
+                    .collect();
                 writeln!(out, "gate counts: {}", counts.join(", "))?;
                 writeln!(out, "weights:     {}", list_or_none(&layout.weights))?;
                 writeln!(out, "inputs:      {}", list_or_none(&layout.inputs))?;
@@ -245,8 +295,16 @@ fn json_f64(v: f64) -> String {
     serde_json::Number::from_f64(v).map_or_else(|| "null".into(), |n| n.to_string())
 }
 
-fn write_file(path: &Path, write: impl Fn(&mut dyn Write) -> io::Result<()>) -> Result<(), Failure> {
-    let wrap = |source| Failure::Qloop(Error::Io { path: path.to_path_buf(), source });
+fn write_file(
+    path: &Path,
+    write: impl Fn(&mut dyn Write) -> io::Result<()>,
+) -> Result<(), Failure> {
+    let wrap = |source| {
+        Failure::Qloop(Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })
+    };
     let file = std::fs::File::create(path).map_err(wrap)?;
     let mut w = BufWriter::new(file);
     write(&mut w).and_then(|_| w.flush()).map_err(wrap)

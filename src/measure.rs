@@ -34,10 +34,17 @@ pub fn rng_from_seed(seed: u64) -> QloopRng {
 pub(crate) fn check_subset(context: &str, qubits: &[usize], num_qubits: usize) -> Result<()> {
     for (k, &q) in qubits.iter().enumerate() {
         if q >= num_qubits {
-            return Err(Error::SubsetOutOfRange { context: context.into(), qubit: q, num_qubits });
+            return Err(Error::SubsetOutOfRange {
+                context: context.into(),
+                qubit: q,
+                num_qubits,
+            });
         }
         if qubits[..k].contains(&q) {
-            return Err(Error::SubsetRepeated { context: context.into(), qubit: q });
+            return Err(Error::SubsetRepeated {
+                context: context.into(),
+                qubit: q,
+            });
         }
     }
     Ok(())
@@ -65,7 +72,10 @@ impl StateVector {
         check_subset("marginal", qubits, self.num_qubits())?;
         let mut out = vec![0.0; 1 << qubits.len()];
         for (i, a) in self.amplitudes().iter().enumerate() {
-            let j = qubits.iter().enumerate().fold(0, |j, (k, &q)| j | (((i >> q) & 1) << k));
+            let j = qubits
+                .iter()
+                .enumerate()
+                .fold(0, |j, (k, &q)| j | (((i >> q) & 1) << k));
             out[j] += a.norm_sqr();
         }
         Ok(out)
@@ -85,7 +95,13 @@ impl StateVector {
             .amplitudes()
             .iter()
             .enumerate()
-            .map(|(i, a)| if i & bit == 0 { a.norm_sqr() } else { -a.norm_sqr() })
+            .map(|(i, a)| {
+                if i & bit == 0 {
+                    a.norm_sqr()
+                } else {
+                    -a.norm_sqr()
+                }
+            })
             .sum())
     }
 }
@@ -114,7 +130,11 @@ pub fn sample_histogram(probs: &[f64], shots: usize, rng: &mut impl Rng) -> Vec<
             merged[i] += c;
         }
     }
-    merged.into_iter().enumerate().filter(|&(_, c)| c > 0).collect()
+    merged
+        .into_iter()
+        .enumerate()
+        .filter(|&(_, c)| c > 0)
+        .collect()
 }
 
 /// One batch of the sorted-uniform merge described in the [module docs](self).
@@ -125,7 +145,9 @@ fn sample_batch(probs: &[f64], shots: usize, rng: &mut impl Rng) -> Vec<(usize, 
     if shots == 0 {
         return Vec::new();
     }
-    let spacings: Vec<f64> = (0..=shots).map(|_| -(1.0 - rng.random::<f64>()).ln()).collect();
+    let spacings: Vec<f64> = (0..=shots)
+        .map(|_| -(1.0 - rng.random::<f64>()).ln())
+        .collect();
     let total: f64 = probs.iter().sum();
     // Shot k falls in bin i when S_k / S_{N+1} < C_i / total, i.e. S_k < C_i · scale.
     let scale = spacings.iter().sum::<f64>() / total;
@@ -135,7 +157,11 @@ fn sample_batch(probs: &[f64], shots: usize, rng: &mut impl Rng) -> Vec<(usize, 
     for (i, &p) in probs[..=last_nonzero].iter().enumerate() {
         cumulative += p;
         // Rounding must not leave shots past the last bin that can receive them.
-        let bound = if i == last_nonzero { f64::INFINITY } else { cumulative * scale };
+        let bound = if i == last_nonzero {
+            f64::INFINITY
+        } else {
+            cumulative * scale
+        };
         let start = k;
         while k < shots && s_k < bound {
             k += 1;
@@ -211,20 +237,34 @@ impl Counts {
             check_subset("measurement", &[q], n)?;
         }
         if let Some(&(_, c)) = measurements.iter().find(|&&(_, c)| c >= width) {
-            return Err(Error::ClbitOutOfRange { instruction: 0, clbit: c, num_clbits: width });
+            return Err(Error::ClbitOutOfRange {
+                instruction: 0,
+                clbit: c,
+                num_clbits: width,
+            });
         }
         let mut rng = rng_from_seed(seed);
         let hist = sample_histogram(&state.probabilities(), shots, &mut rng);
-        let mut counts = BTreeMap::new();
+        // Keys are built in one pass, sorted, and merged (several basis states share a key when
+        // not every qubit is measured); a sorted Vec bulk-loads the map in linear time.
+        let mut keyed: Vec<(String, usize)> = Vec::with_capacity(hist.len());
         let mut key = vec![b'0'; width];
         for (index, c) in hist {
             key.fill(b'0');
             for &(q, clbit) in measurements {
-                key[width - 1 - clbit] = if (index >> q) & 1 == 1 { b'1' } else { b'0' };
+                key[width - 1 - clbit] = b'0' + ((index >> q) & 1) as u8;
             }
-            let text = String::from_utf8(key.clone()).expect("ASCII digits");
-            *counts.entry(text).or_insert(0) += c;
+            keyed.push((String::from_utf8(key.clone()).expect("ASCII digits"), c));
         }
+        keyed.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        keyed.dedup_by(|later, kept| {
+            let same = later.0 == kept.0;
+            if same {
+                kept.1 += later.1;
+            }
+            same
+        });
+        let counts: BTreeMap<String, usize> = keyed.into_iter().collect();
         Ok(Counts { shots, counts })
     }
 }

@@ -39,7 +39,10 @@ impl Param {
     /// assert_eq!(w.kind, qloop::ParamKind::Weight);
     /// ```
     pub fn weight(name: impl Into<String>) -> Self {
-        Param { name: name.into(), kind: ParamKind::Weight }
+        Param {
+            name: name.into(),
+            kind: ParamKind::Weight,
+        }
     }
 
     /// A data input named `name`.
@@ -49,7 +52,10 @@ impl Param {
     /// assert_eq!(x.kind, qloop::ParamKind::Input);
     /// ```
     pub fn input(name: impl Into<String>) -> Self {
-        Param { name: name.into(), kind: ParamKind::Input }
+        Param {
+            name: name.into(),
+            kind: ParamKind::Input,
+        }
     }
 
     /// `count` weights named `prefix0`, `prefix1`, ...
@@ -59,7 +65,9 @@ impl Param {
     /// assert_eq!(ws[2].name, "theta2");
     /// ```
     pub fn weights(prefix: &str, count: usize) -> Vec<Param> {
-        (0..count).map(|i| Param::weight(format!("{prefix}{i}"))).collect()
+        (0..count)
+            .map(|i| Param::weight(format!("{prefix}{i}")))
+            .collect()
     }
 
     /// `count` inputs named `prefix0`, `prefix1`, ...
@@ -69,7 +77,9 @@ impl Param {
     /// assert_eq!(xs[1].name, "x1");
     /// ```
     pub fn inputs(prefix: &str, count: usize) -> Vec<Param> {
-        (0..count).map(|i| Param::input(format!("{prefix}{i}"))).collect()
+        (0..count)
+            .map(|i| Param::input(format!("{prefix}{i}")))
+            .collect()
     }
 }
 
@@ -106,7 +116,10 @@ impl Angle {
     /// assert!(qloop::Angle::constant(0.5).is_constant());
     /// ```
     pub fn constant(value: f64) -> Self {
-        Angle { constant: value, terms: Vec::new() }
+        Angle {
+            constant: value,
+            terms: Vec::new(),
+        }
     }
 
     /// The constant part `c₀`.
@@ -131,7 +144,9 @@ impl Angle {
     /// assert_eq!(a.eval(|_| 2.0), 5.0);
     /// ```
     pub fn eval(&self, mut value_of: impl FnMut(&Param) -> f64) -> f64 {
-        self.terms.iter().fold(self.constant, |acc, t| acc + t.coeff * value_of(&t.param))
+        self.terms
+            .iter()
+            .fold(self.constant, |acc, t| acc + t.coeff * value_of(&t.param))
     }
 
     /// The parameters this angle uses.
@@ -142,7 +157,10 @@ impl Angle {
     fn add_term(&mut self, coeff: f64, param: &Param) {
         match self.terms.iter_mut().find(|t| &t.param == param) {
             Some(t) => t.coeff += coeff,
-            None => self.terms.push(Term { coeff, param: param.clone() }),
+            None => self.terms.push(Term {
+                coeff,
+                param: param.clone(),
+            }),
         }
         self.terms.retain(|t| t.coeff != 0.0);
     }
@@ -161,7 +179,11 @@ impl fmt::Display for Angle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut first = true;
         for t in &self.terms {
-            let (sign, mag) = if t.coeff < 0.0 { ("-", -t.coeff) } else { ("+", t.coeff) };
+            let (sign, mag) = if t.coeff < 0.0 {
+                ("-", -t.coeff)
+            } else {
+                ("+", t.coeff)
+            };
             match (first, sign) {
                 (true, "-") => f.write_str("-")?,
                 (true, _) => {}
@@ -192,7 +214,10 @@ impl From<f64> for Angle {
 
 impl From<Param> for Angle {
     fn from(param: Param) -> Self {
-        Angle { constant: 0.0, terms: vec![Term { coeff: 1.0, param }] }
+        Angle {
+            constant: 0.0,
+            terms: vec![Term { coeff: 1.0, param }],
+        }
     }
 }
 
@@ -302,7 +327,11 @@ impl Serialize for Angle {
         if self.terms.is_empty() {
             AngleRepr::Constant(self.constant).serialize(s)
         } else {
-            AngleRepr::Affine { constant: self.constant, terms: self.terms.clone() }.serialize(s)
+            AngleRepr::Affine {
+                constant: self.constant,
+                terms: self.terms.clone(),
+            }
+            .serialize(s)
         }
     }
 }

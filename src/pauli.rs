@@ -75,7 +75,11 @@ impl PauliString {
     pub fn new(factors: &[(usize, Pauli)]) -> Result<Self> {
         let qubits: Vec<usize> = factors.iter().map(|f| f.0).collect();
         crate::measure::check_subset("Pauli string", &qubits, usize::MAX)?;
-        let mut ops: Vec<(usize, Pauli)> = factors.iter().copied().filter(|f| f.1 != Pauli::I).collect();
+        let mut ops: Vec<(usize, Pauli)> = factors
+            .iter()
+            .copied()
+            .filter(|f| f.1 != Pauli::I)
+            .collect();
         ops.sort_by_key(|f| f.0);
         Ok(PauliString { ops })
     }
@@ -92,12 +96,14 @@ impl PauliString {
 
     /// Masks `(x, z, n_Y)`: qubits with X or Y, qubits with Z or Y, number of Ys.
     fn masks(&self) -> (usize, usize, u32) {
-        self.ops.iter().fold((0, 0, 0), |(x, z, y), &(q, p)| match p {
-            Pauli::I => (x, z, y),
-            Pauli::X => (x | 1 << q, z, y),
-            Pauli::Z => (x, z | 1 << q, y),
-            Pauli::Y => (x | 1 << q, z | 1 << q, y + 1),
-        })
+        self.ops
+            .iter()
+            .fold((0, 0, 0), |(x, z, y), &(q, p)| match p {
+                Pauli::I => (x, z, y),
+                Pauli::X => (x | 1 << q, z, y),
+                Pauli::Z => (x, z | 1 << q, y),
+                Pauli::Y => (x | 1 << q, z | 1 << q, y + 1),
+            })
     }
 
     /// `⟨ψ|P|ψ⟩`.
@@ -110,8 +116,12 @@ impl PauliString {
     pub fn expectation(&self, state: &StateVector) -> Result<f64> {
         check_fits(self.min_qubits(), state.num_qubits())?;
         let (x, z, ny) = self.masks();
-        let phase = [C64::new(1.0, 0.0), C64::new(0.0, 1.0), C64::new(-1.0, 0.0), C64::new(0.0, -1.0)]
-            [(ny % 4) as usize];
+        let phase = [
+            C64::new(1.0, 0.0),
+            C64::new(0.0, 1.0),
+            C64::new(-1.0, 0.0),
+            C64::new(0.0, -1.0),
+        ][(ny % 4) as usize];
         let amps = state.amplitudes();
         let sum: C64 = amps
             .iter()
@@ -131,7 +141,10 @@ impl PauliString {
 
 fn check_fits(needed: usize, num_qubits: usize) -> Result<()> {
     if needed > num_qubits {
-        return Err(Error::ObservableSize { observable_qubits: needed, num_qubits });
+        return Err(Error::ObservableSize {
+            observable_qubits: needed,
+            num_qubits,
+        });
     }
     Ok(())
 }
@@ -141,7 +154,11 @@ impl fmt::Display for PauliString {
         if self.ops.is_empty() {
             return f.write_str("I");
         }
-        let parts: Vec<String> = self.ops.iter().map(|(q, p)| format!("{}{q}", p.letter())).collect();
+        let parts: Vec<String> = self
+            .ops
+            .iter()
+            .map(|(q, p)| format!("{}{q}", p.letter()))
+            .collect();
         f.write_str(&parts.join("*"))
     }
 }
@@ -166,7 +183,10 @@ pub struct Estimate {
 impl PauliSum {
     /// A sum from `(coefficient, string)` terms.
     pub fn new(terms: Vec<(f64, PauliString)>) -> Self {
-        PauliSum { terms, label_width: None }
+        PauliSum {
+            terms,
+            label_width: None,
+        }
     }
 
     /// The terms.
@@ -178,10 +198,18 @@ impl PauliSum {
     /// sparse indices must be below `n`.
     pub fn check_width(&self, num_qubits: usize) -> Result<()> {
         match self.label_width {
-            Some(w) if w != num_qubits => {
-                Err(Error::ObservableSize { observable_qubits: w, num_qubits })
-            }
-            _ => check_fits(self.terms.iter().map(|t| t.1.min_qubits()).max().unwrap_or(0), num_qubits),
+            Some(w) if w != num_qubits => Err(Error::ObservableSize {
+                observable_qubits: w,
+                num_qubits,
+            }),
+            _ => check_fits(
+                self.terms
+                    .iter()
+                    .map(|t| t.1.min_qubits())
+                    .max()
+                    .unwrap_or(0),
+                num_qubits,
+            ),
         }
     }
 
@@ -194,7 +222,10 @@ impl PauliSum {
     /// ```
     pub fn expectation(&self, state: &StateVector) -> Result<f64> {
         self.check_width(state.num_qubits())?;
-        self.terms.iter().map(|(c, p)| Ok(c * p.expectation(state)?)).sum()
+        self.terms
+            .iter()
+            .map(|(c, p)| Ok(c * p.expectation(state)?))
+            .sum()
     }
 
     /// Estimates `⟨ψ|H|ψ⟩` from `shots` shots per measurement group, seeded; see the
@@ -209,7 +240,11 @@ impl PauliSum {
     pub fn estimate(&self, state: &StateVector, shots: usize, seed: u64) -> Result<Estimate> {
         self.check_width(state.num_qubits())?;
         if shots < 2 {
-            return Err(Error::TooFewShots { context: "estimate with a standard error".into(), min: 2, got: shots });
+            return Err(Error::TooFewShots {
+                context: "estimate with a standard error".into(),
+                min: 2,
+                got: shots,
+            });
         }
         let mut rng = rng_from_seed(seed);
         let mut value = 0.0;
@@ -229,7 +264,12 @@ impl PauliSum {
                 };
             }
             let mut rotated = state.clone();
-            rotation.compile()?.apply(&[], &[], &mut rotated, crate::Par::auto(state.num_qubits()))?;
+            rotation.compile()?.apply(
+                &[],
+                &[],
+                &mut rotated,
+                crate::Par::auto(state.num_qubits()),
+            )?;
             let hist = sample_histogram(&rotated.probabilities(), shots, &mut rng);
             let (mut sum, mut sum_sq) = (0.0, 0.0);
             for (outcome, count) in hist {
@@ -253,7 +293,10 @@ impl PauliSum {
             value += mean;
             variance += ((sum_sq - n * mean * mean) / (n - 1.0)).max(0.0) / n;
         }
-        Ok(Estimate { value, stderr: variance.sqrt() })
+        Ok(Estimate {
+            value,
+            stderr: variance.sqrt(),
+        })
     }
 
     /// Greedy qubit-wise commuting grouping, in term order.
@@ -261,7 +304,9 @@ impl PauliSum {
         let mut groups: Vec<Group> = Vec::new();
         for (c, p) in &self.terms {
             let fits = |g: &Group| {
-                p.ops.iter().all(|&(q, op)| g.basis.iter().all(|&(gq, gop)| gq != q || gop == op))
+                p.ops
+                    .iter()
+                    .all(|&(q, op)| g.basis.iter().all(|&(gq, gop)| gq != q || gop == op))
             };
             let group = match groups.iter_mut().position(|g| fits(g)) {
                 Some(k) => &mut groups[k],
@@ -307,7 +352,10 @@ struct Scanner {
 
 impl Scanner {
     fn err<T>(&self, message: impl Into<String>) -> Result<T> {
-        Err(Error::Observable { column: self.pos + 1, message: message.into() })
+        Err(Error::Observable {
+            column: self.pos + 1,
+            message: message.into(),
+        })
     }
     fn skip_ws(&mut self) {
         while self.chars.get(self.pos).is_some_and(|c| c.is_whitespace()) {
@@ -349,7 +397,10 @@ impl FromStr for PauliSum {
 
     /// Parses the label or sparse form described in the [module docs](self).
     fn from_str(text: &str) -> Result<Self> {
-        let mut s = Scanner { chars: text.chars().collect(), pos: 0 };
+        let mut s = Scanner {
+            chars: text.chars().collect(),
+            pos: 0,
+        };
         let mut terms = Vec::new();
         let mut label_width: Option<usize> = None;
         let mut sign = 1.0;
@@ -418,7 +469,9 @@ impl FromStr for PauliSum {
                 match label_width {
                     Some(w) if w != n => {
                         s.pos = start;
-                        return s.err(format!("label '{word}' has {n} letters but earlier labels have {w}"));
+                        return s.err(format!(
+                            "label '{word}' has {n} letters but earlier labels have {w}"
+                        ));
                     }
                     _ => label_width = Some(n),
                 }

@@ -67,7 +67,11 @@ impl ParameterLayout {
     pub fn check(&self, kind: ParamKind, values: &[f64]) -> Result<()> {
         let names = self.names(kind);
         if values.len() != names.len() {
-            return Err(Error::ParameterLength { kind, expected: names.len(), got: values.len() });
+            return Err(Error::ParameterLength {
+                kind,
+                expected: names.len(),
+                got: values.len(),
+            });
         }
         if let Some(index) = values.iter().position(|v| !v.is_finite()) {
             return Err(Error::NonFiniteParameter {
@@ -103,7 +107,11 @@ enum StepKernel {
     /// Matrix known at compile time.
     Fixed(Kernel),
     /// Matrix rebuilt from the angles on every run.
-    Bound { gate: Gate, targets: [usize; 2], angles: [AngleExpr; 3] },
+    Bound {
+        gate: Gate,
+        targets: [usize; 2],
+        angles: [AngleExpr; 3],
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -188,26 +196,44 @@ impl Circuit {
             };
             let nc = gate.num_controls();
             let (controls, target_list) = qubits.split_at(nc);
-            let targets = [target_list[0], *target_list.last().expect("validated arity")];
+            let targets = [
+                target_list[0],
+                *target_list.last().expect("validated arity"),
+            ];
             let subspace = Subspace::new(controls, target_list);
             let angles = gate.angles();
             let kernel = if angles.iter().all(|a| a.is_constant()) {
                 let values: Vec<f64> = angles.iter().map(|a| a.constant_part()).collect();
                 let matrix = gate.base_matrix(&values);
-                kernel_for(detect_structure(gate.structure(), &matrix), targets, &matrix)
+                kernel_for(
+                    detect_structure(gate.structure(), &matrix),
+                    targets,
+                    &matrix,
+                )
             } else {
-                let mut exprs = [AngleExpr { constant: 0.0, first_term: 0, num_terms: 0 }; 3];
+                let mut exprs = [AngleExpr {
+                    constant: 0.0,
+                    first_term: 0,
+                    num_terms: 0,
+                }; 3];
                 for (expr, angle) in exprs.iter_mut().zip(&angles) {
                     *expr = compile_angle(angle, &layout, &mut terms);
                 }
                 steps.push(Step {
-                    kernel: StepKernel::Bound { gate: gate.clone(), targets, angles: exprs },
+                    kernel: StepKernel::Bound {
+                        gate: gate.clone(),
+                        targets,
+                        angles: exprs,
+                    },
                     subspace,
                 });
                 continue;
             };
             if kernel != Kernel::Identity {
-                steps.push(Step { kernel: StepKernel::Fixed(kernel), subspace });
+                steps.push(Step {
+                    kernel: StepKernel::Fixed(kernel),
+                    subspace,
+                });
             }
         }
         Ok(Program {
@@ -230,7 +256,10 @@ impl Circuit {
     /// ```
     pub fn statevector(&self) -> Result<StateVector> {
         if let Some(p) = self.parameters().into_iter().next() {
-            return Err(Error::UnboundParameter { name: p.name, kind: p.kind });
+            return Err(Error::UnboundParameter {
+                name: p.name,
+                kind: p.kind,
+            });
         }
         self.compile()?.statevector(&[], &[])
     }
@@ -244,9 +273,17 @@ fn compile_angle(angle: &Angle, layout: &ParameterLayout, terms: &mut Vec<Slot>)
             .iter()
             .position(|n| *n == t.param.name)
             .expect("the layout lists every parameter of the circuit");
-        terms.push(Slot { coeff: t.coeff, kind: t.param.kind, index: index as u32 });
+        terms.push(Slot {
+            coeff: t.coeff,
+            kind: t.param.kind,
+            index: index as u32,
+        });
     }
-    AngleExpr { constant: angle.constant_part(), first_term, num_terms: angle.terms().len() as u32 }
+    AngleExpr {
+        constant: angle.constant_part(),
+        first_term,
+        num_terms: angle.terms().len() as u32,
+    }
 }
 
 impl Program {
@@ -279,7 +316,13 @@ impl Program {
     ///
     /// Checks the vector lengths, that every value is finite and the state size; then runs
     /// without allocating.
-    pub fn run(&self, weights: &[f64], inputs: &[f64], state: &mut StateVector, par: Par) -> Result<()> {
+    pub fn run(
+        &self,
+        weights: &[f64],
+        inputs: &[f64],
+        state: &mut StateVector,
+        par: Par,
+    ) -> Result<()> {
         self.check(weights, inputs, state)?;
         state.reset();
         self.apply_unchecked(weights, inputs, state, par);
@@ -287,7 +330,13 @@ impl Program {
     }
 
     /// Applies the program to `state` as it is (no reset), with the same checks as [`Program::run`].
-    pub fn apply(&self, weights: &[f64], inputs: &[f64], state: &mut StateVector, par: Par) -> Result<()> {
+    pub fn apply(
+        &self,
+        weights: &[f64],
+        inputs: &[f64],
+        state: &mut StateVector,
+        par: Par,
+    ) -> Result<()> {
         self.check(weights, inputs, state)?;
         self.apply_unchecked(weights, inputs, state, par);
         Ok(())
@@ -308,7 +357,10 @@ impl Program {
         self.layout.check(ParamKind::Weight, weights)?;
         self.layout.check(ParamKind::Input, inputs)?;
         if state.num_qubits() != self.num_qubits {
-            return Err(Error::StateSize { expected: self.num_qubits, got: state.num_qubits() });
+            return Err(Error::StateSize {
+                expected: self.num_qubits,
+                got: state.num_qubits(),
+            });
         }
         Ok(())
     }
@@ -330,7 +382,11 @@ impl Program {
         for step in &self.steps {
             match &step.kernel {
                 StepKernel::Fixed(kernel) => kernels::apply(amps, kernel, &step.subspace, par),
-                StepKernel::Bound { gate, targets, angles } => {
+                StepKernel::Bound {
+                    gate,
+                    targets,
+                    angles,
+                } => {
                     let values = angles.map(|a| self.eval(&a, weights, inputs));
                     let kernel = kernel_for(gate.structure(), *targets, &gate.base_matrix(&values));
                     kernels::apply(amps, &kernel, &step.subspace, par);

@@ -19,9 +19,14 @@ pub fn available_memory() -> u128 {
     std::fs::read_to_string("/proc/meminfo")
         .ok()
         .and_then(|text| {
-            text.lines().find(|l| l.starts_with("MemAvailable:")).and_then(|l| {
-                l.split_whitespace().nth(1).and_then(|kib| kib.parse::<u128>().ok()).map(|k| k * 1024)
-            })
+            text.lines()
+                .find(|l| l.starts_with("MemAvailable:"))
+                .and_then(|l| {
+                    l.split_whitespace()
+                        .nth(1)
+                        .and_then(|kib| kib.parse::<u128>().ok())
+                        .map(|k| k * 1024)
+                })
         })
         .unwrap_or(isize::MAX as u128)
 }
@@ -31,7 +36,11 @@ pub fn check_state_fits(num_qubits: usize) -> Result<()> {
     let bytes_needed = state_bytes(num_qubits);
     let bytes_available = available_memory().min(isize::MAX as u128);
     if bytes_needed > bytes_available {
-        return Err(Error::StateTooLarge { num_qubits, bytes_needed, bytes_available });
+        return Err(Error::StateTooLarge {
+            num_qubits,
+            bytes_needed,
+            bytes_available,
+        });
     }
     Ok(())
 }
@@ -55,11 +64,12 @@ impl StateVector {
         check_state_fits(num_qubits)?;
         let len = 1usize << num_qubits;
         let mut amps = Vec::new();
-        amps.try_reserve_exact(len).map_err(|_| Error::StateTooLarge {
-            num_qubits,
-            bytes_needed: state_bytes(num_qubits),
-            bytes_available: available_memory(),
-        })?;
+        amps.try_reserve_exact(len)
+            .map_err(|_| Error::StateTooLarge {
+                num_qubits,
+                bytes_needed: state_bytes(num_qubits),
+                bytes_available: available_memory(),
+            })?;
         amps.resize(len, C64::new(0.0, 0.0));
         amps[0] = C64::new(1.0, 0.0);
         Ok(StateVector { num_qubits, amps })
@@ -75,9 +85,15 @@ impl StateVector {
     /// ```
     pub fn from_amplitudes(amps: Vec<C64>) -> Result<Self> {
         if !amps.len().is_power_of_two() {
-            return Err(Error::StateSize { expected: amps.len().next_power_of_two(), got: amps.len() });
+            return Err(Error::StateSize {
+                expected: amps.len().next_power_of_two(),
+                got: amps.len(),
+            });
         }
-        Ok(StateVector { num_qubits: amps.len().trailing_zeros() as usize, amps })
+        Ok(StateVector {
+            num_qubits: amps.len().trailing_zeros() as usize,
+            amps,
+        })
     }
 
     /// Number of qubits.
@@ -118,6 +134,10 @@ impl StateVector {
 
     /// `⟨self|other⟩`.
     pub fn inner(&self, other: &StateVector) -> C64 {
-        self.amps.iter().zip(&other.amps).map(|(a, b)| a.conj() * b).sum()
+        self.amps
+            .iter()
+            .zip(&other.amps)
+            .map(|(a, b)| a.conj() * b)
+            .sum()
     }
 }

@@ -25,15 +25,44 @@ fn reference(gate: &Gate, v: &[f64]) -> Mat {
     let y = m2(o, -i, i, o);
     let z = m2(l, o, o, -l);
     let hm = m2(c(h, 0.0), c(h, 0.0), c(h, 0.0), c(-h, 0.0));
-    let rx = |t: f64| m2(c((t / 2.0).cos(), 0.0), c(0.0, -(t / 2.0).sin()), c(0.0, -(t / 2.0).sin()), c((t / 2.0).cos(), 0.0));
-    let ry = |t: f64| m2(c((t / 2.0).cos(), 0.0), c(-(t / 2.0).sin(), 0.0), c((t / 2.0).sin(), 0.0), c((t / 2.0).cos(), 0.0));
+    let rx = |t: f64| {
+        m2(
+            c((t / 2.0).cos(), 0.0),
+            c(0.0, -(t / 2.0).sin()),
+            c(0.0, -(t / 2.0).sin()),
+            c((t / 2.0).cos(), 0.0),
+        )
+    };
+    let ry = |t: f64| {
+        m2(
+            c((t / 2.0).cos(), 0.0),
+            c(-(t / 2.0).sin(), 0.0),
+            c((t / 2.0).sin(), 0.0),
+            c((t / 2.0).cos(), 0.0),
+        )
+    };
     let rz = |t: f64| m2(cis(-t / 2.0), o, o, cis(t / 2.0));
     let p = |t: f64| m2(l, o, o, cis(t));
     let u = |t: f64, ph: f64, la: f64| {
-        m2(c((t / 2.0).cos(), 0.0), -cis(la) * (t / 2.0).sin(), cis(ph) * (t / 2.0).sin(), cis(ph + la) * (t / 2.0).cos())
+        m2(
+            c((t / 2.0).cos(), 0.0),
+            -cis(la) * (t / 2.0).sin(),
+            cis(ph) * (t / 2.0).sin(),
+            cis(ph + la) * (t / 2.0).cos(),
+        )
     };
-    let ctrl = |m: &Mat| add(&kron(&identity(m.len()), &unit(0, 0)), &kron(m, &unit(1, 1)));
-    let pp = |a: &Mat, t: f64| add(&scale(&identity(4), c((t / 2.0).cos(), 0.0)), &scale(&kron(a, a), c(0.0, -(t / 2.0).sin())));
+    let ctrl = |m: &Mat| {
+        add(
+            &kron(&identity(m.len()), &unit(0, 0)),
+            &kron(m, &unit(1, 1)),
+        )
+    };
+    let pp = |a: &Mat, t: f64| {
+        add(
+            &scale(&identity(4), c((t / 2.0).cos(), 0.0)),
+            &scale(&kron(a, a), c(0.0, -(t / 2.0).sin())),
+        )
+    };
     let swap = {
         let mut s = identity(4);
         s[1] = vec![o, o, l, o];
@@ -68,7 +97,16 @@ fn reference(gate: &Gate, v: &[f64]) -> Mat {
         CRZ(_) => ctrl(&rz(v[0])),
         CP(_) => ctrl(&p(v[0])),
         CU3(..) => ctrl(&u(v[0], v[1], v[2])),
-        CCX => add(&kron(&x, &kron(&unit(1, 1), &unit(1, 1))), &add(&identity(8), &scale(&kron(&identity(2), &kron(&unit(1, 1), &unit(1, 1))), c(-1.0, 0.0)))),
+        CCX => add(
+            &kron(&x, &kron(&unit(1, 1), &unit(1, 1))),
+            &add(
+                &identity(8),
+                &scale(
+                    &kron(&identity(2), &kron(&unit(1, 1), &unit(1, 1))),
+                    c(-1.0, 0.0),
+                ),
+            ),
+        ),
         CSwap => ctrl(&swap),
         RXX(_) => pp(&x, v[0]),
         RYY(_) => pp(&y, v[0]),
@@ -80,7 +118,11 @@ fn reference(gate: &Gate, v: &[f64]) -> Mat {
 fn with_angles(gate: &Gate, values: &[f64], symbolic: bool) -> Gate {
     let mut g = gate.clone();
     for (k, angle) in g.angles_mut().into_iter().enumerate() {
-        *angle = if symbolic { Angle::from(Param::weight(format!("w{k}"))) } else { Angle::constant(values[k]) };
+        *angle = if symbolic {
+            Angle::from(Param::weight(format!("w{k}")))
+        } else {
+            Angle::constant(values[k])
+        };
     }
     g
 }
@@ -92,14 +134,22 @@ fn placements(n: usize, k: usize) -> Vec<Vec<usize>> {
         out = out
             .into_iter()
             .flat_map(|p: Vec<usize>| {
-                (0..n).filter(|q| !p.contains(q)).map(|q| [p.clone(), vec![q]].concat()).collect::<Vec<_>>()
+                (0..n)
+                    .filter(|q| !p.contains(q))
+                    .map(|q| [p.clone(), vec![q]].concat())
+                    .collect::<Vec<_>>()
             })
             .collect();
     }
     out
 }
 
-const ANGLE_SETS: [[f64; 3]; 4] = [[0.37, -1.2, 2.1], [PI, PI / 2.0, -PI], [0.0, 0.0, 0.0], [2.0 * PI, 1e-9, 100.0]];
+const ANGLE_SETS: [[f64; 3]; 4] = [
+    [0.37, -1.2, 2.1],
+    [PI, PI / 2.0, -PI],
+    [0.0, 0.0, 0.0],
+    [2.0 * PI, 1e-9, 100.0],
+];
 
 #[test]
 fn gate_matrices_match_the_independent_table() {
@@ -111,7 +161,11 @@ fn gate_matrices_match_the_independent_table() {
             for r in 0..dim {
                 for k in 0..dim {
                     let d = (actual[r * dim + k] - expected[r][k]).norm();
-                    assert!(d <= tol(dim), "{} {values:?}: entry ({r},{k}) differs by {d:e}", gate.name());
+                    assert!(
+                        d <= tol(dim),
+                        "{} {values:?}: entry ({r},{k}) differs by {d:e}",
+                        gate.name()
+                    );
                 }
             }
         }
@@ -136,7 +190,11 @@ fn every_gate_on_every_placement_matches_the_dense_reference() {
                     for symbolic in [false, true] {
                         let g = with_angles(&gate, &values, symbolic);
                         let program = Circuit::new(n).gate(g, &qubits).compile().unwrap();
-                        let weights: &[f64] = if symbolic { &values[..gate.angles().len()] } else { &[] };
+                        let weights: &[f64] = if symbolic {
+                            &values[..gate.angles().len()]
+                        } else {
+                            &[]
+                        };
                         for par in [Par::Seq, Par::Rayon] {
                             let mut state = psi.clone();
                             program.apply(weights, &[], &mut state, par).unwrap();
@@ -161,7 +219,15 @@ fn parallel_kernels_match_serial_on_large_strides() {
     for q in [0, 5, 12, 13] {
         circuit = circuit.h(q).rz(0.3 * q as f64 + 0.1, q).sx(q).y(q).t(q);
     }
-    circuit = circuit.cx(13, 0).cx(0, 13).crx(0.4, 12, 3).ccx(13, 12, 1).cswap(0, 13, 7).rzz(0.9, 13, 2).rxx(0.2, 12, 13).swap(1, 13);
+    circuit = circuit
+        .cx(13, 0)
+        .cx(0, 13)
+        .crx(0.4, 12, 3)
+        .ccx(13, 12, 1)
+        .cswap(0, 13, 7)
+        .rzz(0.9, 13, 2)
+        .rxx(0.2, 12, 13)
+        .swap(1, 13);
     let program = circuit.compile().unwrap();
     let (mut seq, mut par) = (psi.clone(), psi);
     program.apply(&[], &[], &mut seq, Par::Seq).unwrap();

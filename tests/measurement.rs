@@ -5,10 +5,15 @@ use qloop::{Circuit, Counts, PauliSum};
 
 /// χ² statistic of observed counts against expected probabilities.
 fn chi_square(observed: &[usize], probs: &[f64], shots: usize) -> f64 {
-    observed.iter().zip(probs).filter(|(_, &p)| p > 0.0).map(|(&o, &p)| {
-        let e = p * shots as f64;
-        (o as f64 - e).powi(2) / e
-    }).sum()
+    observed
+        .iter()
+        .zip(probs)
+        .filter(|(_, &p)| p > 0.0)
+        .map(|(&o, &p)| {
+            let e = p * shots as f64;
+            (o as f64 - e).powi(2) / e
+        })
+        .sum()
 }
 
 fn dense(hist: &[(usize, usize)], len: usize) -> Vec<usize> {
@@ -21,7 +26,13 @@ fn dense(hist: &[(usize, usize)], len: usize) -> Vec<usize> {
 
 #[test]
 fn sampling_passes_a_chi_square_test() {
-    let psi = Circuit::new(3).ry(0.4, 0).ry(1.3, 1).cx(1, 2).ry(2.2, 2).statevector().unwrap();
+    let psi = Circuit::new(3)
+        .ry(0.4, 0)
+        .ry(1.3, 1)
+        .cx(1, 2)
+        .ry(2.2, 2)
+        .statevector()
+        .unwrap();
     let probs = psi.probabilities();
     for (seed, shots) in [(1, 1_000), (2, 100_000), (3, 3_000_000)] {
         let hist = sample_histogram(&probs, shots, &mut rng_from_seed(seed));
@@ -60,7 +71,12 @@ fn sampling_is_reproducible_per_seed() {
 #[test]
 fn counts_are_keyed_with_classical_bit_zero_rightmost() {
     // qubit 0 = 1, qubit 1 = 0, qubit 2 = 1, measured into reversed classical bits.
-    let c = Circuit::new(3).x(0).x(2).measure(0, 2).measure(1, 1).measure(2, 0);
+    let c = Circuit::new(3)
+        .x(0)
+        .x(2)
+        .measure(0, 2)
+        .measure(1, 1)
+        .measure(2, 0);
     let program = c.compile().unwrap();
     let psi = program.statevector(&[], &[]).unwrap();
     let counts = Counts::sample(&psi, program.measurements(), program.num_clbits(), 10, 1).unwrap();
@@ -80,7 +96,12 @@ fn counts_are_keyed_with_classical_bit_zero_rightmost() {
 #[test]
 fn pauli_expectations_match_analytic_values() {
     let theta: f64 = 0.7;
-    let psi = Circuit::new(2).ry(theta, 0).h(1).s(1).statevector().unwrap();
+    let psi = Circuit::new(2)
+        .ry(theta, 0)
+        .h(1)
+        .s(1)
+        .statevector()
+        .unwrap();
     // Qubit 0: ⟨Z⟩ = cos θ, ⟨X⟩ = sin θ, ⟨Y⟩ = 0; qubit 1 = |+i⟩: ⟨Y⟩ = 1.
     for (obs, expected) in [
         ("IZ", theta.cos()),
@@ -103,12 +124,22 @@ fn shot_estimates_agree_with_exact_values_within_their_standard_error() {
     let h2: PauliSum = "-1.052373245772859*II + 0.39793742484318045*IZ - 0.39793742484318045*ZI - 0.01128010425623538*ZZ + 0.18093119978423156*XX"
         .parse()
         .unwrap();
-    let psi = Circuit::new(2).ry(0.3, 0).ry(-1.1, 1).cx(0, 1).rx(0.5, 1).statevector().unwrap();
+    let psi = Circuit::new(2)
+        .ry(0.3, 0)
+        .ry(-1.1, 1)
+        .cx(0, 1)
+        .rx(0.5, 1)
+        .statevector()
+        .unwrap();
     let exact = h2.expectation(&psi).unwrap();
     let mut z_scores = Vec::new();
     for seed in 0..20 {
         let est = h2.estimate(&psi, 20_000, seed).unwrap();
-        assert!(est.stderr > 0.0 && est.stderr < 0.01, "stderr {}", est.stderr);
+        assert!(
+            est.stderr > 0.0 && est.stderr < 0.01,
+            "stderr {}",
+            est.stderr
+        );
         z_scores.push((est.value - exact) / est.stderr);
     }
     // |z| < 4.5 for every seed (P ≈ 7e-6 each) and the z-scores look standard normal.
@@ -119,7 +150,13 @@ fn shot_estimates_agree_with_exact_values_within_their_standard_error() {
 
 #[test]
 fn observable_errors_name_the_column() {
-    for (text, column) in [("0.5*ZQ", 6), ("ZZ + 0.3*XXX", 10), ("1.2.3*Z", 1), ("Z0 +", 5), ("ZZ ZZ", 4)] {
+    for (text, column) in [
+        ("0.5*ZQ", 6),
+        ("ZZ + 0.3*XXX", 10),
+        ("1.2.3*Z", 1),
+        ("Z0 +", 5),
+        ("ZZ ZZ", 4),
+    ] {
         let err = text.parse::<PauliSum>().unwrap_err();
         match err {
             qloop::Error::Observable { column: c, .. } => assert_eq!(c, column, "{text}: {err}"),

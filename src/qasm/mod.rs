@@ -53,7 +53,15 @@ const RYY_DEFINITION: &str = "gate ryy(param0) q0,q1 { rx(pi/2) q0; rx(pi/2) q1;
 /// Writes `circuit` as OpenQASM 2.0. Fails if an angle still depends on a parameter.
 pub fn export(circuit: &Circuit) -> Result<String> {
     let mut out = String::from("OPENQASM 2.0;\ninclude \"qelib1.inc\";\n");
-    let uses_ryy = circuit.iter().any(|i| matches!(i, Instruction::Gate { gate: Gate::RYY(_), .. }));
+    let uses_ryy = circuit.iter().any(|i| {
+        matches!(
+            i,
+            Instruction::Gate {
+                gate: Gate::RYY(_),
+                ..
+            }
+        )
+    });
     if uses_ryy {
         out.push_str(RYY_DEFINITION);
     }
@@ -63,7 +71,13 @@ pub fn export(circuit: &Circuit) -> Result<String> {
     if circuit.num_clbits() > 0 {
         writeln!(out, "creg c[{}];", circuit.num_clbits()).expect("write to String");
     }
-    let operands = |qubits: &[usize]| qubits.iter().map(|q| format!("q[{q}]")).collect::<Vec<_>>().join(",");
+    let operands = |qubits: &[usize]| {
+        qubits
+            .iter()
+            .map(|q| format!("q[{q}]"))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
     for (index, inst) in circuit.iter().enumerate() {
         match inst {
             Instruction::Gate { gate, qubits } => {
@@ -72,19 +86,29 @@ pub fn export(circuit: &Circuit) -> Result<String> {
                     if let Some(p) = angle.params().next() {
                         return Err(Error::QasmExport {
                             instruction: index,
-                            reason: format!("its angle depends on parameter '{}'; bind it first", p.name),
+                            reason: format!(
+                                "its angle depends on parameter '{}'; bind it first",
+                                p.name
+                            ),
                         });
                     }
                     values.push(real(angle.constant_part()));
                 }
-                let args = if values.is_empty() { String::new() } else { format!("({})", values.join(",")) };
-                writeln!(out, "{}{args} {};", gate.name(), operands(qubits)).expect("write to String");
+                let args = if values.is_empty() {
+                    String::new()
+                } else {
+                    format!("({})", values.join(","))
+                };
+                writeln!(out, "{}{args} {};", gate.name(), operands(qubits))
+                    .expect("write to String");
             }
             Instruction::Measure { qubit, clbit } => {
                 writeln!(out, "measure q[{qubit}] -> c[{clbit}];").expect("write to String")
             }
             Instruction::Barrier { qubits } if qubits.is_empty() => {}
-            Instruction::Barrier { qubits } => writeln!(out, "barrier {};", operands(qubits)).expect("write to String"),
+            Instruction::Barrier { qubits } => {
+                writeln!(out, "barrier {};", operands(qubits)).expect("write to String")
+            }
         }
     }
     Ok(out)

@@ -54,12 +54,23 @@ struct BodyCall {
     qubits: Vec<usize>,
 }
 
+/// Builds the native gates (on local operand indices) of one call from its parameter values.
+type Expansion = fn(&[f64]) -> Vec<(Gate, Vec<usize>)>;
+
 #[derive(Debug, Clone)]
 enum GateDef {
     /// A gate of qloop's set, built from its evaluated parameters; or a fixed expansion.
-    Native { params: usize, qubits: usize, build: fn(&[f64]) -> Vec<(Gate, Vec<usize>)> },
+    Native {
+        params: usize,
+        qubits: usize,
+        build: Expansion,
+    },
     /// A user definition.
-    User { params: usize, qubits: usize, body: Vec<BodyCall> },
+    User {
+        params: usize,
+        qubits: usize,
+        body: Vec<BodyCall>,
+    },
     /// Declared `opaque`: allowed to exist, an error when used.
     Opaque { params: usize, qubits: usize },
 }
@@ -87,14 +98,27 @@ fn a(v: f64) -> Angle {
 fn qelib1() -> Vec<(&'static str, GateDef)> {
     macro_rules! native {
         ($params:expr, $qubits:expr, $f:expr) => {
-            GateDef::Native { params: $params, qubits: $qubits, build: $f }
+            GateDef::Native {
+                params: $params,
+                qubits: $qubits,
+                build: $f,
+            }
         };
     }
     vec![
-        ("u3", native!(3, 1, |p| one(Gate::U(a(p[0]), a(p[1]), a(p[2]))))),
-        ("u2", native!(2, 1, |p| one(Gate::U(a(FRAC_PI_2), a(p[0]), a(p[1]))))),
+        (
+            "u3",
+            native!(3, 1, |p| one(Gate::U(a(p[0]), a(p[1]), a(p[2])))),
+        ),
+        (
+            "u2",
+            native!(2, 1, |p| one(Gate::U(a(FRAC_PI_2), a(p[0]), a(p[1])))),
+        ),
         ("u1", native!(1, 1, |p| one(Gate::P(a(p[0]))))),
-        ("u", native!(3, 1, |p| one(Gate::U(a(p[0]), a(p[1]), a(p[2]))))),
+        (
+            "u",
+            native!(3, 1, |p| one(Gate::U(a(p[0]), a(p[1]), a(p[2])))),
+        ),
         ("p", native!(1, 1, |p| one(Gate::P(a(p[0]))))),
         ("u0", native!(1, 1, |_| one(Gate::I))),
         ("cx", native!(0, 2, |_| one(Gate::CX))),
@@ -123,17 +147,26 @@ fn qelib1() -> Vec<(&'static str, GateDef)> {
         ("crz", native!(1, 2, |p| one(Gate::CRZ(a(p[0]))))),
         ("cu1", native!(1, 2, |p| one(Gate::CP(a(p[0]))))),
         ("cp", native!(1, 2, |p| one(Gate::CP(a(p[0]))))),
-        ("cu3", native!(3, 2, |p| one(Gate::CU3(a(p[0]), a(p[1]), a(p[2]))))),
+        (
+            "cu3",
+            native!(3, 2, |p| one(Gate::CU3(a(p[0]), a(p[1]), a(p[2])))),
+        ),
         // cu(θ, φ, λ, γ) = e^{iγ} on the control's |1⟩, then controlled U(θ, φ, λ).
-        ("cu", native!(4, 2, |p| vec![
-            (Gate::P(a(p[3])), vec![0]),
-            (Gate::CU3(a(p[0]), a(p[1]), a(p[2])), vec![0, 1]),
-        ])),
+        (
+            "cu",
+            native!(4, 2, |p| vec![
+                (Gate::P(a(p[3])), vec![0]),
+                (Gate::CU3(a(p[0]), a(p[1]), a(p[2])), vec![0, 1]),
+            ]),
+        ),
         // csx = controlled √X = P(π/4) on the control, then CRX(π/2).
-        ("csx", native!(0, 2, |_| vec![
-            (Gate::P(a(FRAC_PI_4)), vec![0]),
-            (Gate::CRX(a(FRAC_PI_2)), vec![0, 1]),
-        ])),
+        (
+            "csx",
+            native!(0, 2, |_| vec![
+                (Gate::P(a(FRAC_PI_4)), vec![0]),
+                (Gate::CRX(a(FRAC_PI_2)), vec![0, 1]),
+            ]),
+        ),
         ("rxx", native!(1, 2, |p| one(Gate::RXX(a(p[0]))))),
         ("rzz", native!(1, 2, |p| one(Gate::RZZ(a(p[0]))))),
     ]
@@ -143,7 +176,11 @@ fn qelib1() -> Vec<(&'static str, GateDef)> {
 /// (as qloop's own export does, for Qiskit); the definition is then taken as the native gate.
 fn extra_native(name: &str) -> Option<GateDef> {
     match name {
-        "ryy" => Some(GateDef::Native { params: 1, qubits: 2, build: |p| one(Gate::RYY(a(p[0]))) }),
+        "ryy" => Some(GateDef::Native {
+            params: 1,
+            qubits: 2,
+            build: |p| one(Gate::RYY(a(p[0]))),
+        }),
         _ => None,
     }
 }
@@ -173,8 +210,22 @@ struct Parser<'a> {
 pub fn parse(source: &str, file: Option<&Path>) -> Result<Circuit> {
     let toks = tokenize(source, file)?;
     let mut gates = HashMap::new();
-    gates.insert("U".into(), GateDef::Native { params: 3, qubits: 1, build: |p| one(Gate::U(a(p[0]), a(p[1]), a(p[2]))) });
-    gates.insert("CX".into(), GateDef::Native { params: 0, qubits: 2, build: |_| one(Gate::CX) });
+    gates.insert(
+        "U".into(),
+        GateDef::Native {
+            params: 3,
+            qubits: 1,
+            build: |p| one(Gate::U(a(p[0]), a(p[1]), a(p[2]))),
+        },
+    );
+    gates.insert(
+        "CX".into(),
+        GateDef::Native {
+            params: 0,
+            qubits: 2,
+            build: |_| one(Gate::CX),
+        },
+    );
     let mut p = Parser {
         toks,
         pos: 0,
@@ -191,17 +242,27 @@ pub fn parse(source: &str, file: Option<&Path>) -> Result<Circuit> {
 
 /// Reads and parses an OpenQASM 2.0 file.
 pub fn load(path: &Path) -> Result<Circuit> {
-    let source = std::fs::read_to_string(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
+    let source = std::fs::read_to_string(path).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
     parse(&source, Some(path))
 }
 
 impl Parser<'_> {
     fn loc(&self, at: (usize, usize)) -> Location {
-        Location { file: self.file.map(PathBuf::from), line: at.0, column: at.1 }
+        Location {
+            file: self.file.map(PathBuf::from),
+            line: at.0,
+            column: at.1,
+        }
     }
 
     fn err_at<T>(&self, at: (usize, usize), message: impl Into<String>) -> Result<T> {
-        Err(Error::Qasm { location: self.loc(at), message: message.into() })
+        Err(Error::Qasm {
+            location: self.loc(at),
+            message: message.into(),
+        })
     }
 
     fn here(&self) -> (usize, usize) {
@@ -222,7 +283,10 @@ impl Parser<'_> {
     }
 
     fn expected<T>(&self, what: &str) -> Result<T> {
-        self.err_at(self.here(), format!("expected {what}, found {}", self.peek().describe()))
+        self.err_at(
+            self.here(),
+            format!("expected {what}, found {}", self.peek().describe()),
+        )
     }
 
     fn eat(&mut self, sym: &str) -> bool {
@@ -255,7 +319,8 @@ impl Parser<'_> {
         match *self.peek() {
             Tok::Int(v) => {
                 self.pos += 1;
-                usize::try_from(v).or_else(|_| self.err_at(self.here(), format!("{what} {v} is too large")))
+                usize::try_from(v)
+                    .or_else(|_| self.err_at(self.here(), format!("{what} {v} is too large")))
             }
             _ => self.expected(what),
         }
@@ -266,11 +331,26 @@ impl Parser<'_> {
             self.pos += 1;
             let at = self.here();
             match self.next() {
-                Tok::Real(v) if v == 2.0 => {}
+                Tok::Real(2.0) => {}
                 Tok::Int(2) => {}
-                Tok::Real(v) => return self.err_at(at, format!("OpenQASM {v} is not supported; qloop reads OpenQASM 2.0")),
-                Tok::Int(v) => return self.err_at(at, format!("OpenQASM {v} is not supported; qloop reads OpenQASM 2.0")),
-                t => return self.err_at(at, format!("expected the version 2.0, found {}", t.describe())),
+                Tok::Real(v) => {
+                    return self.err_at(
+                        at,
+                        format!("OpenQASM {v} is not supported; qloop reads OpenQASM 2.0"),
+                    )
+                }
+                Tok::Int(v) => {
+                    return self.err_at(
+                        at,
+                        format!("OpenQASM {v} is not supported; qloop reads OpenQASM 2.0"),
+                    )
+                }
+                t => {
+                    return self.err_at(
+                        at,
+                        format!("expected the version 2.0, found {}", t.describe()),
+                    )
+                }
             }
             self.expect(";")?;
         }
@@ -339,11 +419,13 @@ impl Parser<'_> {
         if quantum {
             let offset = self.circuit.num_qubits();
             self.qregs.insert(name, Register { offset, size });
-            self.circuit.resize(offset + size, self.circuit.num_clbits());
+            self.circuit
+                .resize(offset + size, self.circuit.num_clbits());
         } else {
             let offset = self.circuit.num_clbits();
             self.cregs.insert(name, Register { offset, size });
-            self.circuit.resize(self.circuit.num_qubits(), offset + size);
+            self.circuit
+                .resize(self.circuit.num_qubits(), offset + size);
         }
         Ok(())
     }
@@ -366,23 +448,40 @@ impl Parser<'_> {
         }
         for (k, q) in qargs.iter().enumerate() {
             if qargs[..k].contains(q) {
-                return self.err_at(at, format!("gate '{name}' names qubit argument '{q}' twice"));
+                return self.err_at(
+                    at,
+                    format!("gate '{name}' names qubit argument '{q}' twice"),
+                );
             }
         }
         let def = if opaque {
             self.expect(";")?;
-            GateDef::Opaque { params: params.len(), qubits: qargs.len() }
+            GateDef::Opaque {
+                params: params.len(),
+                qubits: qargs.len(),
+            }
         } else {
             self.expect("{")?;
             let mut body = Vec::new();
             while !self.eat("}") {
                 body.extend(self.body_statement(&params, &qargs)?);
             }
-            GateDef::User { params: params.len(), qubits: qargs.len(), body }
+            GateDef::User {
+                params: params.len(),
+                qubits: qargs.len(),
+                body,
+            }
         };
         if let Some(native) = extra_native(&name) {
             if native.arity() != def.arity() {
-                return self.err_at(at, format!("gate '{name}' must take {} parameters and {} qubits", native.arity().0, native.arity().1));
+                return self.err_at(
+                    at,
+                    format!(
+                        "gate '{name}' must take {} parameters and {} qubits",
+                        native.arity().0,
+                        native.arity().1
+                    ),
+                );
             }
             self.gates.insert(name, native);
             return Ok(());
@@ -397,14 +496,20 @@ impl Parser<'_> {
     fn body_statement(&mut self, params: &[String], qargs: &[String]) -> Result<Option<BodyCall>> {
         let at = self.here();
         let name = self.ident("a gate call or '}'")?;
-        let args = if name != "barrier" && self.eat("(") { self.expr_list(params)? } else { Vec::new() };
+        let args = if name != "barrier" && self.eat("(") {
+            self.expr_list(params)?
+        } else {
+            Vec::new()
+        };
         let mut qubits = Vec::new();
         loop {
             let q_at = self.here();
             let q = self.ident("a qubit argument")?;
             match qargs.iter().position(|x| *x == q) {
                 Some(k) => qubits.push(k),
-                None => return self.err_at(q_at, format!("'{q}' is not a qubit argument of this gate")),
+                None => {
+                    return self.err_at(q_at, format!("'{q}' is not a qubit argument of this gate"))
+                }
             }
             if !self.eat(",") {
                 break;
@@ -415,11 +520,22 @@ impl Parser<'_> {
             return Ok(None);
         }
         self.check_call(at, &name, args.len(), qubits.len())?;
-        Ok(Some(BodyCall { name, at, args, qubits }))
+        Ok(Some(BodyCall {
+            name,
+            at,
+            args,
+            qubits,
+        }))
     }
 
     /// Checks that `name` is a defined, usable gate with this many parameters and qubits.
-    fn check_call(&self, at: (usize, usize), name: &str, num_args: usize, num_qubits: usize) -> Result<()> {
+    fn check_call(
+        &self,
+        at: (usize, usize),
+        name: &str,
+        num_args: usize,
+        num_qubits: usize,
+    ) -> Result<()> {
         let Some(def) = self.gates.get(name) else {
             let hint = if qelib1().iter().any(|(n, _)| *n == name) {
                 " (add include \"qelib1.inc\";)"
@@ -429,20 +545,35 @@ impl Parser<'_> {
             return self.err_at(at, format!("gate '{name}' is not defined{hint}"));
         };
         if let GateDef::Opaque { .. } = def {
-            return self.err_at(at, format!("gate '{name}' is opaque: qloop cannot simulate a gate without a definition"));
+            return self.err_at(
+                at,
+                format!(
+                    "gate '{name}' is opaque: qloop cannot simulate a gate without a definition"
+                ),
+            );
         }
         let (params, qubits) = def.arity();
         if params != num_args {
-            return self.err_at(at, format!("gate '{name}' takes {params} parameters, got {num_args}"));
+            return self.err_at(
+                at,
+                format!("gate '{name}' takes {params} parameters, got {num_args}"),
+            );
         }
         if qubits != num_qubits {
-            return self.err_at(at, format!("gate '{name}' acts on {qubits} qubits, got {num_qubits}"));
+            return self.err_at(
+                at,
+                format!("gate '{name}' acts on {qubits} qubits, got {num_qubits}"),
+            );
         }
         Ok(())
     }
 
     fn gate_call(&mut self, at: (usize, usize), name: String) -> Result<()> {
-        let args = if self.eat("(") { self.expr_list(&[])? } else { Vec::new() };
+        let args = if self.eat("(") {
+            self.expr_list(&[])?
+        } else {
+            Vec::new()
+        };
         let operands = self.operand_list(true)?;
         self.expect(";")?;
         self.check_call(at, &name, args.len(), operands.len())?;
@@ -456,7 +587,12 @@ impl Parser<'_> {
             if let Operand::Register(_, size) = op {
                 match width {
                     Some(w) if w != *size => {
-                        return self.err_at(at, format!("registers of different sizes ({w} and {size}) in one call of '{name}'"))
+                        return self.err_at(
+                            at,
+                            format!(
+                            "registers of different sizes ({w} and {size}) in one call of '{name}'"
+                        ),
+                        )
                     }
                     _ => width = Some(*size),
                 }
@@ -472,7 +608,10 @@ impl Parser<'_> {
                 .collect();
             for (j, q) in qubits.iter().enumerate() {
                 if qubits[..j].contains(q) {
-                    return self.err_at(at, format!("qubit {q} is used twice in one call of '{name}'"));
+                    return self.err_at(
+                        at,
+                        format!("qubit {q} is used twice in one call of '{name}'"),
+                    );
                 }
             }
             self.expand(at, &name, &values, &qubits)?;
@@ -484,12 +623,21 @@ impl Parser<'_> {
         if value.is_finite() {
             Ok(value)
         } else {
-            self.err_at(at, format!("a parameter of '{name}' evaluates to {value}; angles must be finite"))
+            self.err_at(
+                at,
+                format!("a parameter of '{name}' evaluates to {value}; angles must be finite"),
+            )
         }
     }
 
     /// Appends gate `name` with evaluated parameters on global `qubits`, expanding definitions.
-    fn expand(&mut self, at: (usize, usize), name: &str, values: &[f64], qubits: &[usize]) -> Result<()> {
+    fn expand(
+        &mut self,
+        at: (usize, usize),
+        name: &str,
+        values: &[f64],
+        qubits: &[usize],
+    ) -> Result<()> {
         match self.gates.get(name).cloned() {
             Some(GateDef::Native { build, .. }) => {
                 for (gate, local) in build(values) {
@@ -509,7 +657,9 @@ impl Parser<'_> {
                 }
                 Ok(())
             }
-            Some(GateDef::Opaque { .. }) | None => self.check_call(at, name, values.len(), qubits.len()),
+            Some(GateDef::Opaque { .. }) | None => {
+                self.check_call(at, name, values.len(), qubits.len())
+            }
         }
     }
 
@@ -525,9 +675,17 @@ impl Parser<'_> {
                 (0..qs).map(|k| (qo + k, co + k)).collect()
             }
             (Operand::Register(_, qs), Operand::Register(_, cs)) => {
-                return self.err_at(at, format!("cannot measure a register of {qs} qubits into one of {cs} bits"))
+                return self.err_at(
+                    at,
+                    format!("cannot measure a register of {qs} qubits into one of {cs} bits"),
+                )
             }
-            _ => return self.err_at(at, "measure needs a qubit and a bit, or two registers of the same size"),
+            _ => {
+                return self.err_at(
+                    at,
+                    "measure needs a qubit and a bit, or two registers of the same size",
+                )
+            }
         };
         for (qubit, clbit) in pairs {
             self.circuit.push(Instruction::Measure { qubit, clbit });
@@ -557,7 +715,10 @@ impl Parser<'_> {
             let index = self.int("an index")?;
             self.expect("]")?;
             if index >= size {
-                return self.err_at(index_at, format!("index {index} is out of range for register '{name}' of size {size}"));
+                return self.err_at(
+                    index_at,
+                    format!("index {index} is out of range for register '{name}' of size {size}"),
+                );
             }
             Ok(Operand::Bit(offset + index))
         } else {
@@ -585,7 +746,11 @@ impl Parser<'_> {
         while let Tok::Sym(op @ ("+" | "-")) = *self.peek() {
             self.pos += 1;
             let rhs = self.term(params)?;
-            lhs = Expr::Bin(op.chars().next().expect("one char"), Box::new(lhs), Box::new(rhs));
+            lhs = Expr::Bin(
+                op.chars().next().expect("one char"),
+                Box::new(lhs),
+                Box::new(rhs),
+            );
         }
         Ok(lhs)
     }
@@ -596,7 +761,11 @@ impl Parser<'_> {
         while let Tok::Sym(op @ ("*" | "/")) = *self.peek() {
             self.pos += 1;
             let rhs = self.unary(params)?;
-            lhs = Expr::Bin(op.chars().next().expect("one char"), Box::new(lhs), Box::new(rhs));
+            lhs = Expr::Bin(
+                op.chars().next().expect("one char"),
+                Box::new(lhs),
+                Box::new(rhs),
+            );
         }
         Ok(lhs)
     }
@@ -658,10 +827,15 @@ impl Parser<'_> {
                 }
                 match params.iter().position(|p| *p == name) {
                     Some(k) => Ok(Expr::Param(k)),
-                    None => self.err_at(at, format!("unknown identifier '{name}' in an expression")),
+                    None => {
+                        self.err_at(at, format!("unknown identifier '{name}' in an expression"))
+                    }
                 }
             }
-            t => self.err_at(at, format!("expected an expression, found {}", t.describe())),
+            t => self.err_at(
+                at,
+                format!("expected an expression, found {}", t.describe()),
+            ),
         }
     }
 }

@@ -19,7 +19,13 @@ pub fn tol(dim: usize) -> f64 {
 }
 
 pub fn identity(dim: usize) -> Mat {
-    (0..dim).map(|r| (0..dim).map(|k| if r == k { c(1.0, 0.0) } else { c(0.0, 0.0) }).collect()).collect()
+    (0..dim)
+        .map(|r| {
+            (0..dim)
+                .map(|k| if r == k { c(1.0, 0.0) } else { c(0.0, 0.0) })
+                .collect()
+        })
+        .collect()
 }
 
 pub fn kron(a: &Mat, b: &Mat) -> Mat {
@@ -39,24 +45,39 @@ pub fn kron(a: &Mat, b: &Mat) -> Mat {
 
 /// `kron(ms[0], kron(ms[1], ...))`: the first factor acts on the highest qubit.
 pub fn kron_all(ms: &[Mat]) -> Mat {
-    ms.iter().skip(1).fold(ms[0].clone(), |acc, m| kron(&acc, m))
+    ms.iter()
+        .skip(1)
+        .fold(ms[0].clone(), |acc, m| kron(&acc, m))
 }
 
 pub fn add(a: &Mat, b: &Mat) -> Mat {
-    a.iter().zip(b).map(|(r, s)| r.iter().zip(s).map(|(x, y)| x + y).collect()).collect()
+    a.iter()
+        .zip(b)
+        .map(|(r, s)| r.iter().zip(s).map(|(x, y)| x + y).collect())
+        .collect()
 }
 
 pub fn scale(a: &Mat, s: C) -> Mat {
-    a.iter().map(|r| r.iter().map(|x| x * s).collect()).collect()
+    a.iter()
+        .map(|r| r.iter().map(|x| x * s).collect())
+        .collect()
 }
 
 pub fn matmul(a: &Mat, b: &Mat) -> Mat {
     let n = a.len();
-    (0..n).map(|i| (0..n).map(|j| (0..n).map(|k| a[i][k] * b[k][j]).sum()).collect()).collect()
+    (0..n)
+        .map(|i| {
+            (0..n)
+                .map(|j| (0..n).map(|k| a[i][k] * b[k][j]).sum())
+                .collect()
+        })
+        .collect()
 }
 
 pub fn apply(m: &Mat, v: &[C]) -> Vec<C> {
-    m.iter().map(|row| row.iter().zip(v).map(|(a, b)| a * b).sum()).collect()
+    m.iter()
+        .map(|row| row.iter().zip(v).map(|(a, b)| a * b).sum())
+        .collect()
 }
 
 /// `|a⟩⟨b|` on one qubit.
@@ -92,7 +113,9 @@ pub fn embed(local: &Mat, qubits: &[usize], n: usize) -> Mat {
 
 pub fn random_state(n: usize, seed: u64) -> StateVector {
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
-    let mut v: Vec<C> = (0..1 << n).map(|_| c(rng.random::<f64>() - 0.5, rng.random::<f64>() - 0.5)).collect();
+    let mut v: Vec<C> = (0..1 << n)
+        .map(|_| c(rng.random::<f64>() - 0.5, rng.random::<f64>() - 0.5))
+        .collect();
     let norm = v.iter().map(|a| a.norm_sqr()).sum::<f64>().sqrt();
     v.iter_mut().for_each(|a| *a /= norm);
     StateVector::from_amplitudes(v).unwrap()
@@ -100,10 +123,16 @@ pub fn random_state(n: usize, seed: u64) -> StateVector {
 
 pub fn max_diff(a: &[C], b: &[C]) -> f64 {
     assert_eq!(a.len(), b.len());
-    a.iter().zip(b).map(|(x, y)| (x - y).norm()).fold(0.0, f64::max)
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).norm())
+        .fold(0.0, f64::max)
 }
 
 pub fn assert_close(actual: &[C], expected: &[C], tolerance: f64, what: &str) {
     let d = max_diff(actual, expected);
-    assert!(d <= tolerance, "{what}: max amplitude difference {d:e} > {tolerance:e}");
+    assert!(
+        d <= tolerance,
+        "{what}: max amplitude difference {d:e} > {tolerance:e}"
+    );
 }

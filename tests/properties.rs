@@ -1,0 +1,159 @@
+//! Invariants over random circuits (proptest): norm preserved, `c + c⁻¹ = I`, exact QASM and
+//! JSON round trips, and parsers that never panic on arbitrary text.
+
+mod common;
+use common::*;
+use proptest::prelude::*;
+use qloop::{qasm, Circuit, Gate, Instruction, Par, PauliSum};
+
+/// A random gate with angles drawn from a range that includes the edge values.
+fn gate_strategy() -> impl Strategy<Value = Gate> {
+    let angle = prop_oneof![
+        Just(0.0),
+        Just(std::f64::consts::PI),
+        Just(-std::f64::consts::PI),
+        Just(2.0 * std::f64::consts::PI),
+        Just(1e-9),
+        Just(100.0),
+        -10.0..10.0f64,
+    ];
+    (0..Gate::all().len(), angle.clone(), angle.clone(), angle).prop_map(|(k, a, b, c)| {
+        let mut g = Gate::all()[k].clone();
+        for (slot, v) in g.angles_mut().into_iter().zip([a, b, c]) {
+            *slot = v.into();
+        }
+        g
+    })
+}
+
+/// A random measurement-free circuit on `n ≤ 5` qubits with barriers.
+fn circuit_strategy() -> impl Strategy<Value = Circuit> {
+    (1usize..=5).prop_flat_map(|n| {
+        let inst = (
+            gate_strategy(),
+            Just(n).prop_shuffle_qubits(),
+            any::<bool>(),
+        );
+        prop::collection::vec(inst, 0..25).prop_map(move |items| {
+            let mut c = Circuit::new(n);
+            for (gate, qubits, barrier) in items {
+                let k = gate.num_qubits();
+                if k <= n {
+                    c = c.gate(gate, &qubits[..k]);
+                }
+                if barrier {
+                    c = c.barrier(&qubits[..1]);
+                }
+            }
+            c
+        })
+    })
+}
+
+trait ShuffleQubits {
+    fn prop_shuffle_qubits(self) -> BoxedStrategy<Vec<usize>>;
+}
+
+impl ShuffleQubits for Just<usize> {
+    fn prop_shuffle_qubits(self) -> BoxedStrategy<Vec<usize>> {
+        Just((0..self.0).collect::<Vec<usize>>())
+            .prop_shuffle()
+            .boxed()
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn norm_is_preserved(c in circuit_strategy()) {
+        let psi = c.statevector().unwrap();
+        prop_assert!((psi.norm_sqr() - 1.0).abs() < tol(psi.len()) * c.len().max(1) as f64);
+    }
+
+    #[test]
+    fn circuit_followed_by_its_inverse_is_the_identity(c in circuit_strategy()) {
+        let n = c.num_qubits();
+        let psi = (c.clone() + c.inverse().unwrap()).statevector().unwrap();
+        let mut zero = vec![qloop_c(0.0); 1 << n];
+        zero[0] = qloop_c(1.0);
+        assert_close(psi.amplitudes(), &zero, 1e-12, "c + c.inverse()");
+    }
+
+    #[test]
+    fn qasm_round_trip_is_exact(c in circuit_strategy()) {
+        let text = qasm::export(&c).unwrap();
+        prop_assert_eq!(qasm::parse(&text, None).unwrap(), c);
+    }
+
+    #[test]
+    fn json_round_trip_is_exact(c in circuit_strategy()) {
+        prop_assert_eq!(Circuit::from_json(&c.to_json()).unwrap(), c);
+    }
+
+    #[test]
+    fn serial_and_parallel_runs_agree(c in circuit_strategy()) {
+        let program = c.compile().unwrap();
+        let psi = random_state(c.num_qubits(), 5);
+        let (mut a, mut b) = (psi.clone(), psi);
+        program.apply(&[], &[], &mut a, Par::Seq).unwrap();
+        program.apply(&[], &[], &mut b, Par::Rayon).unwrap();
+        prop_assert_eq!(a.amplitudes(), b.amplitudes());
+    }
+
+    #[test]
+    fn qasm_parser_never_panics(text in "\\PC{0,200}") {
+        let _ = qasm::parse(&text, None);
+    }
+
+    #[test]
+    fn qasm_parser_never_panics_on_near_valid_input(body in "[a-z0-9_\\[\\]\\(\\),;+\\-*/^>. \\n]{0,120}") {
+        let _ = qasm::parse(&format!("OPENQASM 2.0;\ninclude \"qelib1.inc\";\nqreg q[3];\ncreg c[3];\n{body}"), None);
+    }
+
+    #[test]
+    fn observable_parser_never_panics(text in "[IXYZ0-9 .eE*+\\-]{0,40}") {
+        let _ = text.parse::<PauliSum>();
+    }
+}
+
+fn qloop_c(re: f64) -> num_complex::Complex64 {
+    c(re, 0.0)
+}
+
+#[test]
+fn composition_operators_and_macro() {
+    let a = Circuit::new(2).h(0);
+    let b = Circuit::new(3).cx(0, 2);
+    let sum = a.clone() + &b;
+    assert_eq!(sum.num_qubits(), 3);
+    assert_eq!(sum.len(), 2);
+    let mut acc = a.clone();
+    acc += &b;
+    assert_eq!(acc, sum);
+    let mut ext = a.clone();
+    ext.extend(b.iter().cloned());
+    assert_eq!(ext.instructions(), sum.instructions());
+    let collected: Circuit = sum.iter().cloned().collect();
+    assert_eq!(collected, sum);
+    assert_eq!(a.repeat(3), Circuit::new(2).h(0).h(0).h(0));
+    assert!(a.repeat(0).is_empty());
+    let theta = qloop::Param::weight("theta");
+    let m = qloop::circuit!(3; h(0), cx(0, 1), ccx(0, 1, 2), rz(2.0 * &theta + 0.5, 2), u(0.1, 0.2, 0.3, 1), barrier(&[0, 1]), measure(2, 0));
+    let built = Circuit::new(3)
+        .h(0)
+        .cx(0, 1)
+        .ccx(0, 1, 2)
+        .rz(2.0 * &theta + 0.5, 2)
+        .u(0.1, 0.2, 0.3, 1)
+        .barrier(&[0, 1])
+        .measure(2, 0);
+    assert_eq!(m, built);
+    assert!(matches!(
+        m[4],
+        Instruction::Gate {
+            gate: Gate::U(..),
+            ..
+        }
+    ));
+}
