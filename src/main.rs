@@ -72,6 +72,18 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Convert a circuit between OpenQASM 2.0 and qloop JSON (symbolic angles need --bind
+    /// for OpenQASM).
+    Convert {
+        #[command(flatten)]
+        input: Input,
+        /// Output format.
+        #[arg(long, value_enum)]
+        to: Format,
+        /// Write to this file instead of standard output.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
     /// Qubits, classical bits, depth, gate counts and parameters.
     Info {
         /// Circuit file: OpenQASM 2.0, or qloop JSON.
@@ -80,6 +92,12 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Format {
+    Qasm,
+    Json,
 }
 
 fn parse_binding(text: &str) -> Result<(String, f64), String> {
@@ -246,6 +264,24 @@ fn execute(command: Command) -> Result<(), Failure> {
                         )?;
                     }
                 }
+            }
+        }
+        Command::Convert { input, to, output } => {
+            let circuit = Circuit::load(&input.file)?;
+            let circuit = circuit.bind(|p| {
+                input
+                    .bindings
+                    .iter()
+                    .find(|(n, _)| *n == p.name)
+                    .map(|b| b.1)
+            });
+            let text = match to {
+                Format::Qasm => qloop::qasm::export(&circuit)?,
+                Format::Json => circuit.to_json() + "\n",
+            };
+            match output {
+                Some(path) => write_file(&path, |w| w.write_all(text.as_bytes()))?,
+                None => out.write_all(text.as_bytes())?,
             }
         }
         Command::Info { file, json } => {

@@ -404,11 +404,12 @@ impl FromStr for PauliSum {
         let mut terms = Vec::new();
         let mut label_width: Option<usize> = None;
         let mut sign = 1.0;
-        if let Some(c @ ('+' | '-')) = s.peek() {
-            sign = if c == '-' { -1.0 } else { 1.0 };
-            s.pos += 1;
-        }
         loop {
+            // Signs before a term (`-Z0`, `+ -0.5*ZZ`) multiply its coefficient.
+            while let Some(c @ ('+' | '-')) = s.peek() {
+                sign *= if c == '-' { -1.0 } else { 1.0 };
+                s.pos += 1;
+            }
             let mut coeff = sign;
             if s.peek().is_some_and(|c| c.is_ascii_digit() || c == '.') {
                 coeff *= s.number()?;

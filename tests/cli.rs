@@ -239,9 +239,41 @@ fn errors_are_one_line_with_a_nonzero_status() {
 
 #[test]
 fn every_command_has_help() {
-    for cmd in ["state", "run", "expect", "info"] {
+    for cmd in ["state", "run", "expect", "info", "convert"] {
         let out = qloop(&[cmd, "--help"]);
         assert!(out.status.success());
         assert!(String::from_utf8_lossy(&out.stdout).contains("Usage: qloop"));
     }
+}
+
+#[test]
+fn convert_round_trips_between_qasm_and_json() {
+    let out = qloop(&["convert", "circuits/grover3.qasm", "--to", "json"]);
+    assert!(out.status.success());
+    let from_json = qloop::Circuit::from_json(std::str::from_utf8(&out.stdout).unwrap()).unwrap();
+    let original = qloop::Circuit::load(format!(
+        "{}/circuits/grover3.qasm",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    assert_eq!(from_json, original);
+    let out = qloop(&["convert", "circuits/hea4.json", "--to", "qasm"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("parameter 'theta0'"));
+    let out = qloop(&[
+        "convert",
+        "circuits/seed_ansatz.json",
+        "--to",
+        "qasm",
+        "--bind",
+        "theta0=0.5",
+        "--bind",
+        "theta1=1",
+        "--bind",
+        "theta2=2",
+        "--bind",
+        "theta3=3",
+    ]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("rz(0.5) q[0];"), "{text}");
 }

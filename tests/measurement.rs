@@ -112,6 +112,7 @@ fn pauli_expectations_match_analytic_values() {
         ("Y1*X0", theta.sin()),
         ("2*Z0 - 0.5*Y1", 2.0 * theta.cos() - 0.5),
         ("-1e-3*II", -1e-3),
+        ("IZ + -0.5*IZ - -1*IZ", 1.5 * theta.cos()),
     ] {
         let h: PauliSum = obs.parse().unwrap();
         let v = h.expectation(&psi).unwrap();
