@@ -156,16 +156,21 @@ fn main() -> ExitCode {
     }
 }
 
-/// Loads the circuit, binds `--bind` values, and compiles it; every parameter must be bound.
-fn load(input: &Input) -> Result<(Circuit, Program), Error> {
+/// Loads the circuit and substitutes the `--bind` values (other parameters stay symbolic).
+fn load_bound(input: &Input) -> Result<Circuit, Error> {
     let circuit = Circuit::load(&input.file)?;
-    let circuit = circuit.bind(|p| {
+    Ok(circuit.bind(|p| {
         input
             .bindings
             .iter()
             .find(|(n, _)| *n == p.name)
             .map(|b| b.1)
-    });
+    }))
+}
+
+/// Loads, binds and compiles the circuit; every parameter must be bound.
+fn load(input: &Input) -> Result<(Circuit, Program), Error> {
+    let circuit = load_bound(input)?;
     if let Some(p) = circuit.parameters().into_iter().next() {
         return Err(Error::UnboundParameter {
             name: p.name,
@@ -267,14 +272,7 @@ fn execute(command: Command) -> Result<(), Failure> {
             }
         }
         Command::Convert { input, to, output } => {
-            let circuit = Circuit::load(&input.file)?;
-            let circuit = circuit.bind(|p| {
-                input
-                    .bindings
-                    .iter()
-                    .find(|(n, _)| *n == p.name)
-                    .map(|b| b.1)
-            });
+            let circuit = load_bound(&input)?;
             let text = match to {
                 Format::Qasm => qloop::qasm::export(&circuit)?,
                 Format::Json => circuit.to_json() + "\n",

@@ -20,7 +20,7 @@ use crate::gate::{BaseMatrix, Gate, Structure};
 use crate::kernels::{self, Kernel, Subspace};
 use crate::par::Par;
 use crate::param::Angle;
-use crate::state::{check_state_fits, StateVector};
+use crate::state::StateVector;
 use num_complex::Complex64 as C64;
 use serde::{Deserialize, Serialize};
 
@@ -347,7 +347,6 @@ impl Program {
     pub fn statevector(&self, weights: &[f64], inputs: &[f64]) -> Result<StateVector> {
         self.layout.check(ParamKind::Weight, weights)?;
         self.layout.check(ParamKind::Input, inputs)?;
-        check_state_fits(self.num_qubits)?;
         let mut state = StateVector::zero(self.num_qubits)?;
         self.apply_unchecked(weights, inputs, &mut state, Par::auto(self.num_qubits));
         Ok(state)
