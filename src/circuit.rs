@@ -522,8 +522,15 @@ impl Circuit {
     /// assert_eq!(Circuit::from_json(&c.to_json()).unwrap(), c);
     /// ```
     pub fn from_json(text: &str) -> Result<Circuit> {
-        let circuit: Circuit =
-            serde_json::from_str(text).map_err(|source| Error::Json { path: None, source })?;
+        Self::from_json_at(text, None)
+    }
+
+    /// Parses and validates JSON that came from `path` (named in errors).
+    fn from_json_at(text: &str, path: Option<&std::path::Path>) -> Result<Circuit> {
+        let circuit: Circuit = serde_json::from_str(text).map_err(|source| Error::Json {
+            path: path.map(std::path::Path::to_path_buf),
+            source,
+        })?;
         circuit.validate()?;
         Ok(circuit)
     }
@@ -537,12 +544,7 @@ impl Circuit {
             source,
         })?;
         if text.trim_start().starts_with('{') {
-            let circuit: Circuit = serde_json::from_str(&text).map_err(|source| Error::Json {
-                path: Some(path.to_path_buf()),
-                source,
-            })?;
-            circuit.validate()?;
-            Ok(circuit)
+            Self::from_json_at(&text, Some(path))
         } else {
             crate::qasm::parse(&text, Some(path))
         }

@@ -271,17 +271,22 @@ impl PauliSum {
                 crate::Par::auto(state.num_qubits()),
             )?;
             let hist = sample_histogram(&rotated.probabilities(), shots, &mut rng);
+            // After the rotation every factor of a term reads as Z: its sign is the parity of
+            // the outcome on the qubits the term acts on.
+            let parity_masks: Vec<(f64, usize)> = group
+                .terms
+                .iter()
+                .map(|(c, p)| (*c, p.masks().0 | p.masks().1))
+                .collect();
             let (mut sum, mut sum_sq) = (0.0, 0.0);
             for (outcome, count) in hist {
-                let f: f64 = group
-                    .terms
+                let f: f64 = parity_masks
                     .iter()
-                    .map(|(c, p)| {
-                        let z = p.masks().0 | p.masks().1;
-                        if (outcome & z).count_ones() % 2 == 1 {
+                    .map(|&(c, mask)| {
+                        if (outcome & mask).count_ones() % 2 == 1 {
                             -c
                         } else {
-                            *c
+                            c
                         }
                     })
                     .sum();

@@ -330,27 +330,21 @@ impl Parser<'_> {
         if *self.peek() == Tok::Ident("OPENQASM".into()) {
             self.pos += 1;
             let at = self.here();
-            match self.next() {
-                Tok::Real(2.0) => {}
-                Tok::Int(2) => {}
-                Tok::Real(v) => {
-                    return self.err_at(
-                        at,
-                        format!("OpenQASM {v} is not supported; qloop reads OpenQASM 2.0"),
-                    )
-                }
-                Tok::Int(v) => {
-                    return self.err_at(
-                        at,
-                        format!("OpenQASM {v} is not supported; qloop reads OpenQASM 2.0"),
-                    )
-                }
+            let version = match self.next() {
+                Tok::Real(v) => v,
+                Tok::Int(v) => v as f64,
                 t => {
                     return self.err_at(
                         at,
                         format!("expected the version 2.0, found {}", t.describe()),
                     )
                 }
+            };
+            if version != 2.0 {
+                return self.err_at(
+                    at,
+                    format!("OpenQASM {version} is not supported; qloop reads OpenQASM 2.0"),
+                );
             }
             self.expect(";")?;
         }
