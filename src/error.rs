@@ -184,6 +184,34 @@ pub enum Error {
         source: serde_json::Error,
     },
 
+    /// A model parameter vector whose length does not match the model's layout.
+    #[error("model parameter vector has {got} values, but the layout {layout} needs {expected}")]
+    ModelParameterLength {
+        expected: usize,
+        got: usize,
+        layout: String,
+    },
+
+    /// Data whose shape does not fit the model or the loss (feature or target counts).
+    #[error("{context}: {message}")]
+    Shape { context: String, message: String },
+
+    /// A data file that does not parse, with the 1-based line.
+    #[error("{}:{line}: {message}", .path.display())]
+    Data {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
+
+    /// A training configuration that is invalid: unknown key, wrong type, bad value.
+    #[error("{}: {message}", .path.display())]
+    Config { path: PathBuf, message: String },
+
+    /// An optimizer or training run that failed (wraps errors raised inside argmin).
+    #[error("optimizer: {0}")]
+    Optimizer(String),
+
     /// An I/O error, with the path it concerns.
     #[error("{}: {source}", .path.display())]
     Io {

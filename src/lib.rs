@@ -27,6 +27,7 @@ pub mod pauli;
 pub mod program;
 pub mod qasm;
 pub mod state;
+pub mod train;
 
 pub use circuit::{Circuit, Instruction};
 pub use error::{Error, Location, ParamKind, Result};

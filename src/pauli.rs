@@ -349,6 +349,20 @@ impl fmt::Display for PauliSum {
     }
 }
 
+/// Serialized as its text form (sparse notation, shortest round-trip coefficients).
+impl serde::Serialize for PauliSum {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for PauliSum {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 /// A tiny scanner over the observable text that reports 1-based columns.
 struct Scanner {
     chars: Vec<char>,

@@ -1,0 +1,339 @@
+//! Hybrid models: circuit → readout → dense stack, and its recurrent unrolling.
+//!
+//! A [`HybridModel`] evaluates one sample `x` as
+//! `y = dense(readout(U(θ, x)|0…0⟩))`: the sample's features bind the circuit's *input*
+//! parameters (in [`crate::ParameterLayout`] order, i.e. order of first appearance, so an input
+//! used several times is re-uploaded), the circuit's *weights* are the trainable angles θ.
+//!
+//! All trainable numbers live in one flat vector laid out as
+//! `[circuit weights | layer 1 W, b | layer 2 W, b | …]` ([`ModelLayout`]); every entry point
+//! checks its length, so a wrong vector is an error, never a silent misread.
+//!
+//! A [`RecurrentModel`] unrolls a hybrid cell over a sequence: at step `t` the cell's inputs are
+//! `[x_t, h_{t−1}]` (with `h_{−1} = 0`) and its output is `h_t`, so the classical outputs of one
+//! step bind circuit inputs of the next.
+
+use crate::circuit::Circuit;
+use crate::error::{Error, Result};
+use crate::par::Par;
+use crate::program::Program;
+use crate::state::StateVector;
+use crate::train::dense::DenseStack;
+use crate::train::readout::ReadoutSpec;
+use crate::train::stream::Stream;
+use ndarray::{Array2, ArrayView2};
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+use std::cell::RefCell;
+use std::f64::consts::PI;
+use std::ops::Range;
+
+/// Where each block of a model's flat parameter vector lives.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModelLayout {
+    /// The circuit's trainable angles (in the circuit's weight order).
+    pub circuit: Range<usize>,
+    /// The dense stack's weights and biases (layer after layer, `W` row-major then `b`).
+    pub dense: Range<usize>,
+}
+
+impl ModelLayout {
+    /// Total length of the parameter vector.
+    pub fn len(&self) -> usize {
+        self.dense.end
+    }
+
+    /// Whether the model has no parameters.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Checks a parameter vector's length.
+    pub fn check(&self, params: &[f64]) -> Result<()> {
+        if params.len() != self.len() {
+            return Err(Error::ModelParameterLength {
+                expected: self.len(),
+                got: params.len(),
+                layout: self.to_string(),
+            });
+        }
+        Ok(())
+    }
+}
+
+impl std::fmt::Display for ModelLayout {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "[circuit angles {}..{} | dense weights and biases {}..{}]",
+            self.circuit.start, self.circuit.end, self.dense.start, self.dense.end
+        )
+    }
+}
+
+/// A circuit, its readout and a dense stack. See the [module docs](self).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(try_from = "ModelSpec", into = "ModelSpec")]
+pub struct HybridModel {
+    circuit: Circuit,
+    program: Program,
+    readout: ReadoutSpec,
+    network: DenseStack,
+}
+
+/// The serialized form of a [`HybridModel`] (the compiled program is rebuilt on load).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct ModelSpec {
+    circuit: Circuit,
+    readout: ReadoutSpec,
+    network: DenseStack,
+}
+
+impl TryFrom<ModelSpec> for HybridModel {
+    type Error = Error;
+    fn try_from(spec: ModelSpec) -> Result<Self> {
+        HybridModel::new(spec.circuit, spec.readout, spec.network)
+    }
+}
+
+impl From<HybridModel> for ModelSpec {
+    fn from(m: HybridModel) -> Self {
+        ModelSpec {
+            circuit: m.circuit,
+            readout: m.readout,
+            network: m.network,
+        }
+    }
+}
+
+thread_local! {
+    /// Per-thread scratch: a state vector and a probability buffer, reused across evaluations.
+    static SCRATCH: RefCell<(Option<StateVector>, Vec<f64>)> = const { RefCell::new((None, Vec::new())) };
+}
+
+impl HybridModel {
+    /// Compiles the circuit and checks that the readout fits it and feeds the dense stack
+    /// (an empty stack passes the readout through).
+    pub fn new(circuit: Circuit, readout: ReadoutSpec, network: DenseStack) -> Result<Self> {
+        let program = circuit.compile()?;
+        readout.check(circuit.num_qubits())?;
+        let width = readout.width(circuit.num_qubits());
+        if let Some(w) = network.input_width() {
+            if w != width {
+                return Err(Error::Shape {
+                    context: "hybrid model".into(),
+                    message: format!(
+                        "the readout gives {width} features but the dense stack takes {w}"
+                    ),
+                });
+            }
+        }
+        Ok(HybridModel {
+            circuit,
+            program,
+            readout,
+            network,
+        })
+    }
+
+    /// The circuit.
+    pub fn circuit(&self) -> &Circuit {
+        &self.circuit
+    }
+
+    /// The compiled circuit.
+    pub fn program(&self) -> &Program {
+        &self.program
+    }
+
+    /// The readout.
+    pub fn readout(&self) -> &ReadoutSpec {
+        &self.readout
+    }
+
+    /// The dense stack.
+    pub fn network(&self) -> &DenseStack {
+        &self.network
+    }
+
+    /// The layout of the flat parameter vector.
+    pub fn layout(&self) -> ModelLayout {
+        let nc = self.program.layout().weights.len();
+        ModelLayout {
+            circuit: 0..nc,
+            dense: nc..nc + self.network.num_params(),
+        }
+    }
+
+    /// Number of data inputs per sample (the circuit's input parameters).
+    pub fn num_inputs(&self) -> usize {
+        self.program.layout().inputs.len()
+    }
+
+    /// Width of the model's output.
+    pub fn output_width(&self) -> usize {
+        self.network
+            .output_width()
+            .unwrap_or_else(|| self.readout.width(self.circuit.num_qubits()))
+    }
+
+    /// Initial parameters: circuit angles uniform in `[−π, π)`, Glorot-uniform dense weights,
+    /// zero biases, all drawn from `stream`.
+    pub fn init_params(&self, stream: Stream) -> Vec<f64> {
+        let mut rng = stream.child(0).rng();
+        let mut params: Vec<f64> = (0..self.layout().circuit.len())
+            .map(|_| rng.random_range(-PI..PI))
+            .collect();
+        params.extend(self.network.glorot(stream.child(1)));
+        params
+    }
+
+    /// The state the circuit prepares for one sample.
+    pub fn state(&self, params: &[f64], input: &[f64]) -> Result<StateVector> {
+        self.layout().check(params)?;
+        let layout = self.layout();
+        self.program.statevector(&params[layout.circuit], input)
+    }
+
+    /// The readout features of a batch (samples × inputs); sample `i` draws its shot noise from
+    /// `stream.child(i)`.
+    pub fn features(
+        &self,
+        params: &[f64],
+        x: ArrayView2<f64>,
+        stream: Stream,
+    ) -> Result<Array2<f64>> {
+        let layout = self.layout();
+        layout.check(params)?;
+        if x.ncols() != self.num_inputs() {
+            return Err(Error::Shape {
+                context: "hybrid model".into(),
+                message: format!(
+                    "the circuit has {} input parameters {:?} but each sample has {} features",
+                    self.num_inputs(),
+                    self.program.layout().inputs,
+                    x.ncols()
+                ),
+            });
+        }
+        let n = self.circuit.num_qubits();
+        let width = self.readout.width(n);
+        let mut out = Array2::zeros((x.nrows(), width));
+        let weights = &params[layout.circuit];
+        SCRATCH.with(|cell| -> Result<()> {
+            let (state, probs) = &mut *cell.borrow_mut();
+            if state.as_ref().map(StateVector::num_qubits) != Some(n) {
+                *state = Some(StateVector::zero(n)?);
+            }
+            let state = state.as_mut().expect("just set");
+            let mut row_buf = Vec::with_capacity(x.ncols());
+            for (i, (row, mut dst)) in x.outer_iter().zip(out.outer_iter_mut()).enumerate() {
+                row_buf.clear();
+                row_buf.extend(row.iter().copied());
+                self.program.run(weights, &row_buf, state, Par::Seq)?;
+                let dst = dst
+                    .as_slice_mut()
+                    .expect("rows of a fresh array are contiguous");
+                self.readout
+                    .features_into(state, stream.child(i as u64), probs, dst)?;
+            }
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// The model's output for a batch (samples × inputs).
+    pub fn forward(
+        &self,
+        params: &[f64],
+        x: ArrayView2<f64>,
+        stream: Stream,
+    ) -> Result<Array2<f64>> {
+        let features = self.features(params, x, stream)?;
+        if self.network.layers().is_empty() {
+            return Ok(features);
+        }
+        self.network
+            .forward(&params[self.layout().dense], features.view())
+    }
+}
+
+/// A hybrid cell unrolled over sequences. See the [module docs](self).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RecurrentModel {
+    cell: HybridModel,
+    hidden: usize,
+}
+
+impl RecurrentModel {
+    /// Wraps a cell whose inputs are `[x_t (data_width values), h_{t−1} (hidden values)]` and
+    /// whose output is `h_t`.
+    pub fn new(cell: HybridModel, data_width: usize) -> Result<Self> {
+        let hidden = cell.output_width();
+        if cell.num_inputs() != data_width + hidden {
+            return Err(Error::Shape {
+                context: "recurrent model".into(),
+                message: format!(
+                    "the cell's circuit has {} inputs, but {data_width} data values + {hidden} \
+                     fed-back outputs are bound at each step",
+                    cell.num_inputs()
+                ),
+            });
+        }
+        Ok(RecurrentModel { cell, hidden })
+    }
+
+    /// The cell.
+    pub fn cell(&self) -> &HybridModel {
+        &self.cell
+    }
+
+    /// Width of the fed-back output `h_t`.
+    pub fn hidden(&self) -> usize {
+        self.hidden
+    }
+
+    /// Runs a batch of sequences (`sequences[s]` is steps × data width, all of one length) and
+    /// returns the last output `h_{T−1}` of each (sequences × hidden). Step `t` draws shot noise
+    /// from `stream.child(t)`.
+    pub fn forward(
+        &self,
+        params: &[f64],
+        sequences: &[Array2<f64>],
+        stream: Stream,
+    ) -> Result<Array2<f64>> {
+        let steps = sequences.first().map_or(0, Array2::nrows);
+        if let Some(s) = sequences.iter().position(|s| s.nrows() != steps) {
+            return Err(Error::Shape {
+                context: "recurrent model".into(),
+                message: format!(
+                    "sequence {s} has {} steps, sequence 0 has {steps}",
+                    sequences[s].nrows()
+                ),
+            });
+        }
+        let data_width = self.cell.num_inputs() - self.hidden;
+        let mut h = Array2::zeros((sequences.len(), self.hidden));
+        let mut inputs = Array2::zeros((sequences.len(), data_width + self.hidden));
+        for t in 0..steps {
+            for (s, seq) in sequences.iter().enumerate() {
+                if seq.ncols() != data_width {
+                    return Err(Error::Shape {
+                        context: "recurrent model".into(),
+                        message: format!(
+                            "sequence {s} has {} values per step, expected {data_width}",
+                            seq.ncols()
+                        ),
+                    });
+                }
+                let mut row = inputs.row_mut(s);
+                row.slice_mut(ndarray::s![..data_width]).assign(&seq.row(t));
+                row.slice_mut(ndarray::s![data_width..]).assign(&h.row(s));
+            }
+            h = self
+                .cell
+                .forward(params, inputs.view(), stream.child(t as u64))?;
+        }
+        Ok(h)
+    }
+}

@@ -1,0 +1,354 @@
+//! Losses and the objectives SPSA minimizes.
+//!
+//! Losses are means over the samples of a batch (`N` samples, `K` outputs):
+//! - MSE: `(1/N) Σ_i (1/K) Σ_k (y_ik − t_ik)²`;
+//! - binary cross-entropy (one output, a probability): `−(1/N) Σ_i [t_i ln y_i + (1−t_i) ln(1−y_i)]`;
+//! - cross-entropy (softmax outputs, one-hot targets): `−(1/N) Σ_i Σ_k t_ik ln y_ik`;
+//!
+//! with probabilities clamped to `[1e−12, 1 − 1e−12]` so a confident mistake costs a finite
+//! 27.6 rather than infinity. The energy objective is `⟨ψ(θ)|H|ψ(θ)⟩` of a Pauli-sum Hamiltonian.
+//!
+//! An [`Objective`] is evaluated at a parameter vector and a [`Stream`]: the stream decides the
+//! minibatch (`stream.child(role::BATCH)`) and the shot noise (`stream.child(role::SHOTS)`), so
+//! an evaluation is a pure function of its arguments, whatever thread runs it.
+
+use crate::circuit::Circuit;
+use crate::error::{Error, Result};
+use crate::par::Par;
+use crate::pauli::PauliSum;
+use crate::program::Program;
+use crate::state::StateVector;
+use crate::train::model::{HybridModel, RecurrentModel};
+use crate::train::stream::{role, Stream};
+use ndarray::{Array2, ArrayView2, Axis};
+use serde::{Deserialize, Serialize};
+
+/// A loss comparing model outputs with targets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Loss {
+    /// Mean squared error.
+    Mse,
+    /// Binary cross-entropy of a single probability output.
+    BinaryCrossEntropy,
+    /// Multiclass cross-entropy of softmax outputs against one-hot targets.
+    CrossEntropy,
+}
+
+const EPS: f64 = 1e-12;
+
+impl Loss {
+    /// The mean loss of a batch.
+    pub fn eval(self, outputs: ArrayView2<f64>, targets: ArrayView2<f64>) -> Result<f64> {
+        if outputs.dim() != targets.dim() {
+            return Err(Error::Shape {
+                context: format!("{self:?} loss"),
+                message: format!(
+                    "outputs are {:?} but targets are {:?}",
+                    outputs.dim(),
+                    targets.dim()
+                ),
+            });
+        }
+        if self == Loss::BinaryCrossEntropy && outputs.ncols() != 1 {
+            return Err(Error::Shape {
+                context: "binary cross-entropy".into(),
+                message: format!("needs one output per sample, got {}", outputs.ncols()),
+            });
+        }
+        let n = outputs.nrows().max(1) as f64;
+        let total: f64 = outputs
+            .outer_iter()
+            .zip(targets.outer_iter())
+            .map(|(y, t)| match self {
+                Loss::Mse => {
+                    y.iter().zip(t).map(|(a, b)| (a - b) * (a - b)).sum::<f64>() / y.len() as f64
+                }
+                Loss::BinaryCrossEntropy => {
+                    let p = y[0].clamp(EPS, 1.0 - EPS);
+                    -(t[0] * p.ln() + (1.0 - t[0]) * (1.0 - p).ln())
+                }
+                Loss::CrossEntropy => -y
+                    .iter()
+                    .zip(t)
+                    .map(|(p, t)| t * p.clamp(EPS, 1.0 - EPS).ln())
+                    .sum::<f64>(),
+            })
+            .sum();
+        Ok(total / n)
+    }
+}
+
+/// A function SPSA can minimize: a loss at a parameter vector, with its randomness (minibatch,
+/// shot noise) named by a [`Stream`].
+pub trait Objective: Sync {
+    /// Length of the parameter vector.
+    fn num_params(&self) -> usize;
+    /// The loss at `params`, drawing any randomness from `stream`.
+    fn loss(&self, params: &[f64], stream: Stream) -> Result<f64>;
+}
+
+/// Index of the largest entry of each row.
+pub fn argmax_rows(y: ArrayView2<f64>) -> Vec<usize> {
+    y.outer_iter()
+        .map(|r| {
+            r.iter()
+                .enumerate()
+                .fold((0, f64::NEG_INFINITY), |(bi, bv), (i, &v)| {
+                    if v > bv {
+                        (i, v)
+                    } else {
+                        (bi, bv)
+                    }
+                })
+                .0
+        })
+        .collect()
+}
+
+/// A supervised objective: a hybrid model, samples, targets, a loss and an optional
+/// minibatch size (drawn without replacement for every evaluation).
+#[derive(Debug, Clone)]
+pub struct Supervised {
+    /// The model.
+    pub model: HybridModel,
+    /// Samples × inputs.
+    pub x: Array2<f64>,
+    /// Samples × outputs.
+    pub targets: Array2<f64>,
+    /// The loss.
+    pub loss: Loss,
+    /// Samples per evaluation, or `None` for the full batch.
+    pub batch: Option<usize>,
+}
+
+impl Supervised {
+    /// Checks shapes once, so evaluations cannot fail on them.
+    pub fn new(
+        model: HybridModel,
+        x: Array2<f64>,
+        targets: Array2<f64>,
+        loss: Loss,
+        batch: Option<usize>,
+    ) -> Result<Self> {
+        let shape = |message: String| Error::Shape {
+            context: "supervised objective".into(),
+            message,
+        };
+        if x.nrows() != targets.nrows() {
+            return Err(shape(format!(
+                "{} samples but {} targets",
+                x.nrows(),
+                targets.nrows()
+            )));
+        }
+        if targets.ncols() != model.output_width() {
+            return Err(shape(format!(
+                "targets have {} columns but the model outputs {}",
+                targets.ncols(),
+                model.output_width()
+            )));
+        }
+        if batch == Some(0) {
+            return Err(shape("the minibatch size must be at least 1".into()));
+        }
+        Ok(Supervised {
+            model,
+            x,
+            targets,
+            loss,
+            batch,
+        })
+    }
+
+    /// The rows an evaluation with `stream` uses: all, or a seeded minibatch.
+    pub fn batch_rows(&self, stream: Stream) -> Option<Vec<usize>> {
+        let b = self.batch?;
+        let n = self.x.nrows();
+        (b < n).then(|| {
+            let mut rows =
+                rand::seq::index::sample(&mut stream.child(role::BATCH).rng(), n, b).into_vec();
+            rows.sort_unstable();
+            rows
+        })
+    }
+
+    /// Model outputs on every sample (no minibatch).
+    pub fn predict(&self, params: &[f64], stream: Stream) -> Result<Array2<f64>> {
+        self.model.forward(params, self.x.view(), stream)
+    }
+
+    /// Fraction of samples whose largest output is at the target's largest entry (for one
+    /// output: whether `y ≥ 0.5` matches `t ≥ 0.5`).
+    pub fn accuracy(&self, params: &[f64], stream: Stream) -> Result<f64> {
+        let y = self.predict(params, stream)?;
+        Ok(accuracy(y.view(), self.targets.view()))
+    }
+}
+
+/// Classification accuracy of outputs against targets (see [`Supervised::accuracy`]).
+pub fn accuracy(y: ArrayView2<f64>, targets: ArrayView2<f64>) -> f64 {
+    let n = y.nrows().max(1) as f64;
+    let hits = if y.ncols() == 1 {
+        y.iter()
+            .zip(targets.iter())
+            .filter(|(a, b)| (**a >= 0.5) == (**b >= 0.5))
+            .count()
+    } else {
+        argmax_rows(y)
+            .iter()
+            .zip(argmax_rows(targets))
+            .filter(|(a, b)| **a == *b)
+            .count()
+    };
+    hits as f64 / n
+}
+
+impl Objective for Supervised {
+    fn num_params(&self) -> usize {
+        self.model.layout().len()
+    }
+
+    fn loss(&self, params: &[f64], stream: Stream) -> Result<f64> {
+        let shots = stream.child(role::SHOTS);
+        match self.batch_rows(stream) {
+            None => {
+                let y = self.model.forward(params, self.x.view(), shots)?;
+                self.loss.eval(y.view(), self.targets.view())
+            }
+            Some(rows) => {
+                let x = self.x.select(Axis(0), &rows);
+                let t = self.targets.select(Axis(0), &rows);
+                let y = self.model.forward(params, x.view(), shots)?;
+                self.loss.eval(y.view(), t.view())
+            }
+        }
+    }
+}
+
+/// Sequence regression: a [`RecurrentModel`] reads each sequence and its last output's first
+/// component is compared with the target by MSE.
+#[derive(Debug, Clone)]
+pub struct SequenceRegression {
+    /// The recurrent model.
+    pub model: RecurrentModel,
+    /// Input sequences (steps × data width each).
+    pub sequences: Vec<Array2<f64>>,
+    /// One target per sequence.
+    pub targets: Vec<f64>,
+}
+
+impl SequenceRegression {
+    /// Predictions (first component of the last output) for every sequence.
+    pub fn predict(&self, params: &[f64], stream: Stream) -> Result<Vec<f64>> {
+        let h = self.model.forward(params, &self.sequences, stream)?;
+        Ok(h.column(0).to_vec())
+    }
+}
+
+impl Objective for SequenceRegression {
+    fn num_params(&self) -> usize {
+        self.model.cell().layout().len()
+    }
+
+    fn loss(&self, params: &[f64], stream: Stream) -> Result<f64> {
+        let p = self.predict(params, stream.child(role::SHOTS))?;
+        Ok(p.iter()
+            .zip(&self.targets)
+            .map(|(a, b)| (a - b) * (a - b))
+            .sum::<f64>()
+            / p.len().max(1) as f64)
+    }
+}
+
+/// The energy `⟨ψ(θ)|H|ψ(θ)⟩` of a parameterized circuit (all parameters weights), exact or
+/// estimated from shots.
+#[derive(Debug, Clone)]
+pub struct Energy {
+    program: Program,
+    hamiltonian: PauliSum,
+    shots: Option<usize>,
+}
+
+impl Energy {
+    /// Checks that the circuit has no inputs and that `H` fits it.
+    pub fn new(ansatz: &Circuit, hamiltonian: PauliSum, shots: Option<usize>) -> Result<Self> {
+        let program = ansatz.compile()?;
+        hamiltonian.check_width(ansatz.num_qubits())?;
+        if let Some(name) = program.layout().inputs.first() {
+            return Err(Error::Shape {
+                context: "energy objective".into(),
+                message: format!("the ansatz has an input parameter '{name}'; bind it first"),
+            });
+        }
+        if matches!(shots, Some(s) if s < 2) {
+            return Err(Error::TooFewShots {
+                context: "energy estimate".into(),
+                min: 2,
+                got: shots.unwrap_or(0),
+            });
+        }
+        Ok(Energy {
+            program,
+            hamiltonian,
+            shots,
+        })
+    }
+
+    /// The exact energy at `params`.
+    pub fn exact(&self, params: &[f64]) -> Result<f64> {
+        let psi = self.program.statevector(params, &[])?;
+        self.hamiltonian.expectation(&psi)
+    }
+}
+
+thread_local! {
+    static ENERGY_STATE: std::cell::RefCell<Option<StateVector>> = const { std::cell::RefCell::new(None) };
+}
+
+impl Objective for Energy {
+    fn num_params(&self) -> usize {
+        self.program.layout().weights.len()
+    }
+
+    fn loss(&self, params: &[f64], stream: Stream) -> Result<f64> {
+        ENERGY_STATE.with(|cell| {
+            let mut slot = cell.borrow_mut();
+            let n = self.program.num_qubits();
+            if slot.as_ref().map(StateVector::num_qubits) != Some(n) {
+                *slot = Some(StateVector::zero(n)?);
+            }
+            let psi = slot.as_mut().expect("just set");
+            self.program.run(params, &[], psi, Par::auto(n))?;
+            match self.shots {
+                None => self.hamiltonian.expectation(psi),
+                Some(s) => Ok(self
+                    .hamiltonian
+                    .estimate(psi, s, stream.child(role::SHOTS).key())?
+                    .value),
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    #[test]
+    fn losses_by_hand() {
+        let y = array![[0.8, 0.2], [0.4, 0.6]];
+        let t = array![[1.0, 0.0], [1.0, 0.0]];
+        let mse = Loss::Mse.eval(y.view(), t.view()).unwrap();
+        assert!((mse - (0.04 + 0.04 + 0.36 + 0.36) / 4.0).abs() < 1e-15);
+        let ce = Loss::CrossEntropy.eval(y.view(), t.view()).unwrap();
+        assert!((ce + (0.8f64.ln() + 0.4f64.ln()) / 2.0).abs() < 1e-15);
+        let bce = Loss::BinaryCrossEntropy
+            .eval(array![[0.9]].view(), array![[0.0]].view())
+            .unwrap();
+        assert!((bce + 0.1f64.ln()).abs() < 1e-15);
+        assert!(Loss::Mse.eval(y.view(), array![[1.0]].view()).is_err());
+        assert_eq!(accuracy(y.view(), t.view()), 0.5);
+    }
+}

@@ -1,0 +1,199 @@
+//! Readout: how a state becomes the feature vector of the classical part.
+//!
+//! - [`Readout::Probabilities`]: the `2^n` outcome probabilities `|ψ_i|²` (basis-index order).
+//! - [`Readout::ExpectationZ`]: `⟨Z_q⟩ = Σ_i (−1)^{bit q of i} |ψ_i|²` for every qubit `q`.
+//! - [`Readout::Observables`]: `⟨H_k⟩` for each given Pauli sum.
+//!
+//! Each is exact (`shots = None`) or estimated from a finite number of shots. With shots, the
+//! outcome counts are one multinomial draw (conditional binomials, cost `O(2^n)` whatever the
+//! shot count), probabilities become frequencies and `⟨Z_q⟩` their signed sums; Pauli sums are
+//! estimated by [`PauliSum::estimate`] (rotated bases, qubit-wise commuting groups). The draw
+//! comes from the [`Stream`] the caller names, so shot noise is reproducible.
+
+use crate::error::{Error, Result};
+use crate::pauli::PauliSum;
+use crate::state::StateVector;
+use crate::train::stream::Stream;
+use rand::Rng;
+use rand_distr::{Binomial, Distribution};
+use serde::{Deserialize, Serialize};
+
+/// What is read from the state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Readout {
+    /// All `2^n` outcome probabilities.
+    Probabilities,
+    /// `⟨Z_q⟩` of every qubit, qubit 0 first.
+    ExpectationZ,
+    /// The expectation of each Pauli sum, in order.
+    Observables(Vec<PauliSum>),
+}
+
+/// A readout and how it is measured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReadoutSpec {
+    /// The quantity read.
+    pub readout: Readout,
+    /// `None` for exact values; `Some(s)` to estimate them from `s` shots per evaluation.
+    pub shots: Option<usize>,
+}
+
+impl ReadoutSpec {
+    /// Exact values of `readout`.
+    pub fn exact(readout: Readout) -> Self {
+        ReadoutSpec {
+            readout,
+            shots: None,
+        }
+    }
+
+    /// `readout` estimated from `shots` shots per evaluation.
+    pub fn sampled(readout: Readout, shots: usize) -> Self {
+        ReadoutSpec {
+            readout,
+            shots: Some(shots),
+        }
+    }
+
+    /// Number of features for a state of `num_qubits` qubits.
+    pub fn width(&self, num_qubits: usize) -> usize {
+        match &self.readout {
+            Readout::Probabilities => 1 << num_qubits,
+            Readout::ExpectationZ => num_qubits,
+            Readout::Observables(obs) => obs.len(),
+        }
+    }
+
+    /// Checks the readout against a circuit width: shots positive, observables fit.
+    pub fn check(&self, num_qubits: usize) -> Result<()> {
+        if self.shots == Some(0) {
+            return Err(Error::TooFewShots {
+                context: "readout".into(),
+                min: 1,
+                got: 0,
+            });
+        }
+        if let Readout::Observables(obs) = &self.readout {
+            for o in obs {
+                o.check_width(num_qubits)?;
+            }
+            if self.shots == Some(1) {
+                return Err(Error::TooFewShots {
+                    context: "readout of Pauli sums".into(),
+                    min: 2,
+                    got: 1,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes the features of `state` into `out` (length [`ReadoutSpec::width`]); shot noise,
+    /// if any, is drawn from `stream`. `counts` is scratch space (reused to avoid allocation).
+    pub fn features_into(
+        &self,
+        state: &StateVector,
+        stream: Stream,
+        counts: &mut Vec<f64>,
+        out: &mut [f64],
+    ) -> Result<()> {
+        let amps = state.amplitudes();
+        match (&self.readout, self.shots) {
+            (Readout::Observables(obs), None) => {
+                for (o, v) in obs.iter().zip(out) {
+                    *v = o.expectation(state)?;
+                }
+            }
+            (Readout::Observables(obs), Some(shots)) => {
+                for (k, (o, v)) in obs.iter().zip(out).enumerate() {
+                    *v = o
+                        .estimate(state, shots, stream.child(k as u64).key())?
+                        .value;
+                }
+            }
+            (readout, shots) => {
+                counts.clear();
+                counts.extend(amps.iter().map(|a| a.norm_sqr()));
+                if let Some(shots) = shots {
+                    multinomial_frequencies(counts, shots, &mut stream.rng());
+                }
+                match readout {
+                    Readout::Probabilities => out.copy_from_slice(counts),
+                    _ => z_expectations(counts, out),
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `out[q] = Σ_i (−1)^{bit q of i} p_i`.
+fn z_expectations(probs: &[f64], out: &mut [f64]) {
+    out.iter_mut().for_each(|v| *v = 0.0);
+    for (i, &p) in probs.iter().enumerate() {
+        for (q, v) in out.iter_mut().enumerate() {
+            if (i >> q) & 1 == 0 {
+                *v += p;
+            } else {
+                *v -= p;
+            }
+        }
+    }
+}
+
+/// Replaces the probabilities `p` by the frequencies of one multinomial draw of `shots` shots:
+/// `n_i ~ Binomial(shots − Σ_{j<i} n_j, p_i / Σ_{j≥i} p_j)`.
+fn multinomial_frequencies(p: &mut [f64], shots: usize, rng: &mut impl Rng) {
+    let mut remaining_mass: f64 = p.iter().sum();
+    let mut remaining = shots as u64;
+    for v in p.iter_mut() {
+        let prob = *v;
+        let n = if remaining == 0 || prob <= 0.0 {
+            0
+        } else if prob >= remaining_mass {
+            remaining
+        } else {
+            Binomial::new(remaining, (prob / remaining_mass).clamp(0.0, 1.0))
+                .expect("probability in [0, 1]")
+                .sample(rng)
+        };
+        remaining_mass -= prob;
+        remaining -= n;
+        *v = n as f64 / shots as f64;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Circuit;
+
+    #[test]
+    fn exact_z_readout_of_ry() {
+        let theta = 0.7f64;
+        let psi = Circuit::new(2).ry(theta, 1).x(0).statevector().unwrap();
+        let spec = ReadoutSpec::exact(Readout::ExpectationZ);
+        let mut out = [0.0; 2];
+        spec.features_into(&psi, Stream::new(0), &mut Vec::new(), &mut out)
+            .unwrap();
+        assert!((out[0] + 1.0).abs() < 1e-15 && (out[1] - theta.cos()).abs() < 1e-15);
+    }
+
+    #[test]
+    fn multinomial_keeps_every_shot_and_is_unbiased() {
+        let p = [0.1, 0.0, 0.6, 0.3];
+        let mut mean = [0.0; 4];
+        for k in 0..200 {
+            let mut f = p.to_vec();
+            multinomial_frequencies(&mut f, 1000, &mut Stream::new(k).rng());
+            assert!((f.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+            assert_eq!(f[1], 0.0);
+            mean.iter_mut().zip(&f).for_each(|(m, x)| *m += x / 200.0);
+        }
+        // Standard error of each mean ≤ √(0.25 / 200 000) ≈ 0.0011.
+        for (m, q) in mean.iter().zip(p) {
+            assert!((m - q).abs() < 0.006, "{m} vs {q}");
+        }
+    }
+}
