@@ -24,6 +24,7 @@ pub mod measure;
 pub mod par;
 pub mod param;
 pub mod pauli;
+pub mod plot;
 pub mod program;
 pub mod qasm;
 pub mod state;

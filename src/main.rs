@@ -8,11 +8,14 @@ use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+#[path = "cli/train.rs"]
+mod train_cmd;
+
 #[derive(Parser)]
 #[command(
     name = "qloop",
     version,
-    about = "Simulate variational quantum circuits: states, shots, expectation values"
+    about = "Simulate and train hybrid variational quantum circuits: states, shots, expectation values, SPSA training"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -83,6 +86,37 @@ enum Command {
         /// Write to this file instead of standard output.
         #[arg(short, long)]
         output: Option<PathBuf>,
+    },
+    /// Train a hybrid model with SPSA. Without --config: the built-in default (re-uploading
+    /// circuit with shot readout and a dense stack, on the embedded Iris data). Writes
+    /// DIR/model.json and DIR/loss.svg; Ctrl-C keeps DIR/checkpoint.bin for --resume.
+    Train {
+        /// TOML configuration (see the qloop::train::experiment docs for every key).
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Output directory.
+        #[arg(long, default_value = "qloop-run")]
+        out: PathBuf,
+        /// Continue the interrupted run whose checkpoint is in DIR.
+        #[arg(long)]
+        resume: bool,
+    },
+    /// Evaluate a trained model (model.json) on samples.
+    Predict {
+        /// The model file written by `qloop train`.
+        #[arg(long)]
+        model: PathBuf,
+        /// One sample as comma-separated raw feature values (repeatable).
+        #[arg(
+            long = "input",
+            required = true,
+            value_name = "X1,X2,...",
+            allow_hyphen_values = true
+        )]
+        inputs: Vec<String>,
+        /// Print one JSON object per sample.
+        #[arg(long)]
+        json: bool,
     },
     /// Qubits, classical bits, depth, gate counts and parameters.
     Info {
@@ -282,6 +316,16 @@ fn execute(command: Command) -> Result<(), Failure> {
                 None => out.write_all(text.as_bytes())?,
             }
         }
+        Command::Train {
+            config,
+            out: dir,
+            resume,
+        } => train_cmd::train(config, dir, resume, &mut out)?,
+        Command::Predict {
+            model,
+            inputs,
+            json,
+        } => train_cmd::predict(&model, &inputs, json, &mut out)?,
         Command::Info { file, json } => {
             let circuit = Circuit::load(&file)?;
             let layout = qloop::ParameterLayout::of(&circuit);

@@ -18,9 +18,11 @@
 //! [`optimize`] runs an argmin [`Executor`] with checkpointing and observers. Conventions
 //! (parameter layout, angle signs) are in `docs/conventions.md`.
 
+pub mod ansatz;
 pub mod checkpoint;
 pub mod data;
 pub mod dense;
+pub mod experiment;
 pub mod model;
 pub mod objective;
 pub mod readout;
@@ -33,7 +35,7 @@ pub use dense::{Activation, DenseStack};
 pub use model::{HybridModel, ModelLayout, RecurrentModel};
 pub use objective::{Energy, Loss, Objective, SequenceRegression, Supervised};
 pub use readout::{Readout, ReadoutSpec};
-pub use spsa::{Bounds, Gains, Spsa, SpsaState, StepSize};
+pub use spsa::{Blocking, Bounds, Gains, Spsa, SpsaState, Stall, StepSize};
 pub use stream::Stream;
 
 use crate::error::{Error, Result};
@@ -63,6 +65,8 @@ pub struct Outcome {
     pub solver: Spsa,
     /// Iterations done (over all resumed parts of the run).
     pub iterations: u64,
+    /// Loss evaluations in this part of the run (calibration included).
+    pub evaluations: u64,
     /// Why the run stopped.
     pub termination: String,
     /// Whether it stopped because of Ctrl-C.
@@ -78,7 +82,10 @@ pub fn optimize<O: Objective>(
     observers: Vec<Box<dyn Observe<SpsaState>>>,
 ) -> Result<Outcome> {
     let mut exec = Executor::new(objective, solver).configure(|state| {
-        let state = state.param(init).max_iters(options.max_iters);
+        let state = state
+            .param(init)
+            .max_iters(options.max_iters)
+            .counting(true);
         match options.target_loss {
             Some(t) => state.target_cost(t),
             None => state,
@@ -108,6 +115,11 @@ pub fn optimize<O: Objective>(
             .ok_or_else(|| Error::Optimizer("the solver ended without parameters".into()))?,
         solver: solver.clone(),
         iterations: state.get_iter(),
+        evaluations: state
+            .get_func_counts()
+            .get("cost_count")
+            .copied()
+            .unwrap_or(0),
         termination: reason
             .as_ref()
             .map_or("running".into(), |r| r.text().to_string()),

@@ -1,0 +1,269 @@
+//! `qloop train` and `qloop predict`.
+
+use indicatif::{ProgressBar, ProgressStyle};
+use qloop::train::experiment::{Experiment, SavedModel, TrainConfig};
+use qloop::train::{AtomicCheckpoint, SpsaState, Stream};
+use qloop::Error;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use argmin::core::observers::Observe;
+use argmin::core::{State, KV};
+
+/// Training accuracy of a parameter vector, when it can be computed.
+type AccuracyFn = Box<dyn Fn(&[f64]) -> Option<f64>>;
+
+/// Shows iteration, loss estimate and (every few iterations) training accuracy.
+struct Progress {
+    bar: ProgressBar,
+    accuracy: AccuracyFn,
+    last_accuracy: Option<f64>,
+}
+
+impl Observe<SpsaState> for Progress {
+    fn observe_iter(&mut self, state: &SpsaState, _kv: &KV) -> Result<(), argmin::core::Error> {
+        let k = state.get_iter() + 1;
+        if k % 25 == 0 || k == state.get_max_iters() {
+            if let Some(p) = state.get_param() {
+                self.last_accuracy = (self.accuracy)(p);
+            }
+        }
+        let acc = self
+            .last_accuracy
+            .map_or(String::new(), |a| format!("  train acc {:.1}%", 100.0 * a));
+        self.bar.set_position(k);
+        self.bar
+            .set_message(format!("loss {:.4}{acc}", state.get_cost()));
+        Ok(())
+    }
+}
+
+fn io_err(path: &Path, source: std::io::Error) -> Error {
+    Error::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Trains from a configuration (or the default), writing `model.json`, `loss.svg` and, while
+/// running or after Ctrl-C, `checkpoint.bin` into `out`.
+pub fn train(
+    config: Option<PathBuf>,
+    out: PathBuf,
+    resume: bool,
+    w: &mut dyn Write,
+) -> Result<(), Error> {
+    let checkpoint_path = out.join("checkpoint.bin");
+    let run_config = out.join("run.toml");
+    let config = if resume {
+        if !checkpoint_path.exists() {
+            return Err(Error::Config {
+                path: checkpoint_path,
+                message: "nothing to resume: no checkpoint (it is removed when a run completes)"
+                    .into(),
+            });
+        }
+        let saved = TrainConfig::load(&run_config)?;
+        if let Some(path) = &config {
+            if TrainConfig::load(path)? != saved {
+                return Err(Error::Config {
+                    path: path.clone(),
+                    message: format!(
+                        "differs from the configuration of the interrupted run ({})",
+                        run_config.display()
+                    ),
+                });
+            }
+        }
+        saved
+    } else {
+        if checkpoint_path.exists() {
+            return Err(Error::Config {
+                path: checkpoint_path,
+                message: "an interrupted run's checkpoint is here: continue it with --resume, or delete the file to start over".into(),
+            });
+        }
+        match &config {
+            Some(path) => TrainConfig::load(path)?,
+            None => TrainConfig::default(),
+        }
+    };
+    std::fs::create_dir_all(&out).map_err(|e| io_err(&out, e))?;
+    let toml_text = toml::to_string(&config).map_err(|e| Error::Config {
+        path: run_config.clone(),
+        message: e.to_string(),
+    })?;
+    std::fs::write(&run_config, toml_text).map_err(|e| io_err(&run_config, e))?;
+
+    let experiment = Experiment::new(config)?;
+    let cfg = &experiment.config;
+    let model = &experiment.objective.model;
+    let layout = model.layout();
+    writeln!(
+        w,
+        "training on {} ({} train / {} test samples, {} classes), seed {}",
+        cfg.data.dataset,
+        experiment.objective.x.nrows(),
+        experiment.test.0.nrows(),
+        experiment.classes.len(),
+        cfg.seed
+    )
+    .ok();
+    writeln!(
+        w,
+        "model: {} qubits × {} re-uploading layers → {} ({}) → dense {:?}; {} parameters {}",
+        model.circuit().num_qubits(),
+        cfg.model.layers,
+        cfg.model.readout,
+        cfg.model.shots.to_string() + " shots",
+        model
+            .network()
+            .layers()
+            .iter()
+            .map(|l| l.outputs)
+            .collect::<Vec<_>>(),
+        layout.len(),
+        layout
+    )
+    .ok();
+
+    let bar = ProgressBar::new(cfg.train.iterations).with_style(
+        ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} it  {msg}",
+        )
+        .expect("valid template"),
+    );
+    let objective = experiment.objective.clone();
+    let seed = cfg.seed;
+    let progress = Progress {
+        bar: bar.clone(),
+        accuracy: Box::new(move |p| objective.accuracy(p, Stream::new(seed)).ok()),
+        last_accuracy: None,
+    };
+    let start = Instant::now();
+    let outcome = experiment.train(
+        Some(AtomicCheckpoint::new(&checkpoint_path)),
+        true,
+        vec![Box::new(progress)],
+    )?;
+    bar.finish_and_clear();
+    let wall = start.elapsed().as_secs_f64();
+    let gains = outcome.solver.gains();
+    writeln!(
+        w,
+        "SPSA gains: a = {:?} (calibrated), c = {:?}, A = {}, α = {}, γ = {}; {} steps rejected by blocking",
+        gains.a, gains.c, gains.big_a, gains.alpha, gains.gamma,
+        outcome.solver.rejected_steps()
+    )
+    .ok();
+    if outcome.interrupted {
+        writeln!(
+            w,
+            "interrupted after {} iterations; checkpoint kept in {} (continue with --resume)",
+            outcome.iterations,
+            checkpoint_path.display()
+        )
+        .ok();
+        return Ok(());
+    }
+    let metrics = experiment.metrics(&outcome)?;
+    let saved = experiment.saved_model(&outcome, metrics.clone());
+    let model_path = out.join("model.json");
+    let json = serde_json::to_string_pretty(&saved).map_err(|e| Error::Optimizer(e.to_string()))?;
+    std::fs::write(&model_path, json + "\n").map_err(|e| io_err(&model_path, e))?;
+    let plot_path = out.join("loss.svg");
+    qloop::plot::loss_curve(
+        &plot_path,
+        "qloop train: SPSA loss estimate",
+        "loss",
+        &[("training loss (estimate)", outcome.solver.history())],
+    )?;
+    std::fs::remove_file(&checkpoint_path).map_err(|e| io_err(&checkpoint_path, e))?;
+    writeln!(
+        w,
+        "{} iterations in {wall:.2} s ({})",
+        metrics.iterations, metrics.termination
+    )
+    .ok();
+    writeln!(
+        w,
+        "train loss {:.4}  train accuracy {:.1}%  test accuracy {:.1}% (exact readout){}",
+        metrics.train_loss,
+        100.0 * metrics.train_accuracy,
+        100.0 * metrics.test_accuracy,
+        metrics
+            .test_accuracy_shots
+            .map_or(String::new(), |a| format!(
+                ", {:.1}% ({} shots)",
+                100.0 * a,
+                cfg.model.shots
+            ))
+    )
+    .ok();
+    writeln!(
+        w,
+        "wrote {} and {}",
+        model_path.display(),
+        plot_path.display()
+    )
+    .ok();
+    Ok(())
+}
+
+/// Evaluates a saved model on samples given as comma-separated feature values.
+pub fn predict(
+    model: &Path,
+    inputs: &[String],
+    json: bool,
+    w: &mut dyn Write,
+) -> Result<(), Error> {
+    let saved = SavedModel::load(model)?;
+    let width = saved.scaler.min.len();
+    let mut values = Vec::new();
+    for (k, text) in inputs.iter().enumerate() {
+        let row: Vec<f64> = text
+            .split(',')
+            .map(|v| v.trim().parse::<f64>())
+            .collect::<Result<_, _>>()
+            .map_err(|_| Error::Shape {
+                context: format!("--input {}", k + 1),
+                message: format!("'{text}' is not a comma-separated list of numbers"),
+            })?;
+        if row.len() != width {
+            return Err(Error::Shape {
+                context: format!("--input {}", k + 1),
+                message: format!("the model takes {width} features, got {}", row.len()),
+            });
+        }
+        values.extend(row);
+    }
+    let x = ndarray::Array2::from_shape_vec((inputs.len(), width), values).expect("rows × width");
+    let y = saved.predict(&x)?;
+    let classes = qloop::train::objective::argmax_rows(y.view());
+    let label = |i: usize, row: &[f64]| -> String {
+        if row.len() == 1 {
+            saved.classes[(row[0] >= 0.5) as usize].clone()
+        } else {
+            saved.classes[classes[i]].clone()
+        }
+    };
+    for (i, row) in y.outer_iter().enumerate() {
+        let row = row.to_vec();
+        if json {
+            let v = serde_json::json!({"input": x.row(i).to_vec(), "output": row, "class": label(i, &row)});
+            writeln!(w, "{v}").ok();
+        } else {
+            let probs: Vec<String> = row.iter().map(|p| format!("{p:.4}")).collect();
+            writeln!(
+                w,
+                "{}  →  {}  [{}]",
+                inputs[i],
+                label(i, &row),
+                probs.join(", ")
+            )
+            .ok();
+        }
+    }
+    Ok(())
+}
