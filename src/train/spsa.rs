@@ -340,6 +340,36 @@ impl Spsa {
     }
 }
 
+/// One SPSA gradient estimate at `theta`: `ĝ_i = (L(θ + c∘Δ) − L(θ − c∘Δ)) / (2 c_i Δ_i)` with
+/// Rademacher `Δ` drawn from `stream.child(role::PERTURB)` and both losses evaluated on
+/// `stream.child(role::EVAL)` (the estimator each iteration of [`Spsa`] averages).
+pub fn gradient_estimate<O: Objective>(
+    objective: &O,
+    theta: &[f64],
+    c: &[f64],
+    stream: Stream,
+) -> crate::Result<Vec<f64>> {
+    let delta = Spsa::rademacher(stream.child(role::PERTURB), theta.len());
+    let eval = stream.child(role::EVAL);
+    let shifted = |sign: f64| -> Vec<f64> {
+        theta
+            .iter()
+            .zip(c)
+            .zip(&delta)
+            .map(|((t, c), d)| t + sign * c * d)
+            .collect()
+    };
+    let (plus, minus) = rayon::join(
+        || objective.loss(&shifted(1.0), eval),
+        || objective.loss(&shifted(-1.0), eval),
+    );
+    let diff = plus? - minus?;
+    Ok(c.iter()
+        .zip(&delta)
+        .map(|(c, d)| diff / (2.0 * c * d))
+        .collect())
+}
+
 fn invalid(msg: String) -> ArgminError {
     argmin::core::ArgminError::InvalidParameter { text: msg }.into()
 }

@@ -1,0 +1,410 @@
+//! Training: SPSA convergence, gradient estimates, reproducibility at any thread count,
+//! checkpoint + resume, the parameter layout, and small end-to-end runs.
+
+use argmin::core::checkpointing::CheckpointingFrequency;
+use argmin::core::observers::Observe;
+use argmin::core::{State, KV};
+use qloop::train::experiment::{Experiment, TrainConfig};
+use qloop::train::spsa::gradient_estimate;
+use qloop::train::{
+    ansatz, optimize, Activation, AtomicCheckpoint, Bounds, DenseStack, Energy, HybridModel,
+    Objective, Readout, ReadoutSpec, RecurrentModel, RunOptions, Spsa, SpsaState, StepSize, Stream,
+};
+use qloop::{Circuit, Error, Param, PauliSum};
+use std::f64::consts::FRAC_PI_2;
+
+/// `L(x) = Σ w_i (x_i − m_i)²`, optionally with additive Gaussian-free uniform noise from the stream.
+struct Quadratic {
+    weights: Vec<f64>,
+    minimum: Vec<f64>,
+    noise: f64,
+}
+
+impl Objective for Quadratic {
+    fn num_params(&self) -> usize {
+        self.minimum.len()
+    }
+    fn loss(&self, p: &[f64], stream: Stream) -> qloop::Result<f64> {
+        use rand::Rng;
+        let value: f64 = p
+            .iter()
+            .zip(&self.minimum)
+            .zip(&self.weights)
+            .map(|((x, m), w)| w * (x - m).powi(2))
+            .sum();
+        let noise = if self.noise > 0.0 {
+            self.noise * (stream.rng().random::<f64>() - 0.5)
+        } else {
+            0.0
+        };
+        Ok(value + noise)
+    }
+}
+
+fn quadratic(noise: f64) -> Quadratic {
+    Quadratic {
+        weights: vec![1.0, 2.0, 0.5, 3.0, 1.5],
+        minimum: vec![0.3, -1.2, 2.0, 0.0, -0.7],
+        noise,
+    }
+}
+
+fn run(
+    objective: impl Objective,
+    solver: Spsa,
+    init: Vec<f64>,
+    iters: u64,
+) -> qloop::train::Outcome {
+    let options = RunOptions {
+        max_iters: iters,
+        ..Default::default()
+    };
+    optimize(objective, solver, init, options, vec![]).unwrap()
+}
+
+#[test]
+fn spsa_converges_on_a_quadratic() {
+    let q = quadratic(0.0);
+    let minimum = q.minimum.clone();
+    let out = run(q, Spsa::new(1), vec![0.0; 5], 500);
+    let err = out
+        .params
+        .iter()
+        .zip(&minimum)
+        .map(|(a, b)| (a - b).powi(2))
+        .sum::<f64>()
+        .sqrt();
+    assert!(err < 1e-2, "distance to the optimum {err} (start: 2.5)");
+    assert_eq!(out.iterations, 500);
+    // 2 resamplings × 2 + 2 blocking evaluations per iteration, plus calibration.
+    assert!(out.evaluations >= 6 * 500);
+}
+
+#[test]
+fn spsa_converges_with_noise_and_averaging() {
+    let q = quadratic(0.01);
+    let minimum = q.minimum.clone();
+    let out = run(q, Spsa::new(3).averaging(400), vec![1.0; 5], 800);
+    let err = out
+        .params
+        .iter()
+        .zip(&minimum)
+        .map(|(a, b)| (a - b).powi(2))
+        .sum::<f64>()
+        .sqrt();
+    assert!(err < 0.05, "distance to the optimum {err}");
+}
+
+#[test]
+fn spsa_gradient_agrees_with_parameter_shift() {
+    // A 3-qubit ansatz with 6 angles; the energy gradient by the parameter-shift rule is exact.
+    let circuit = ansatz::ry_cx(3, 1);
+    let h: PauliSum = "0.7*Z0*Z1 - 0.4*X2 + 0.3*X0*Z2".parse().unwrap();
+    let energy = Energy::new(&circuit, h, None).unwrap();
+    let theta = [0.3, -0.8, 1.1, 0.2, 2.0, -1.4];
+    let exact: Vec<f64> = (0..6)
+        .map(|i| {
+            let mut p = theta;
+            p[i] += FRAC_PI_2;
+            let plus = energy.exact(&p).unwrap();
+            p[i] -= 2.0 * FRAC_PI_2;
+            0.5 * (plus - energy.exact(&p).unwrap())
+        })
+        .collect();
+    let samples = 4000;
+    let c = [1e-3; 6];
+    let mut mean = [0.0; 6];
+    for s in 0..samples {
+        let g = gradient_estimate(&energy, &theta, &c, Stream::new(11).child(s)).unwrap();
+        mean.iter_mut()
+            .zip(&g)
+            .for_each(|(m, g)| *m += g / samples as f64);
+    }
+    // ĝ_i = g_i + Σ_{j≠i} g_j Δ_j/Δ_i + O(c²): the mean of M estimates has standard deviation
+    // √(Σ_{j≠i} g_j² / M).
+    let total: f64 = exact.iter().map(|g| g * g).sum();
+    for i in 0..6 {
+        let sd = ((total - exact[i] * exact[i]) / samples as f64).sqrt();
+        assert!(
+            (mean[i] - exact[i]).abs() < 5.0 * sd + 1e-5,
+            "component {i}: {} vs {} (sd {sd})",
+            mean[i],
+            exact[i]
+        );
+    }
+}
+
+fn small_hybrid(shots: Option<usize>) -> (HybridModel, ndarray::Array2<f64>, ndarray::Array2<f64>) {
+    let circuit = ansatz::reuploading(2, 2, 2);
+    let readout = ReadoutSpec {
+        readout: Readout::ExpectationZ,
+        shots,
+    };
+    let net = DenseStack::new(&[2, 3, 1], Activation::Tanh, Activation::Sigmoid).unwrap();
+    let model = HybridModel::new(circuit, readout, net).unwrap();
+    let data = qloop::train::Dataset::two_moons(40, 0.1, 5);
+    let scaler = qloop::train::Scaler::fit(&data.features, (0.0, std::f64::consts::PI));
+    let x = scaler.transform(&data.features).unwrap();
+    let y = ndarray::Array2::from_shape_fn((40, 1), |(i, _)| data.labels[i] as f64);
+    (model, x, y)
+}
+
+fn supervised(shots: Option<usize>, batch: Option<usize>) -> (qloop::train::Supervised, Vec<f64>) {
+    let (model, x, y) = small_hybrid(shots);
+    let init = model.init_params(Stream::new(2));
+    let obj =
+        qloop::train::Supervised::new(model, x, y, qloop::train::Loss::BinaryCrossEntropy, batch)
+            .unwrap();
+    (obj, init)
+}
+
+fn two_block_solver(obj: &qloop::train::Supervised) -> Spsa {
+    let layout = obj.model.layout();
+    Spsa::new(9)
+        .block(
+            layout.circuit.clone(),
+            StepSize::Calibrated(0.3),
+            0.2,
+            Bounds::Periodic { lo: -3.2, hi: 3.2 },
+        )
+        .block(
+            layout.dense.clone(),
+            StepSize::Calibrated(0.3),
+            0.2,
+            Bounds::Clip { lo: -5.0, hi: 5.0 },
+        )
+        .averaging(20)
+}
+
+#[test]
+fn seeded_runs_are_bit_identical_at_one_and_two_threads() {
+    let (obj, init) = supervised(Some(100), Some(8));
+    let solver = two_block_solver(&obj);
+    let go = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| run(obj.clone(), solver.clone(), init.clone(), 30))
+    };
+    let (one, two) = (go(1), go(2));
+    let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    assert_eq!(bits(&one.params), bits(&two.params));
+    assert_eq!(bits(one.solver.history()), bits(two.solver.history()));
+    assert_ne!(one.params, init);
+}
+
+/// Fails the run at a given iteration, as a crash would.
+struct CrashAt(u64);
+
+impl Observe<SpsaState> for CrashAt {
+    fn observe_iter(&mut self, state: &SpsaState, _: &KV) -> Result<(), argmin::core::Error> {
+        if state.get_iter() == self.0 {
+            return Err(argmin::core::ArgminError::InvalidParameter {
+                text: "simulated crash".into(),
+            }
+            .into());
+        }
+        Ok(())
+    }
+}
+
+#[test]
+fn checkpoint_and_resume_equal_an_uninterrupted_run() {
+    let (obj, init) = supervised(Some(50), Some(6));
+    let solver = two_block_solver(&obj);
+    let full = run(obj.clone(), solver.clone(), init.clone(), 40);
+
+    let dir = std::env::temp_dir().join(format!("qloop-ckpt-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut checkpoint = AtomicCheckpoint::new(dir.join("run.bin"));
+    checkpoint.frequency = CheckpointingFrequency::Every(7);
+    let options = RunOptions {
+        max_iters: 40,
+        checkpoint: Some(checkpoint),
+        ..Default::default()
+    };
+    let crashed = optimize(
+        obj.clone(),
+        solver.clone(),
+        init.clone(),
+        options.clone(),
+        vec![Box::new(CrashAt(25))],
+    );
+    assert!(crashed.unwrap_err().to_string().contains("simulated crash"));
+    // Resume from the last checkpoint (iteration 21); `init` is ignored.
+    let resumed = optimize(obj, solver, vec![0.0; init.len()], options, vec![]).unwrap();
+    let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    assert_eq!(resumed.iterations, 40);
+    assert_eq!(bits(&resumed.params), bits(&full.params));
+    assert_eq!(bits(resumed.solver.history()), bits(full.solver.history()));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn the_layout_rejects_wrong_lengths() {
+    let (model, x, _) = small_hybrid(None);
+    let layout = model.layout();
+    assert_eq!(layout.circuit, 0..4);
+    assert_eq!(layout.dense, 4..4 + 3 * 3 + 4);
+    let params = vec![0.1; layout.len() + 1];
+    let err = model
+        .forward(&params, x.view(), Stream::new(0))
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::ModelParameterLength {
+                expected: 17,
+                got: 18,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "model parameter vector has 18 values, but the layout [circuit angles 0..4 | dense weights and biases 4..17] needs 17"
+    );
+    let err = model
+        .forward(&params[..17], x.slice(ndarray::s![.., ..1]), Stream::new(0))
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("each sample has 1 features"),
+        "{err}"
+    );
+}
+
+#[test]
+fn hybrid_forward_matches_the_simulator_and_dense_stack() {
+    let (model, x, _) = small_hybrid(None);
+    let params = model.init_params(Stream::new(4));
+    let y = model
+        .forward(&params, x.slice(ndarray::s![..3, ..]), Stream::new(0))
+        .unwrap();
+    for i in 0..3 {
+        let psi = model.state(&params, x.row(i).as_slice().unwrap()).unwrap();
+        let z: Vec<f64> = (0..2).map(|q| psi.expectation_z(q).unwrap()).collect();
+        let z = ndarray::Array2::from_shape_vec((1, 2), z).unwrap();
+        let expected = model.network().forward(&params[4..], z.view()).unwrap();
+        assert!((expected[[0, 0]] - y[[i, 0]]).abs() < 1e-14);
+    }
+}
+
+#[test]
+fn shot_noise_is_seeded_and_shrinks_with_shots() {
+    let (model, x, _) = small_hybrid(Some(64));
+    let params = model.init_params(Stream::new(4));
+    let a = model.features(&params, x.view(), Stream::new(1)).unwrap();
+    assert_eq!(
+        a,
+        model.features(&params, x.view(), Stream::new(1)).unwrap()
+    );
+    assert_ne!(
+        a,
+        model.features(&params, x.view(), Stream::new(2)).unwrap()
+    );
+    let (exact, _, _) = small_hybrid(None);
+    let e = exact.features(&params, x.view(), Stream::new(0)).unwrap();
+    let err = |m: &ndarray::Array2<f64>| (m - &e).mapv(|v| v * v).mean().unwrap().sqrt();
+    let (big, _, _) = small_hybrid(Some(100_000));
+    let fine = big.features(&params, x.view(), Stream::new(1)).unwrap();
+    assert!(
+        err(&fine) < 0.01 && err(&a) > 3.0 * err(&fine),
+        "{} {}",
+        err(&a),
+        err(&fine)
+    );
+}
+
+#[test]
+fn recurrent_cell_feeds_outputs_into_the_next_step() {
+    // Cell inputs: x0 (data) and h0 (fed back); output h (one value, tanh).
+    let circuit = Circuit::new(2)
+        .ry(Param::input("x0"), 0)
+        .ry(Param::input("h0"), 1)
+        .cx(0, 1)
+        .ry(Param::weight("t0"), 1);
+    let net = DenseStack::new(&[2, 1], Activation::Tanh, Activation::Tanh).unwrap();
+    let cell = HybridModel::new(circuit, ReadoutSpec::exact(Readout::ExpectationZ), net).unwrap();
+    let model = RecurrentModel::new(cell.clone(), 1).unwrap();
+    let params = [0.4, 0.9, -0.3, 0.1];
+    let seq = ndarray::array![[0.5], [1.0], [-0.2]];
+    let h = model
+        .forward(&params, std::slice::from_ref(&seq), Stream::new(0))
+        .unwrap();
+    // Unroll by hand.
+    let mut hidden = 0.0;
+    for t in 0..3 {
+        let x = ndarray::array![[seq[[t, 0]], hidden]];
+        hidden = cell.forward(&params, x.view(), Stream::new(0)).unwrap()[[0, 0]];
+    }
+    assert_eq!(h[[0, 0]], hidden);
+    // The first input still matters at the end: the output is fed back.
+    let other = ndarray::array![[2.5], [1.0], [-0.2]];
+    let h2 = model.forward(&params, &[other], Stream::new(0)).unwrap();
+    assert!((h2[[0, 0]] - hidden).abs() > 1e-3);
+    assert!(RecurrentModel::new(cell, 2).is_err());
+}
+
+#[test]
+fn seed_design_is_insensitive_to_its_angles_and_the_basis_change_fixes_it() {
+    let probe = |circuit: Circuit| -> f64 {
+        let program = circuit.compile().unwrap();
+        let n = program.layout().weights.len();
+        let base: Vec<f64> = (0..n).map(|i| 0.3 + 0.2 * i as f64).collect();
+        let p0 = program.statevector(&base, &[]).unwrap().probabilities();
+        (0..n)
+            .map(|i| {
+                let mut t = base.clone();
+                t[i] += 0.5;
+                let p = program.statevector(&t, &[]).unwrap().probabilities();
+                p.iter().zip(&p0).map(|(a, b)| (a - b).abs()).sum::<f64>()
+            })
+            .fold(0.0, f64::max)
+    };
+    assert!(probe(ansatz::seed_design(4)) < 1e-12);
+    let mut fixed = ansatz::seed_design(4);
+    for q in 0..4 {
+        fixed = fixed.h(q);
+    }
+    assert!(probe(fixed) > 0.1);
+}
+
+#[test]
+fn default_training_run_learns_iris() {
+    let mut cfg = TrainConfig::default();
+    cfg.train.iterations = 150;
+    let exp = Experiment::new(cfg).unwrap();
+    let out = exp.train(None, false, vec![]).unwrap();
+    let metrics = exp.metrics(&out).unwrap();
+    assert!(metrics.test_accuracy >= 0.9, "{metrics:?}");
+    assert!(out.solver.history().first() > out.solver.history().last());
+}
+
+#[test]
+fn configuration_errors_name_key_and_file() {
+    let path = std::path::Path::new("cfg.toml");
+    let err = TrainConfig::parse("seed = 1\n[model]\nlayerz = 3\n", path).unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("cfg.toml: 3:1: unknown field `layerz`"),
+        "{err}"
+    );
+    let err = TrainConfig::parse("[train]\niterations = \"many\"\n", path).unwrap_err();
+    assert!(
+        err.to_string().starts_with("cfg.toml: 2:14: invalid type"),
+        "{err}"
+    );
+    let err = TrainConfig::parse("[data]\ndataset = \"mnist\"\n", path).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("key 'data.dataset': unknown data set 'mnist'"),
+        "{err}"
+    );
+    let err = TrainConfig::load(std::path::Path::new("/no/such/qloop.toml")).unwrap_err();
+    assert!(
+        err.to_string().starts_with("/no/such/qloop.toml: "),
+        "{err}"
+    );
+}
