@@ -141,6 +141,7 @@ pub struct Spsa {
     stall: Option<Stall>,
     // Run state (filled by `init`, carried through checkpoints).
     gains: Vec<f64>,
+    insensitive: Vec<bool>,
     big_a: f64,
     blocking_tolerance: f64,
     average: Option<Average>,
@@ -154,6 +155,9 @@ pub struct Spsa {
 pub struct Gains {
     /// `a` of each block.
     pub a: Vec<f64>,
+    /// Blocks whose calibration found no dependence of the loss on them (their `a` is then
+    /// `s₀ (A + 1)^α`, a unit-gradient gain).
+    pub insensitive: Vec<usize>,
     /// `c` of each block.
     pub c: Vec<f64>,
     /// The stability constant `A`.
@@ -186,6 +190,7 @@ impl Spsa {
             averaging_from: None,
             stall: None,
             gains: Vec::new(),
+            insensitive: Vec::new(),
             big_a: 0.0,
             blocking_tolerance: 0.0,
             average: None,
@@ -262,6 +267,13 @@ impl Spsa {
     pub fn gains(&self) -> Gains {
         Gains {
             a: self.gains.clone(),
+            insensitive: self
+                .insensitive
+                .iter()
+                .enumerate()
+                .filter(|(_, &i)| i)
+                .map(|(b, _)| b)
+                .collect(),
             c: self.blocks.iter().map(|b| b.c).collect(),
             big_a: self.big_a,
             alpha: self.alpha,
@@ -466,6 +478,7 @@ impl<O: Objective> Solver<O, SpsaState> for Spsa {
         let noise = ys.split_off(ys.len() - noise_samples);
         let mut kv = KV::new();
         self.gains.clear();
+        self.insensitive.clear();
         for (b, block) in self.blocks.iter().enumerate() {
             let diffs: Vec<f64> = jobs
                 .chunks(2)
@@ -477,11 +490,17 @@ impl<O: Objective> Solver<O, SpsaState> for Spsa {
                 StepSize::Fixed(a) => a,
                 StepSize::Calibrated(first) => {
                     let magnitude = diffs.iter().sum::<f64>() / diffs.len().max(1) as f64;
-                    if magnitude > 0.0 && magnitude.is_finite() {
-                        first * (self.big_a + 1.0).powf(self.alpha) / magnitude
-                    } else {
-                        // A block the loss does not depend on: any finite gain is harmless.
+                    // Loss differences at rounding level (relative 1e-10 of the loss) mean the
+                    // loss does not depend on this block; dividing by them would give an
+                    // absurd gain, so such a block gets a unit-gradient gain and is reported.
+                    let scale = ys.iter().map(|y| y.abs()).sum::<f64>() / ys.len().max(1) as f64;
+                    let insensitive =
+                        !(magnitude > 1e-10 * (scale + 1e-300) && magnitude.is_finite());
+                    self.insensitive.push(insensitive);
+                    if insensitive {
                         first * (self.big_a + 1.0).powf(self.alpha)
+                    } else {
+                        first * (self.big_a + 1.0).powf(self.alpha) / magnitude
                     }
                 }
             };
