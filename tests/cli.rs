@@ -277,3 +277,176 @@ fn convert_round_trips_between_qasm_and_json() {
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("rz(0.5) q[0];"), "{text}");
 }
+
+fn stderr_line(out: &Output) -> String {
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(err.lines().count(), 1, "one line: {err}");
+    err
+}
+
+#[test]
+fn train_writes_model_and_plot_and_predict_reads_them() {
+    let dir = std::env::temp_dir().join(format!("qloop-train-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let cfg = dir.join("small.toml");
+    std::fs::write(&cfg, "seed = 3\n[data]\ndataset = \"moons\"\nsamples = 60\n[model]\nqubits = 2\nshots = 200\nhidden = [4]\n[train]\niterations = 30\nbatch = 16\n").unwrap();
+    let out_dir = dir.join("run");
+    let out = qloop(&[
+        "train",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("30 iterations") && text.contains("test accuracy"),
+        "{text}"
+    );
+    let model: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out_dir.join("model.json")).unwrap()).unwrap();
+    assert_eq!(model["config"]["seed"], 3);
+    assert_eq!(model["loss_history"].as_array().unwrap().len(), 30);
+    assert_eq!(model["layout"]["circuit"]["end"], 4);
+    let svg = std::fs::read_to_string(out_dir.join("loss.svg")).unwrap();
+    assert!(svg.starts_with("<svg") && svg.contains("<polyline"));
+    assert!(
+        !out_dir.join("checkpoint.bin").exists(),
+        "a completed run leaves no checkpoint"
+    );
+
+    let model_path = out_dir.join("model.json");
+    let v = qloop(&[
+        "predict",
+        "--model",
+        model_path.to_str().unwrap(),
+        "--input",
+        "0.5,0.2",
+        "--input",
+        "-0.8,1.1",
+        "--json",
+    ]);
+    assert!(v.status.success());
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&v.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert!(["upper", "lower"].contains(&lines[0]["class"].as_str().unwrap()));
+    let err = stderr_line(&qloop(&[
+        "predict",
+        "--model",
+        model_path.to_str().unwrap(),
+        "--input",
+        "1,2,3",
+    ]));
+    assert!(err.contains("the model takes 2 features, got 3"), "{err}");
+
+    let err = stderr_line(&qloop(&[
+        "train",
+        "--out",
+        out_dir.to_str().unwrap(),
+        "--resume",
+    ]));
+    assert!(err.contains("nothing to resume"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn train_config_errors_name_file_and_key() {
+    let dir = std::env::temp_dir().join(format!("qloop-badcfg-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cfg = dir.join("bad.toml");
+    std::fs::write(&cfg, "[model]\nqubits = 4\nlearning_rate = 0.1\n").unwrap();
+    let err = stderr_line(&qloop(&[
+        "train",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--out",
+        dir.to_str().unwrap(),
+    ]));
+    assert!(
+        err.starts_with(&format!(
+            "qloop: error: {}: 3:1: unknown field `learning_rate`",
+            cfg.display()
+        )),
+        "{err}"
+    );
+    let err = stderr_line(&qloop(&["train", "--config", "/no/such.toml"]));
+    assert!(err.contains("/no/such.toml"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn ctrl_c_keeps_a_checkpoint_and_resume_ends_as_an_uninterrupted_run() {
+    let dir = std::env::temp_dir().join(format!("qloop-sigint-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let cfg = dir.join("c.toml");
+    std::fs::write(&cfg, "[data]\ndataset = \"moons\"\nsamples = 40\n[model]\nqubits = 2\nshots = 100\nhidden = [3]\n[train]\niterations = 20000\nbatch = 8\n").unwrap();
+    let (a, b) = (dir.join("a"), dir.join("b"));
+    let args = |out: &std::path::Path| {
+        vec![
+            "train".to_string(),
+            "--config".into(),
+            cfg.to_str().unwrap().into(),
+            "--out".into(),
+            out.to_str().unwrap().into(),
+        ]
+    };
+    let exe = env!("CARGO_BIN_EXE_qloop");
+    let mut child = Command::new(exe)
+        .args(args(&b))
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while !b.join("checkpoint.bin").exists() {
+        assert!(start.elapsed().as_secs() < 60, "no checkpoint appeared");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let kill = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let out = child.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && text.contains("interrupted after"),
+        "{text}"
+    );
+    assert!(b.join("checkpoint.bin").exists() && !b.join("model.json").exists());
+    // A fresh start over an interrupted run is refused rather than losing it.
+    let err = stderr_line(&Command::new(exe).args(args(&b)).output().unwrap());
+    assert!(err.contains("--resume"), "{err}");
+    let resumed = Command::new(exe)
+        .args(args(&b))
+        .arg("--resume")
+        .output()
+        .unwrap();
+    assert!(
+        resumed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&resumed.stderr)
+    );
+    let full = Command::new(exe).args(args(&a)).output().unwrap();
+    assert!(full.status.success());
+    let params = |d: &std::path::Path| {
+        let v: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(d.join("model.json")).unwrap()).unwrap();
+        (
+            v["params"].clone(),
+            v["loss_history"].as_array().unwrap().len(),
+        )
+    };
+    assert_eq!(params(&a), params(&b));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -103,12 +103,18 @@ pub fn optimize<O: Objective>(
         .run()
         .map_err(|e| Error::Optimizer(e.to_string()))?;
     let (solver, state) = (&result.solver, &result.state);
+    let reason = state.get_termination_reason().cloned();
+    let interrupted = reason == Some(TerminationReason::Interrupt);
     if let Some(cp) = &options.checkpoint {
-        cp.save(solver, state).map_err(|e| {
+        // An interrupted run is saved as still running, so that resuming it continues.
+        let mut saved = state.clone();
+        if interrupted {
+            saved.termination_status = argmin::core::TerminationStatus::NotTerminated;
+        }
+        cp.save(solver, &saved).map_err(|e| {
             Error::Optimizer(format!("saving checkpoint {}: {e}", cp.path.display()))
         })?;
     }
-    let reason = state.get_termination_reason().cloned();
     Ok(Outcome {
         params: solver
             .final_param(state)
@@ -123,7 +129,7 @@ pub fn optimize<O: Objective>(
         termination: reason
             .as_ref()
             .map_or("running".into(), |r| r.text().to_string()),
-        interrupted: reason == Some(TerminationReason::Interrupt),
+        interrupted,
     })
 }
 
