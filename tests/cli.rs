@@ -402,7 +402,7 @@ fn ctrl_c_keeps_a_checkpoint_and_resume_ends_as_an_uninterrupted_run() {
         ]
     };
     let exe = env!("CARGO_BIN_EXE_qloop");
-    let mut child = Command::new(exe)
+    let child = Command::new(exe)
         .args(args(&b))
         .stdout(std::process::Stdio::piped())
         .spawn()
