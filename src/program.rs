@@ -112,6 +112,26 @@ enum StepKernel {
         targets: [usize; 2],
         angles: [AngleExpr; 3],
     },
+    /// A run of uncontrolled single-qubit gates on qubit `t`, at least one parameterized: the
+    /// 2×2 product (first gate rightmost) is formed on every run and applied in one pass.
+    Fused { t: usize, factors: Vec<Factor> },
+}
+
+/// One gate of a fused single-qubit run.
+#[derive(Debug, Clone, PartialEq)]
+enum Factor {
+    Fixed([C64; 4]),
+    Bound { gate: Gate, angles: [AngleExpr; 3] },
+}
+
+/// `a · b` for row-major 2×2 matrices.
+fn mul2(a: &[C64; 4], b: &[C64; 4]) -> [C64; 4] {
+    [
+        a[0] * b[0] + a[1] * b[2],
+        a[0] * b[1] + a[1] * b[3],
+        a[2] * b[0] + a[3] * b[2],
+        a[2] * b[1] + a[3] * b[3],
+    ]
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -185,6 +205,9 @@ impl Circuit {
         let mut terms = Vec::new();
         let mut steps = Vec::new();
         let mut measurements = Vec::new();
+        // Uncontrolled single-qubit gates wait here, per qubit, until a gate on more qubits
+        // touches that qubit (or the circuit ends); each run becomes one step.
+        let mut pending: Vec<Vec<Factor>> = vec![Vec::new(); self.num_qubits()];
         for inst in self.instructions() {
             let (gate, qubits) = match inst {
                 Instruction::Gate { gate, qubits } => (gate, qubits),
@@ -194,6 +217,27 @@ impl Circuit {
                 }
                 Instruction::Barrier { .. } => continue,
             };
+            let angles = gate.angles();
+            let constant = angles.iter().all(|a| a.is_constant());
+            if qubits.len() == 1 {
+                let factor = if constant {
+                    let values: Vec<f64> = angles.iter().map(|a| a.constant_part()).collect();
+                    match gate.base_matrix(&values) {
+                        BaseMatrix::One(m) => Factor::Fixed(m),
+                        BaseMatrix::Two(_) => unreachable!("one-qubit gate"),
+                    }
+                } else {
+                    Factor::Bound {
+                        gate: gate.clone(),
+                        angles: compile_angles(&angles, &layout, &mut terms),
+                    }
+                };
+                pending[qubits[0]].push(factor);
+                continue;
+            }
+            for &q in qubits {
+                flush(q, &mut pending[q], &mut steps);
+            }
             let nc = gate.num_controls();
             let (controls, target_list) = qubits.split_at(nc);
             let targets = [
@@ -201,40 +245,27 @@ impl Circuit {
                 *target_list.last().expect("validated arity"),
             ];
             let subspace = Subspace::new(controls, target_list);
-            let angles = gate.angles();
-            let kernel = if angles.iter().all(|a| a.is_constant()) {
+            let kernel = if constant {
                 let values: Vec<f64> = angles.iter().map(|a| a.constant_part()).collect();
                 let matrix = gate.base_matrix(&values);
-                kernel_for(
+                StepKernel::Fixed(kernel_for(
                     detect_structure(gate.structure(), &matrix),
                     targets,
                     &matrix,
-                )
+                ))
             } else {
-                let mut exprs = [AngleExpr {
-                    constant: 0.0,
-                    first_term: 0,
-                    num_terms: 0,
-                }; 3];
-                for (expr, angle) in exprs.iter_mut().zip(&angles) {
-                    *expr = compile_angle(angle, &layout, &mut terms);
+                StepKernel::Bound {
+                    gate: gate.clone(),
+                    targets,
+                    angles: compile_angles(&angles, &layout, &mut terms),
                 }
-                steps.push(Step {
-                    kernel: StepKernel::Bound {
-                        gate: gate.clone(),
-                        targets,
-                        angles: exprs,
-                    },
-                    subspace,
-                });
-                continue;
             };
-            if kernel != Kernel::Identity {
-                steps.push(Step {
-                    kernel: StepKernel::Fixed(kernel),
-                    subspace,
-                });
+            if kernel != StepKernel::Fixed(Kernel::Identity) {
+                steps.push(Step { kernel, subspace });
             }
+        }
+        for (q, run) in pending.iter_mut().enumerate() {
+            flush(q, run, &mut steps);
         }
         Ok(Program {
             num_qubits: self.num_qubits(),
@@ -262,6 +293,71 @@ impl Circuit {
             });
         }
         self.compile()?.statevector(&[], &[])
+    }
+}
+
+fn compile_angles(
+    angles: &[&Angle],
+    layout: &ParameterLayout,
+    terms: &mut Vec<Slot>,
+) -> [AngleExpr; 3] {
+    let mut exprs = [AngleExpr {
+        constant: 0.0,
+        first_term: 0,
+        num_terms: 0,
+    }; 3];
+    for (expr, angle) in exprs.iter_mut().zip(angles) {
+        *expr = compile_angle(angle, layout, terms);
+    }
+    exprs
+}
+
+/// Emits the pending single-qubit run on qubit `t` as one step and empties it: constant runs
+/// become one fixed kernel (dropped if exactly the identity), runs with parameters a
+/// [`StepKernel::Fused`] (or a plain bound step when the run is a single gate).
+fn flush(t: usize, run: &mut Vec<Factor>, steps: &mut Vec<Step>) {
+    let subspace = Subspace::new(&[], &[t]);
+    let kernel = match run.len() {
+        0 => return,
+        1 => match run.pop().expect("one factor") {
+            Factor::Fixed(m) => {
+                let matrix = BaseMatrix::One(m);
+                StepKernel::Fixed(kernel_for(
+                    detect_structure(Structure::Dense, &matrix),
+                    [t, t],
+                    &matrix,
+                ))
+            }
+            Factor::Bound { gate, angles } => StepKernel::Bound {
+                gate,
+                targets: [t, t],
+                angles,
+            },
+        },
+        _ if run.iter().all(|f| matches!(f, Factor::Fixed(_))) => {
+            let one = C64::new(1.0, 0.0);
+            let zero = C64::new(0.0, 0.0);
+            let m = run
+                .drain(..)
+                .fold([one, zero, zero, one], |acc, f| match f {
+                    Factor::Fixed(g) => mul2(&g, &acc),
+                    Factor::Bound { .. } => unreachable!("all fixed"),
+                });
+            let matrix = BaseMatrix::One(m);
+            StepKernel::Fixed(kernel_for(
+                detect_structure(Structure::Dense, &matrix),
+                [t, t],
+                &matrix,
+            ))
+        }
+        _ => StepKernel::Fused {
+            t,
+            factors: std::mem::take(run),
+        },
+    };
+    run.clear();
+    if kernel != StepKernel::Fixed(Kernel::Identity) {
+        steps.push(Step { kernel, subspace });
     }
 }
 
@@ -389,6 +485,24 @@ impl Program {
                     let values = angles.map(|a| self.eval(&a, weights, inputs));
                     let kernel = kernel_for(gate.structure(), *targets, &gate.base_matrix(&values));
                     kernels::apply(amps, &kernel, &step.subspace, par);
+                }
+                StepKernel::Fused { t, factors } => {
+                    let one = C64::new(1.0, 0.0);
+                    let zero = C64::new(0.0, 0.0);
+                    let m = factors.iter().fold([one, zero, zero, one], |acc, f| {
+                        let g = match f {
+                            Factor::Fixed(g) => *g,
+                            Factor::Bound { gate, angles } => {
+                                let values = angles.map(|a| self.eval(&a, weights, inputs));
+                                match gate.base_matrix(&values) {
+                                    BaseMatrix::One(g) => g,
+                                    BaseMatrix::Two(_) => unreachable!("one-qubit gate"),
+                                }
+                            }
+                        };
+                        mul2(&g, &acc)
+                    });
+                    kernels::apply(amps, &Kernel::Dense { t: *t, m }, &step.subspace, par);
                 }
             }
         }

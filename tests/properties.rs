@@ -101,6 +101,38 @@ proptest! {
         prop_assert_eq!(a.amplitudes(), b.amplitudes());
     }
 
+    /// Fused single-qubit runs (constant and parameterized factors) against applying every
+    /// gate's dense matrix one at a time.
+    #[test]
+    fn compiled_program_matches_gate_by_gate_dense_reference(c in circuit_strategy(), symbolic in any::<bool>()) {
+        let n = c.num_qubits();
+        let psi = random_state(n, 9);
+        let mut expected = psi.amplitudes().to_vec();
+        let mut weights = Vec::new();
+        let mut compiled = Circuit::new(n);
+        for inst in c.instructions() {
+            if let Instruction::Gate { gate, qubits } = inst {
+                let values: Vec<f64> = gate.angles().iter().map(|a| a.constant_part()).collect();
+                let m = gate.matrix(&values);
+                let dim = 1 << qubits.len();
+                let local: Mat = (0..dim).map(|r| m[r * dim..(r + 1) * dim].to_vec()).collect();
+                expected = apply(&embed(&local, qubits, n), &expected);
+                let mut g = gate.clone();
+                if symbolic {
+                    for (slot, v) in g.angles_mut().into_iter().zip(&values) {
+                        *slot = qloop::Param::weight(format!("w{}", weights.len())).into();
+                        weights.push(*v);
+                    }
+                }
+                compiled = compiled.gate(g, qubits);
+            }
+        }
+        let program = compiled.compile().unwrap();
+        let mut state = psi.clone();
+        program.apply(&weights, &[], &mut state, Par::Seq).unwrap();
+        assert_close(state.amplitudes(), &expected, 1e-12, "compiled vs dense");
+    }
+
     #[test]
     fn qasm_parser_never_panics(text in "\\PC{0,200}") {
         let _ = qasm::parse(&text, None);
