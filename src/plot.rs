@@ -63,6 +63,7 @@ pub fn loss_curve(
     chart
         .configure_mesh()
         .x_desc("iteration")
+        .x_label_formatter(&|x| format!("{x:.0}"))
         .y_desc(y_label)
         .light_line_style(RGBColor(235, 235, 235))
         .draw()
