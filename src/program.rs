@@ -5,6 +5,10 @@
 //! once, here; for parameterized gates only the angles `c₀ + Σ cₖ·vₖ` are evaluated at run
 //! time (into a fixed-size array: the hot path allocates nothing).
 //!
+//! Runs of uncontrolled single-qubit gates on the same qubit (with no other gate on that qubit
+//! between them) become one step: constant runs are multiplied out here, runs with parameters
+//! form their 2×2 product on every run (first gate rightmost) and sweep the state once.
+//!
 //! ```
 //! use qloop::{Circuit, Par, Param, StateVector};
 //! let theta = Param::weight("theta");
@@ -123,6 +127,13 @@ enum Factor {
     Fixed([C64; 4]),
     Bound { gate: Gate, angles: [AngleExpr; 3] },
 }
+
+const IDENTITY2: [C64; 4] = [
+    C64::new(1.0, 0.0),
+    C64::new(0.0, 0.0),
+    C64::new(0.0, 0.0),
+    C64::new(1.0, 0.0),
+];
 
 /// `a · b` for row-major 2×2 matrices.
 fn mul2(a: &[C64; 4], b: &[C64; 4]) -> [C64; 4] {
@@ -316,48 +327,37 @@ fn compile_angles(
 /// become one fixed kernel (dropped if exactly the identity), runs with parameters a
 /// [`StepKernel::Fused`] (or a plain bound step when the run is a single gate).
 fn flush(t: usize, run: &mut Vec<Factor>, steps: &mut Vec<Step>) {
-    let subspace = Subspace::new(&[], &[t]);
-    let kernel = match run.len() {
-        0 => return,
-        1 => match run.pop().expect("one factor") {
-            Factor::Fixed(m) => {
-                let matrix = BaseMatrix::One(m);
-                StepKernel::Fixed(kernel_for(
-                    detect_structure(Structure::Dense, &matrix),
-                    [t, t],
-                    &matrix,
-                ))
-            }
-            Factor::Bound { gate, angles } => StepKernel::Bound {
-                gate,
-                targets: [t, t],
-                angles,
-            },
-        },
-        _ if run.iter().all(|f| matches!(f, Factor::Fixed(_))) => {
-            let one = C64::new(1.0, 0.0);
-            let zero = C64::new(0.0, 0.0);
-            let m = run
-                .drain(..)
-                .fold([one, zero, zero, one], |acc, f| match f {
-                    Factor::Fixed(g) => mul2(&g, &acc),
-                    Factor::Bound { .. } => unreachable!("all fixed"),
-                });
-            let matrix = BaseMatrix::One(m);
-            StepKernel::Fixed(kernel_for(
-                detect_structure(Structure::Dense, &matrix),
-                [t, t],
-                &matrix,
-            ))
+    let kernel = if run.is_empty() {
+        return;
+    } else if run.iter().all(|f| matches!(f, Factor::Fixed(_))) {
+        let m = run.drain(..).fold(IDENTITY2, |acc, f| match f {
+            Factor::Fixed(g) => mul2(&g, &acc),
+            Factor::Bound { .. } => unreachable!("all fixed"),
+        });
+        let matrix = BaseMatrix::One(m);
+        StepKernel::Fixed(kernel_for(
+            detect_structure(Structure::Dense, &matrix),
+            [t, t],
+            &matrix,
+        ))
+    } else if let [Factor::Bound { gate, angles }] = run.as_slice() {
+        StepKernel::Bound {
+            gate: gate.clone(),
+            targets: [t, t],
+            angles: *angles,
         }
-        _ => StepKernel::Fused {
+    } else {
+        StepKernel::Fused {
             t,
-            factors: std::mem::take(run),
-        },
+            factors: run.clone(),
+        }
     };
     run.clear();
     if kernel != StepKernel::Fixed(Kernel::Identity) {
-        steps.push(Step { kernel, subspace });
+        steps.push(Step {
+            kernel,
+            subspace: Subspace::new(&[], &[t]),
+        });
     }
 }
 
@@ -487,9 +487,7 @@ impl Program {
                     kernels::apply(amps, &kernel, &step.subspace, par);
                 }
                 StepKernel::Fused { t, factors } => {
-                    let one = C64::new(1.0, 0.0);
-                    let zero = C64::new(0.0, 0.0);
-                    let m = factors.iter().fold([one, zero, zero, one], |acc, f| {
+                    let m = factors.iter().fold(IDENTITY2, |acc, f| {
                         let g = match f {
                             Factor::Fixed(g) => *g,
                             Factor::Bound { gate, angles } => {
