@@ -170,8 +170,11 @@ impl TrainConfig {
             source,
         })?;
         let mut cfg = Self::parse(&text, path)?;
+        // A relative data path is relative to the configuration file; made absolute so that
+        // the copy saved with a run (run.toml) still points at it.
         if let (Some(p), Some(dir)) = (&cfg.data.path, path.parent()) {
-            cfg.data.path = Some(dir.join(p));
+            let joined = dir.join(p);
+            cfg.data.path = Some(std::path::absolute(&joined).unwrap_or(joined));
         }
         Ok(cfg)
     }
