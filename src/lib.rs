@@ -37,7 +37,7 @@ pub use measure::Counts;
 pub use par::Par;
 pub use param::{Angle, Param};
 pub use pauli::{Pauli, PauliString, PauliSum};
-pub use program::{ParameterLayout, Program};
+pub use program::{ParameterLayout, Program, WeightBinding};
 pub use state::StateVector;
 
 /// The README's tour is compiled and run as a doctest, so it cannot go stale.

@@ -475,34 +475,109 @@ impl Program {
     fn apply_unchecked(&self, weights: &[f64], inputs: &[f64], state: &mut StateVector, par: Par) {
         let amps = state.amplitudes_mut();
         for step in &self.steps {
-            match &step.kernel {
-                StepKernel::Fixed(kernel) => kernels::apply(amps, kernel, &step.subspace, par),
-                StepKernel::Bound {
-                    gate,
-                    targets,
-                    angles,
-                } => {
-                    let values = angles.map(|a| self.eval(&a, weights, inputs));
-                    let kernel = kernel_for(gate.structure(), *targets, &gate.base_matrix(&values));
-                    kernels::apply(amps, &kernel, &step.subspace, par);
-                }
-                StepKernel::Fused { t, factors } => {
-                    let m = factors.iter().fold(IDENTITY2, |acc, f| {
-                        let g = match f {
-                            Factor::Fixed(g) => *g,
-                            Factor::Bound { gate, angles } => {
-                                let values = angles.map(|a| self.eval(&a, weights, inputs));
-                                match gate.base_matrix(&values) {
-                                    BaseMatrix::One(g) => g,
-                                    BaseMatrix::Two(_) => unreachable!("one-qubit gate"),
-                                }
-                            }
-                        };
-                        mul2(&g, &acc)
-                    });
-                    kernels::apply(amps, &Kernel::Dense { t: *t, m }, &step.subspace, par);
-                }
+            let kernel = self.kernel_of(step, weights, inputs);
+            kernels::apply(amps, &kernel, &step.subspace, par);
+        }
+    }
+
+    /// The kernel a step applies for the given parameter values.
+    #[inline]
+    fn kernel_of(&self, step: &Step, weights: &[f64], inputs: &[f64]) -> Kernel {
+        let matrix_of = |gate: &Gate, angles: &[AngleExpr; 3]| {
+            let values = angles.map(|a| self.eval(&a, weights, inputs));
+            gate.base_matrix(&values)
+        };
+        match &step.kernel {
+            StepKernel::Fixed(kernel) => *kernel,
+            StepKernel::Bound {
+                gate,
+                targets,
+                angles,
+            } => kernel_for(gate.structure(), *targets, &matrix_of(gate, angles)),
+            StepKernel::Fused { t, factors } => {
+                let m = factors.iter().fold(IDENTITY2, |acc, f| {
+                    let g = match f {
+                        Factor::Fixed(g) => *g,
+                        Factor::Bound { gate, angles } => match matrix_of(gate, angles) {
+                            BaseMatrix::One(g) => g,
+                            BaseMatrix::Two(_) => unreachable!("one-qubit gate"),
+                        },
+                    };
+                    mul2(&g, &acc)
+                });
+                Kernel::Dense { t: *t, m }
             }
         }
     }
+
+    /// Whether any angle of a step reads an input value.
+    fn reads_inputs(&self, step: &Step) -> bool {
+        let reads = |angles: &[AngleExpr; 3]| {
+            angles.iter().any(|a| {
+                let start = a.first_term as usize;
+                self.terms[start..start + a.num_terms as usize]
+                    .iter()
+                    .any(|s| s.kind == ParamKind::Input)
+            })
+        };
+        match &step.kernel {
+            StepKernel::Fixed(_) => false,
+            StepKernel::Bound { angles, .. } => reads(angles),
+            StepKernel::Fused { factors, .. } => factors.iter().any(|f| match f {
+                Factor::Fixed(_) => false,
+                Factor::Bound { angles, .. } => reads(angles),
+            }),
+        }
+    }
+
+    /// Binds the weights once for a batch of inputs: every step that does not read an input
+    /// gets its kernel now (its `sin_cos` and matrix products are not repeated per sample).
+    /// Checks the weights as [`Program::run`] does.
+    pub fn bind_weights(&self, weights: &[f64]) -> Result<WeightBinding> {
+        self.layout.check(ParamKind::Weight, weights)?;
+        let kernels = self
+            .steps
+            .iter()
+            .map(|step| (!self.reads_inputs(step)).then(|| self.kernel_of(step, weights, &[])))
+            .collect();
+        Ok(WeightBinding {
+            weights: weights.to_vec(),
+            kernels,
+        })
+    }
+
+    /// [`Program::run`] with weights bound by [`Program::bind_weights`]: resets `state` to
+    /// `|0…0⟩` and applies the program for `inputs`. Same results, bit for bit.
+    pub fn run_bound(
+        &self,
+        binding: &WeightBinding,
+        inputs: &[f64],
+        state: &mut StateVector,
+        par: Par,
+    ) -> Result<()> {
+        if binding.kernels.len() != self.steps.len() {
+            return Err(Error::Shape {
+                context: "Program::run_bound".into(),
+                message: "the weight binding was made for another program".into(),
+            });
+        }
+        self.check(&binding.weights, inputs, state)?;
+        state.reset();
+        let amps = state.amplitudes_mut();
+        for (step, cached) in self.steps.iter().zip(&binding.kernels) {
+            let kernel = match cached {
+                Some(k) => *k,
+                None => self.kernel_of(step, &binding.weights, inputs),
+            };
+            kernels::apply(amps, &kernel, &step.subspace, par);
+        }
+        Ok(())
+    }
+}
+
+/// A program's weight-only kernels, computed once by [`Program::bind_weights`].
+#[derive(Debug, Clone)]
+pub struct WeightBinding {
+    weights: Vec<f64>,
+    kernels: Vec<Option<Kernel>>,
 }

@@ -133,6 +133,38 @@ proptest! {
         assert_close(state.amplitudes(), &expected, 1e-12, "compiled vs dense");
     }
 
+    /// Weights bound once per batch give exactly what binding everything per run gives.
+    #[test]
+    fn run_bound_equals_run(c in circuit_strategy()) {
+        let n = c.num_qubits();
+        let (mut weights, mut inputs) = (Vec::new(), Vec::new());
+        let mut symbolic = Circuit::new(n);
+        for inst in c.instructions() {
+            if let Instruction::Gate { gate, qubits } = inst {
+                let mut g = gate.clone();
+                for slot in g.angles_mut() {
+                    let v = slot.constant_part();
+                    let k = weights.len() + inputs.len();
+                    *slot = if k % 2 == 0 {
+                        weights.push(v);
+                        qloop::Param::weight(format!("w{k}")).into()
+                    } else {
+                        inputs.push(v);
+                        qloop::Param::input(format!("x{k}")).into()
+                    };
+                }
+                symbolic = symbolic.gate(g, qubits);
+            }
+        }
+        let program = symbolic.compile().unwrap();
+        let mut a = qloop::StateVector::zero(n).unwrap();
+        let mut b = a.clone();
+        program.run(&weights, &inputs, &mut a, Par::Seq).unwrap();
+        let binding = program.bind_weights(&weights).unwrap();
+        program.run_bound(&binding, &inputs, &mut b, Par::Seq).unwrap();
+        prop_assert_eq!(a.amplitudes(), b.amplitudes());
+    }
+
     #[test]
     fn qasm_parser_never_panics(text in "\\PC{0,200}") {
         let _ = qasm::parse(&text, None);

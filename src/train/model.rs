@@ -226,11 +226,13 @@ impl HybridModel {
                 *state = Some(StateVector::zero(n)?);
             }
             let state = state.as_mut().expect("just set");
+            let binding = self.program.bind_weights(weights)?;
             let mut row_buf = Vec::with_capacity(x.ncols());
             for (i, (row, mut dst)) in x.outer_iter().zip(out.outer_iter_mut()).enumerate() {
                 row_buf.clear();
                 row_buf.extend(row.iter().copied());
-                self.program.run(weights, &row_buf, state, Par::Seq)?;
+                self.program
+                    .run_bound(&binding, &row_buf, state, Par::Seq)?;
                 let dst = dst
                     .as_slice_mut()
                     .expect("rows of a fresh array are contiguous");
