@@ -62,18 +62,20 @@ fn run(
     optimize(objective, solver, init, options, vec![]).unwrap()
 }
 
+fn distance(a: &[f64], b: &[f64]) -> f64 {
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).powi(2))
+        .sum::<f64>()
+        .sqrt()
+}
+
 #[test]
 fn spsa_converges_on_a_quadratic() {
     let q = quadratic(0.0);
     let minimum = q.minimum.clone();
     let out = run(q, Spsa::new(1), vec![0.0; 5], 500);
-    let err = out
-        .params
-        .iter()
-        .zip(&minimum)
-        .map(|(a, b)| (a - b).powi(2))
-        .sum::<f64>()
-        .sqrt();
+    let err = distance(&out.params, &minimum);
     assert!(err < 1e-2, "distance to the optimum {err} (start: 2.5)");
     assert_eq!(out.iterations, 500);
     // 2 resamplings × 2 + 2 blocking evaluations per iteration, plus calibration.
@@ -85,13 +87,7 @@ fn spsa_converges_with_noise_and_averaging() {
     let q = quadratic(0.01);
     let minimum = q.minimum.clone();
     let out = run(q, Spsa::new(3).averaging(400), vec![1.0; 5], 800);
-    let err = out
-        .params
-        .iter()
-        .zip(&minimum)
-        .map(|(a, b)| (a - b).powi(2))
-        .sum::<f64>()
-        .sqrt();
+    let err = distance(&out.params, &minimum);
     assert!(err < 0.05, "distance to the optimum {err}");
 }
 

@@ -160,40 +160,52 @@ impl Dataset {
     /// Two interleaved half circles ("two moons") with Gaussian noise of standard deviation
     /// `noise`, `samples` points split evenly between the two classes.
     pub fn two_moons(samples: usize, noise: f64, seed: u64) -> Self {
-        let mut rng = Stream::new(seed).rng();
-        let normal = Normal::new(0.0, noise.max(0.0)).expect("finite, non-negative noise");
-        let mut rows = Vec::with_capacity(2 * samples);
-        let mut labels = Vec::with_capacity(samples);
-        for i in 0..samples {
-            let class = i % 2;
-            let t = PI * rng.random::<f64>();
-            let (x, y) = if class == 0 {
+        Self::noisy_points(samples, noise, seed, ["upper", "lower"], |class, u| {
+            let t = PI * u;
+            if class == 0 {
                 (t.cos(), t.sin())
             } else {
                 (1.0 - t.cos(), 0.5 - t.sin())
-            };
-            rows.push(x + normal.sample(&mut rng));
-            rows.push(y + normal.sample(&mut rng));
-            labels.push(class);
-        }
-        Self::generated(rows, labels, ["upper", "lower"])
+            }
+        })
     }
 
     /// Two concentric circles (radius 1 and `factor` < 1) with Gaussian noise.
     pub fn circles(samples: usize, noise: f64, factor: f64, seed: u64) -> Self {
+        Self::noisy_points(samples, noise, seed, ["outer", "inner"], |class, u| {
+            let r = if class == 0 { 1.0 } else { factor };
+            let t = 2.0 * PI * u;
+            (r * t.cos(), r * t.sin())
+        })
+    }
+
+    /// `samples` 2-D points alternating between two classes: `point(class, u)` with `u`
+    /// uniform in `[0, 1)`, plus Gaussian noise of standard deviation `noise` (a non-finite or
+    /// negative `noise` counts as 0) on each coordinate.
+    fn noisy_points(
+        samples: usize,
+        noise: f64,
+        seed: u64,
+        classes: [&str; 2],
+        point: impl Fn(usize, f64) -> (f64, f64),
+    ) -> Self {
         let mut rng = Stream::new(seed).rng();
-        let normal = Normal::new(0.0, noise.max(0.0)).expect("finite, non-negative noise");
+        let sd = if noise.is_finite() {
+            noise.max(0.0)
+        } else {
+            0.0
+        };
+        let normal = Normal::new(0.0, sd).expect("finite, non-negative standard deviation");
         let mut rows = Vec::with_capacity(2 * samples);
         let mut labels = Vec::with_capacity(samples);
         for i in 0..samples {
             let class = i % 2;
-            let r = if class == 0 { 1.0 } else { factor };
-            let t = 2.0 * PI * rng.random::<f64>();
-            rows.push(r * t.cos() + normal.sample(&mut rng));
-            rows.push(r * t.sin() + normal.sample(&mut rng));
+            let (x, y) = point(class, rng.random::<f64>());
+            rows.push(x + normal.sample(&mut rng));
+            rows.push(y + normal.sample(&mut rng));
             labels.push(class);
         }
-        Self::generated(rows, labels, ["outer", "inner"])
+        Self::generated(rows, labels, classes)
     }
 
     fn generated(rows: Vec<f64>, labels: Vec<usize>, classes: [&str; 2]) -> Self {

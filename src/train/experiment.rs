@@ -215,6 +215,27 @@ impl TrainConfig {
         if self.data.dataset == "csv" && self.data.path.is_none() {
             return bad("data.path", "dataset = \"csv\" needs a path".into());
         }
+        if !(self.data.noise >= 0.0 && self.data.noise.is_finite()) {
+            return bad(
+                "data.noise",
+                format!(
+                    "must be a finite non-negative number, got {}",
+                    self.data.noise
+                ),
+            );
+        }
+        if matches!(self.data.dataset.as_str(), "moons" | "circles") && self.data.samples < 4 {
+            return bad(
+                "data.samples",
+                format!("need at least 4 samples, got {}", self.data.samples),
+            );
+        }
+        if self.data.dataset == "parity" && !(1..=14).contains(&self.data.bits) {
+            return bad(
+                "data.bits",
+                format!("must lie in 1..=14, got {}", self.data.bits),
+            );
+        }
         if !(0.0..1.0).contains(&self.data.test_fraction) {
             return bad(
                 "data.test_fraction",
