@@ -150,6 +150,28 @@ pub enum Error {
     #[error("{context}: qubit {qubit} appears more than once")]
     SubsetRepeated { context: String, qubit: usize },
 
+    /// An empty list of qubits where at least one is needed.
+    #[error("{context}: the subsystem is empty; name at least one qubit")]
+    SubsetEmpty { context: String },
+
+    /// Two lists of qubits that should be disjoint share one.
+    #[error("{context}: qubit {qubit} is in both subsystems; they must be disjoint")]
+    SubsetsOverlap { context: String, qubit: usize },
+
+    /// A state whose squared norm is not 1 where a physical state is needed.
+    #[error("the state is not normalized: its squared norm is {norm_sqr}")]
+    NotNormalized { norm_sqr: f64 },
+
+    /// A Rényi entropy of a negative or NaN order.
+    #[error(
+        "Rényi order α = {alpha} is invalid; α must be ≥ 0 (1 is von Neumann, inf the min-entropy)"
+    )]
+    RenyiOrder { alpha: f64 },
+
+    /// A matrix decomposition that failed to converge.
+    #[error("linear algebra: {0}")]
+    Linalg(String),
+
     /// An observable string that does not parse, with the 1-based column.
     #[error("observable, column {column}: {message}")]
     Observable { column: usize, message: String },
