@@ -21,26 +21,15 @@ use num_complex::Complex64 as C64;
 /// # #[cfg(not(feature = "lapack"))]
 /// assert_eq!(Backend::default(), Backend::Faer);
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Backend {
     /// faer: pure Rust, SIMD, parallel over the current rayon pool when asked.
+    #[cfg_attr(not(feature = "lapack"), default)]
     Faer,
     /// LAPACK (`zheevd`-family eigenvalues and `zgesdd`-family SVD) through `ndarray-linalg`.
     #[cfg(feature = "lapack")]
+    #[cfg_attr(feature = "lapack", default)]
     Lapack,
-}
-
-impl Default for Backend {
-    fn default() -> Self {
-        #[cfg(feature = "lapack")]
-        {
-            Backend::Lapack
-        }
-        #[cfg(not(feature = "lapack"))]
-        {
-            Backend::Faer
-        }
-    }
 }
 
 impl Backend {
