@@ -85,20 +85,20 @@ fn reference_eigenvalues(h: &[Vec<C64>]) -> Vec<f64> {
                 let t = if theta == 0.0 { 1.0 } else { t };
                 let c = 1.0 / (t * t + 1.0).sqrt();
                 let sn = t * c;
-                for k in 0..m {
-                    let (skp, skq) = (s[k][p], s[k][q]);
-                    s[k][p] = c * skp - sn * skq;
-                    s[k][q] = sn * skp + c * skq;
+                for row in s.iter_mut() {
+                    let (skp, skq) = (row[p], row[q]);
+                    row[p] = c * skp - sn * skq;
+                    row[q] = sn * skp + c * skq;
                 }
-                for k in 0..m {
-                    let (spk, sqk) = (s[p][k], s[q][k]);
+                let (row_p, row_q) = (s[p].clone(), s[q].clone());
+                for (k, (spk, sqk)) in row_p.into_iter().zip(row_q).enumerate() {
                     s[p][k] = c * spk - sn * sqk;
                     s[q][k] = sn * spk + c * sqk;
                 }
             }
         }
     }
-    let mut values: Vec<f64> = (0..m).step_by(1).map(|i| s[i][i]).collect();
+    let mut values: Vec<f64> = (0..m).map(|i| s[i][i]).collect();
     values.sort_by(|a, b| b.total_cmp(a));
     values.into_iter().step_by(2).collect()
 }
