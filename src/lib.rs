@@ -21,6 +21,7 @@ pub mod entropy;
 pub mod error;
 pub mod gate;
 mod kernels;
+pub mod lint;
 pub mod measure;
 pub mod par;
 pub mod param;

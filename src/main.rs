@@ -8,6 +8,8 @@ use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+#[path = "cli/inspect.rs"]
+mod inspect_cmd;
 #[path = "cli/train.rs"]
 mod train_cmd;
 
@@ -115,6 +117,45 @@ enum Command {
         )]
         inputs: Vec<String>,
         /// Print one JSON object per sample.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Entanglement entropy of the circuit's state (before any final measurement) across a cut.
+    Entropy {
+        #[command(flatten)]
+        input: Input,
+        /// The subsystem A as comma-separated qubits (any qubits, any order); default: the
+        /// first ⌊n/2⌋ qubits.
+        #[arg(long, value_name = "Q1,Q2,...")]
+        subsystem: Option<String>,
+        /// Logarithm base: e (nats) or 2 (bits).
+        #[arg(long, default_value = "e")]
+        base: qloop::entropy::LogBase,
+        /// Also the Rényi entropy of this order (≥ 0; 1 is von Neumann, inf the min-entropy).
+        #[arg(long, value_name = "ALPHA", allow_hyphen_values = true)]
+        renyi: Option<f64>,
+        /// Also the entropy across every cut of the chain, {0..k-1} | {k..n-1}.
+        #[arg(long)]
+        profile: bool,
+        /// Draw the profile as an SVG plot at this path (implies --profile).
+        #[arg(long, value_name = "SVG")]
+        plot: Option<PathBuf>,
+        /// Print {"entropy": x, "base": "e", "subsystem": [..]} plus the extras asked for.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Diagnose an ansatz: gates and parameters that cannot change the measured outcomes,
+    /// redundant parameters, entangling capability and per-parameter sensitivity.
+    Lint {
+        /// Circuit file: OpenQASM 2.0, or qloop JSON.
+        file: PathBuf,
+        /// Random parameter points for the numerical checks.
+        #[arg(long, default_value_t = 16)]
+        samples: usize,
+        /// Seed of the random points.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Print the report as JSON.
         #[arg(long)]
         json: bool,
     },
@@ -326,6 +367,46 @@ fn execute(command: Command) -> Result<(), Failure> {
             inputs,
             json,
         } => train_cmd::predict(&model, &inputs, json, &mut out)?,
+        Command::Entropy {
+            input,
+            subsystem,
+            base,
+            renyi,
+            profile,
+            plot,
+            json,
+        } => {
+            let (_, program) = load(&input)?;
+            let state = program.statevector(&[], &[])?;
+            let request = inspect_cmd::EntropyRequest {
+                subsystem: subsystem.as_deref(),
+                base,
+                renyi,
+                profile: profile || plot.is_some(),
+                plot: plot.as_deref(),
+                json,
+            };
+            inspect_cmd::entropy(&state, &request, &mut out)?;
+        }
+        Command::Lint {
+            file,
+            samples,
+            seed,
+            json,
+        } => {
+            let circuit = Circuit::load(&file)?;
+            let options = qloop::lint::Options { samples, seed };
+            let report = qloop::lint::lint(&circuit, &options)?;
+            if json {
+                writeln!(
+                    out,
+                    "{}",
+                    serde_json::to_string(&report).map_err(io::Error::other)?
+                )?;
+            } else {
+                write!(out, "{}: {report}", file.display())?;
+            }
+        }
         Command::Info { file, json } => {
             let circuit = Circuit::load(&file)?;
             let layout = qloop::ParameterLayout::of(&circuit);

@@ -1,7 +1,8 @@
 //! Plots drawn with plotters' SVG backend (text uses generic font families; no system fonts
 //! are read).
 //!
-//! - [`loss_curve`]: one or more series against the iteration number (the training curve).
+//! - [`loss_curve`]: one or more series against the iteration number (the training curve);
+//! - [`entropy_profile`]: the entanglement entropy across every cut of the chain.
 
 use crate::error::{Error, Result};
 use plotters::prelude::*;
@@ -85,6 +86,77 @@ pub fn loss_curve(
     }
     chart
         .configure_series_labels()
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .draw()
+        .map_err(|e| err(&e))?;
+    root.present().map_err(|e| err(&e))?;
+    Ok(())
+}
+
+/// Draws the entanglement entropy across each cut `{0..k−1} | {k..n−1}` (`profile[k−1]`, as
+/// [`crate::entropy::Entanglement::profile`] returns it) with the largest possible value
+/// `min(k, n − k) log 2` as a dashed reference, into an SVG file at `path`.
+pub fn entropy_profile(path: &Path, profile: &[f64], base: crate::entropy::LogBase) -> Result<()> {
+    let err = |e: &dyn std::fmt::Display| plot_error(path, e);
+    let n = profile.len() + 1;
+    let bound: Vec<(f64, f64)> = (1..n)
+        .map(|k| (k as f64, base.log(2.0) * k.min(n - k) as f64))
+        .collect();
+    let top = bound
+        .iter()
+        .map(|b| b.1)
+        .chain(profile.iter().copied())
+        .fold(0.0f64, f64::max)
+        .max(1e-3);
+    let root = SVGBackend::new(path, (800, 480)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| err(&e))?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(
+            format!("Entanglement entropy across each cut ({n} qubits)"),
+            ("sans-serif", 22),
+        )
+        .margin(16)
+        .x_label_area_size(40)
+        .y_label_area_size(64)
+        .build_cartesian_2d(0.5f64..(n as f64 - 0.5).max(1.5), 0f64..top * 1.08)
+        .map_err(|e| err(&e))?;
+    chart
+        .configure_mesh()
+        .x_desc("cut k: qubits 0..k-1 | k..n-1")
+        .x_labels(n.min(25))
+        .x_label_formatter(&|x| format!("{x:.0}"))
+        .y_desc(format!("S ({})", base.unit()))
+        .light_line_style(RGBColor(235, 235, 235))
+        .draw()
+        .map_err(|e| err(&e))?;
+    let grey = RGBColor(150, 150, 150);
+    chart
+        .draw_series(DashedLineSeries::new(bound, 6, 4, grey.stroke_width(1)))
+        .map_err(|e| err(&e))?
+        .label("maximum min(k, n-k) log 2")
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], grey));
+    let colour = COLOURS[0];
+    let points: Vec<(f64, f64)> = profile
+        .iter()
+        .enumerate()
+        .map(|(i, &s)| ((i + 1) as f64, s))
+        .collect();
+    chart
+        .draw_series(LineSeries::new(points.clone(), colour.stroke_width(2)))
+        .map_err(|e| err(&e))?
+        .label("S(0..k-1)")
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(2)));
+    chart
+        .draw_series(
+            points
+                .into_iter()
+                .map(|p| Circle::new(p, 4, colour.filled())),
+        )
+        .map_err(|e| err(&e))?;
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::LowerRight)
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK)
         .draw()

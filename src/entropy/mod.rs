@@ -15,12 +15,13 @@
 //! - Meyer–Wallach `Q = 2 (1 − (1/n) Σ_q Tr ρ_q²)`, in `[0, 1]`, 0 exactly for product states.
 //!
 //! Two routes give the spectrum ([`Method`]): the singular values of `M`, or the eigenvalues of
-//! the Gram matrix of its smaller side (`M M†` or `Mᵀ M̄`, of size `min(2^|A|, 2^|B|)`). The Gram
-//! route costs one matrix product and one Hermitian eigenvalue problem of the smaller size and
-//! is the cheaper of the two at every size measured (`cargo bench --bench entropy`,
-//! `docs/performance.md`), so [`Method::Auto`] takes it. Eigenvalues are accurate to
-//! `≈ d ε` absolutely, so spectra are clamped at 0 and eigenvalues below that noise floor do not
-//! count towards the rank.
+//! the Gram matrix of its smaller side (`M M†` or `Mᵀ M̄`, of size `min(2^|A|, 2^|B|)`). Which is
+//! cheaper depends on the library, so [`Method::Auto`] follows measurement
+//! (`cargo bench --bench entropy`, `docs/performance.md`): with faer the Gram route (one matrix
+//! product and one Hermitian eigenvalue problem, 2× faster than faer's SVD at 20 qubits), with
+//! LAPACK the SVD (`zgesdd`; OpenBLAS's Hermitian eigensolver is an order of magnitude slower
+//! here). Eigenvalues are accurate to `≈ d ε` absolutely, so spectra are clamped at 0 and
+//! eigenvalues below that noise floor do not count towards the rank.
 //!
 //! ```
 //! use qloop::entropy::LogBase;
@@ -111,7 +112,8 @@ impl std::str::FromStr for LogBase {
 /// How the spectrum of a cut is computed (see the module docs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Method {
-    /// The cheaper route for the cut (currently always [`Method::Gram`]; see the module docs).
+    /// The cheaper route for the backend: [`Method::Gram`] with faer, [`Method::Svd`] with
+    /// LAPACK (see the module docs).
     #[default]
     Auto,
     /// Singular values of the `2^|A| × 2^|B|` matrix.
@@ -343,7 +345,13 @@ impl<'s> Entanglement<'s> {
             let (a, b) = (subsystem.len(), self.n() - subsystem.len());
             (a.min(b), a.max(b))
         };
-        let values = match self.method {
+        let method = match (self.method, self.backend) {
+            (Method::Auto, Backend::Faer) => Method::Gram,
+            #[cfg(feature = "lapack")]
+            (Method::Auto, Backend::Lapack) => Method::Svd,
+            (chosen, _) => chosen,
+        };
+        let values = match method {
             Method::Auto | Method::Gram => {
                 let (g, d) = self.smaller_gram(subsystem);
                 self.backend.hermitian_eigenvalues(&g, d, self.par)?

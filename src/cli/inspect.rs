@@ -1,0 +1,93 @@
+//! `qloop entropy`: entanglement of a circuit's state.
+
+use crate::Failure;
+use qloop::entropy::{half_cut, LogBase};
+use qloop::{Error, StateVector};
+use std::io::Write;
+use std::path::Path;
+
+/// What `qloop entropy` was asked for.
+pub struct EntropyRequest<'a> {
+    pub subsystem: Option<&'a str>,
+    pub base: LogBase,
+    pub renyi: Option<f64>,
+    pub profile: bool,
+    pub plot: Option<&'a Path>,
+    pub json: bool,
+}
+
+/// Parses `"0,2,5"`; an empty list is passed on (and refused by the library with its reason).
+fn parse_qubits(text: &str) -> Result<Vec<usize>, Error> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(|t| {
+            t.parse::<usize>().map_err(|_| Error::Shape {
+                context: "--subsystem".into(),
+                message: format!("'{t}' is not a qubit index (expected e.g. 0,2,5)"),
+            })
+        })
+        .collect()
+}
+
+pub fn entropy(
+    state: &StateVector,
+    request: &EntropyRequest,
+    out: &mut dyn Write,
+) -> Result<(), Failure> {
+    let n = state.num_qubits();
+    let subsystem = match request.subsystem {
+        Some(text) => parse_qubits(text)?,
+        None => half_cut(n),
+    };
+    let base = request.base;
+    let e = state.entanglement();
+    let value = e.von_neumann(&subsystem, base)?;
+    let renyi = match request.renyi {
+        Some(alpha) => Some((alpha, e.renyi(&subsystem, alpha, base)?)),
+        None => None,
+    };
+    let profile = if request.profile {
+        Some(e.profile(base)?)
+    } else {
+        None
+    };
+    if let (Some(path), Some(values)) = (request.plot, &profile) {
+        qloop::plot::entropy_profile(path, values, base)?;
+    }
+    if request.json {
+        let mut v = serde_json::json!({
+            "entropy": value,
+            "base": base.name(),
+            "subsystem": subsystem,
+        });
+        if let Some((alpha, r)) = renyi {
+            let alpha = serde_json::Number::from_f64(alpha)
+                .map_or_else(|| serde_json::json!("inf"), serde_json::Value::Number);
+            v["renyi"] = serde_json::json!({"alpha": alpha, "value": r});
+        }
+        if let Some(p) = &profile {
+            v["profile"] = serde_json::json!(p);
+        }
+        writeln!(out, "{v}")?;
+    } else {
+        let list: Vec<String> = subsystem.iter().map(|q| q.to_string()).collect();
+        writeln!(
+            out,
+            "S(A) = {value:.12} {} (von Neumann, log base {}), A = {{{}}} of {n} qubits",
+            base.unit(),
+            base.name(),
+            list.join(", ")
+        )?;
+        if let Some((alpha, r)) = renyi {
+            writeln!(out, "S_{alpha}(A) = {r:.12} {} (Rényi)", base.unit())?;
+        }
+        if let Some(p) = &profile {
+            writeln!(out, "cut          S ({})", base.unit())?;
+            for (k, s) in p.iter().enumerate() {
+                writeln!(out, "{:<12} {s:.12}", format!("0..{k} | {}..", k + 1))?;
+            }
+        }
+    }
+    Ok(())
+}
