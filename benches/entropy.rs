@@ -1,12 +1,13 @@
 //! Entanglement entropy of Haar-random states (full-rank reduced states, the worst case):
-//! the half cut by each route (Gram eigenvalues, SVD) at n = 16 and 20, the Gram route at
-//! n = 24, and a non-contiguous cut (which gathers the matrix first) at n = 20.
+//! the half cut by each route (Gram eigenvalues, SVD) and each compiled-in backend at n = 16
+//! and 20, a non-contiguous cut (which gathers the matrix first) and the whole profile at
+//! n = 20, and the default route at n = 24.
 //!
 //! `cargo bench --bench entropy`; `cargo bench --bench entropy -- n24` for the 24-qubit figure
-//! only.
+//! only; `cargo bench --bench entropy --features lapack -- lapack` for LAPACK (OpenBLAS).
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use qloop::entropy::{haar_state, half_cut, LogBase, Method};
+use qloop::entropy::{haar_state, half_cut, Backend, LogBase, Method};
 use qloop::measure::rng_from_seed;
 use std::hint::black_box;
 
@@ -16,16 +17,19 @@ fn entropy(c: &mut Criterion) {
     for n in [16usize, 20] {
         let psi = haar_state(n, &mut rng_from_seed(n as u64)).unwrap();
         let a = half_cut(n);
-        for (name, method) in [("gram", Method::Gram), ("svd", Method::Svd)] {
-            group.bench_function(format!("half_cut_n{n}_{name}"), |b| {
-                let e = psi.entanglement().method(method);
-                b.iter(|| black_box(e.von_neumann(&a, LogBase::E).unwrap()))
-            });
+        for backend in Backend::all() {
+            for (name, method) in [("gram", Method::Gram), ("svd", Method::Svd)] {
+                let id = format!("half_cut_n{n}_{backend:?}_{name}").to_lowercase();
+                group.bench_function(id, |b| {
+                    let e = psi.entanglement().backend(backend).method(method);
+                    b.iter(|| black_box(e.von_neumann(&a, LogBase::E).unwrap()))
+                });
+            }
         }
     }
     let psi = haar_state(20, &mut rng_from_seed(20)).unwrap();
     let scattered: Vec<usize> = (0..20).step_by(2).collect();
-    group.bench_function("scattered_cut_n20_gram", |b| {
+    group.bench_function("scattered_cut_n20", |b| {
         let e = psi.entanglement();
         b.iter(|| black_box(e.von_neumann(&scattered, LogBase::E).unwrap()))
     });
@@ -35,7 +39,7 @@ fn entropy(c: &mut Criterion) {
     });
     drop(psi);
     let psi = haar_state(24, &mut rng_from_seed(24)).unwrap();
-    group.bench_function("half_cut_n24_gram", |b| {
+    group.bench_function("half_cut_n24", |b| {
         let e = psi.entanglement();
         b.iter(|| black_box(e.von_neumann(&half_cut(24), LogBase::E).unwrap()))
     });

@@ -239,7 +239,9 @@ fn errors_are_one_line_with_a_nonzero_status() {
 
 #[test]
 fn every_command_has_help() {
-    for cmd in ["state", "run", "expect", "info", "convert"] {
+    for cmd in [
+        "state", "run", "expect", "info", "convert", "train", "predict", "entropy", "lint",
+    ] {
         let out = qloop(&[cmd, "--help"]);
         assert!(out.status.success());
         assert!(String::from_utf8_lossy(&out.stdout).contains("Usage: qloop"));
@@ -315,6 +317,12 @@ fn train_writes_model_and_plot_and_predict_reads_them() {
     assert_eq!(model["config"]["seed"], 3);
     assert_eq!(model["loss_history"].as_array().unwrap().len(), 30);
     assert_eq!(model["layout"]["circuit"]["end"], 4);
+    let e = &model["metrics"]["entanglement"];
+    assert_eq!(e["subsystem"], serde_json::json!([0]));
+    assert_eq!(e["base"], "e");
+    let mean = e["mean"].as_f64().unwrap();
+    assert!((0.0..=std::f64::consts::LN_2 + 1e-12).contains(&mean), "{e}");
+    assert!(text.contains("entanglement of the trained states"), "{text}");
     let svg = std::fs::read_to_string(out_dir.join("loss.svg")).unwrap();
     assert!(svg.starts_with("<svg") && svg.contains("<polyline"));
     assert!(
@@ -449,4 +457,114 @@ fn ctrl_c_keeps_a_checkpoint_and_resume_ends_as_an_uninterrupted_run() {
     };
     assert_eq!(params(&a), params(&b));
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn entropy_of_ghz_and_bell_in_json_and_text() {
+    let v = stdout_json(&qloop(&["entropy", "circuits/ghz5.qasm", "--json"]));
+    assert!((v["entropy"].as_f64().unwrap() - std::f64::consts::LN_2).abs() < 1e-12);
+    assert_eq!(v["base"], "e");
+    assert_eq!(v["subsystem"], serde_json::json!([0, 1]));
+    assert!(v.get("profile").is_none() && v.get("renyi").is_none());
+
+    let v = stdout_json(&qloop(&[
+        "entropy",
+        "circuits/ghz5.qasm",
+        "--subsystem",
+        "4,1,2",
+        "--base",
+        "2",
+        "--renyi",
+        "2",
+        "--profile",
+        "--json",
+    ]));
+    assert!((v["entropy"].as_f64().unwrap() - 1.0).abs() < 1e-12);
+    assert_eq!(v["subsystem"], serde_json::json!([4, 1, 2]));
+    assert_eq!(v["renyi"]["alpha"], 2.0);
+    assert!((v["renyi"]["value"].as_f64().unwrap() - 1.0).abs() < 1e-12);
+    let profile = v["profile"].as_array().unwrap();
+    assert_eq!(profile.len(), 4);
+    assert!(profile
+        .iter()
+        .all(|s| (s.as_f64().unwrap() - 1.0).abs() < 1e-12));
+
+    // The whole system of a pure state: zero.
+    let v = stdout_json(&qloop(&[
+        "entropy",
+        "circuits/bell.qasm",
+        "--subsystem",
+        "0,1",
+        "--json",
+    ]));
+    assert!(v["entropy"].as_f64().unwrap().abs() < 1e-12);
+
+    let out = qloop(&["entropy", "circuits/bell.qasm"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("0.693147180560 nats"), "{text}");
+
+    let svg = std::env::temp_dir().join(format!("qloop-profile-{}.svg", std::process::id()));
+    let out = qloop(&[
+        "entropy",
+        "circuits/qft4.qasm",
+        "--plot",
+        svg.to_str().unwrap(),
+    ]);
+    assert!(out.status.success());
+    let text = std::fs::read_to_string(&svg).unwrap();
+    assert!(text.starts_with("<svg") && text.contains("<polyline"));
+    std::fs::remove_file(svg).unwrap();
+}
+
+#[test]
+fn entropy_refuses_bad_subsystems_with_the_reason() {
+    for (subsystem, expected) in [
+        ("0,7", "qubit 7 is out of range for a state of 5 qubits"),
+        ("1,1", "qubit 1 appears more than once"),
+        ("", "the subsystem is empty"),
+        ("0,x", "'x' is not a qubit index"),
+    ] {
+        let err = stderr_line(&qloop(&[
+            "entropy",
+            "circuits/ghz5.qasm",
+            "--subsystem",
+            subsystem,
+        ]));
+        assert!(err.contains(expected), "{subsystem}: {err}");
+    }
+    let err = stderr_line(&qloop(&["entropy", "circuits/ghz5.qasm", "--renyi", "-2"]));
+    assert!(err.contains("Rényi order"), "{err}");
+    // Argument errors are clap's (usage follows the message).
+    let out = qloop(&["entropy", "circuits/ghz5.qasm", "--base", "10"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("log base '10' is not one of: e, 2"), "{err}");
+}
+
+#[test]
+fn lint_flags_the_seed_design_and_passes_an_entangling_ansatz() {
+    let v = stdout_json(&qloop(&["lint", "circuits/seed_ansatz.json", "--json"]));
+    let kinds: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds.iter().filter(|k| **k == "dead_parameter").count(), 4);
+    assert_eq!(kinds.iter().filter(|k| **k == "ineffective_gate").count(), 4);
+    assert!(kinds.contains(&"no_entanglement"));
+    assert!(v["entangling"]["mean_q"].as_f64().unwrap() < 1e-12);
+
+    let out = qloop(&["lint", "circuits/seed_ansatz.qasm"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success());
+    assert!(text.contains("rz on qubit 3) cannot change the measured outcomes"), "{text}");
+
+    let v = stdout_json(&qloop(&["lint", "circuits/hea4.json", "--json"]));
+    assert!(v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|f| f["kind"] != "dead_parameter"));
+    assert!(v["entangling"]["mean_q"].as_f64().unwrap() > 0.1);
 }

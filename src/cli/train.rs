@@ -201,6 +201,23 @@ pub fn train(
             ))
     )
     .ok();
+    if let Some(e) = &metrics.entanglement {
+        let a: Vec<String> = e.subsystem.iter().map(|q| q.to_string()).collect();
+        writeln!(
+            w,
+            "entanglement of the trained states (test set, {} states): S({{{}}}) = {:.4} ± {:.4} {} \
+             (min {:.4}, max {:.4}); mean Meyer-Wallach Q = {:.4}",
+            e.samples,
+            a.join(", "),
+            e.mean,
+            e.std,
+            e.base.unit(),
+            e.min,
+            e.max,
+            e.meyer_wallach_mean
+        )
+        .ok();
+    }
     writeln!(
         w,
         "wrote {} and {}",

@@ -22,12 +22,13 @@
 //!
 //! Unknown keys and wrong types are errors naming the key and the file.
 
+use crate::entropy::{half_cut, LogBase};
 use crate::error::{Error, Result};
 use crate::train::objective::{accuracy, Loss, Supervised};
 use crate::train::{
     ansatz, optimize, Activation, AtomicCheckpoint, Bounds, Dataset, DenseStack, Gains,
     HybridModel, ModelLayout, Outcome, Readout, ReadoutSpec, RunOptions, Scaler, Spsa, SpsaState,
-    StepSize, Stream,
+    StateEntanglement, StepSize, Stream,
 };
 use argmin::core::observers::Observe;
 use ndarray::Array2;
@@ -318,6 +319,10 @@ pub struct Metrics {
     pub test_accuracy: f64,
     /// Accuracy on the held-out part with the trained shot count.
     pub test_accuracy_shots: Option<f64>,
+    /// Entanglement of the trained circuit's states over the held-out part (first ⌊n/2⌋
+    /// qubits, natural log); absent in files written before it existed.
+    #[serde(default)]
+    pub entanglement: Option<StateEntanglement>,
 }
 
 /// The saved model: `model.json`.
@@ -525,6 +530,12 @@ impl Experiment {
             train_accuracy: accuracy(train_y.view(), exact.targets.view()),
             test_accuracy: accuracy(test_y.view(), self.test.1.view()),
             test_accuracy_shots,
+            entanglement: Some(self.objective.model.entanglement(
+                p,
+                self.test.0.view(),
+                &half_cut(self.objective.model.circuit().num_qubits()),
+                LogBase::E,
+            )?),
         })
     }
 

@@ -32,7 +32,7 @@ pub mod stream;
 pub use checkpoint::AtomicCheckpoint;
 pub use data::{Dataset, Scaler};
 pub use dense::{Activation, DenseStack};
-pub use model::{HybridModel, ModelLayout, RecurrentModel};
+pub use model::{HybridModel, ModelLayout, RecurrentModel, StateEntanglement};
 pub use objective::{Energy, Loss, Objective, SequenceRegression, Supervised};
 pub use readout::{Readout, ReadoutSpec};
 pub use spsa::{Blocking, Bounds, Gains, Spsa, SpsaState, Stall, StepSize};

@@ -14,6 +14,7 @@
 //! step bind circuit inputs of the next.
 
 use crate::circuit::Circuit;
+use crate::entropy::LogBase;
 use crate::error::{Error, Result};
 use crate::par::Par;
 use crate::program::Program;
@@ -27,6 +28,30 @@ use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
 use std::f64::consts::PI;
 use std::ops::Range;
+
+/// The entanglement of a model's states over a data set ([`HybridModel::entanglement`]);
+/// entropies in the stated log base.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StateEntanglement {
+    /// The subsystem `A` of the entropy `S(A)`.
+    pub subsystem: Vec<usize>,
+    /// The log base of every entropy here.
+    pub base: LogBase,
+    /// Number of states (data rows).
+    pub samples: usize,
+    /// Mean `S(A)`.
+    pub mean: f64,
+    /// Population standard deviation of `S(A)`.
+    pub std: f64,
+    /// Smallest `S(A)`.
+    pub min: f64,
+    /// Largest `S(A)`.
+    pub max: f64,
+    /// Mean entropy across each cut `{0..k−1} | {k..n−1}`, `k = 1 … n−1`.
+    pub profile_mean: Vec<f64>,
+    /// Mean Meyer–Wallach `Q`.
+    pub meyer_wallach_mean: f64,
+}
 
 /// Where each block of a model's flat parameter vector lives.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -193,6 +218,65 @@ impl HybridModel {
         self.layout().check(params)?;
         let layout = self.layout();
         self.program.statevector(&params[layout.circuit], input)
+    }
+
+    /// The entanglement of the model's states over a data set (one state per row of `x`):
+    /// the von Neumann entropy of `subsystem`, its spread, the mean entropy across every cut
+    /// of the chain and the mean Meyer–Wallach `Q`.
+    ///
+    /// ```
+    /// use qloop::entropy::LogBase;
+    /// use qloop::train::{DenseStack, HybridModel, Readout, ReadoutSpec};
+    /// use qloop::{Circuit, Param};
+    /// let circuit = Circuit::new(2).ry(Param::input("x"), 0).cx(0, 1);
+    /// let model =
+    ///     HybridModel::new(circuit, ReadoutSpec::exact(Readout::ExpectationZ), DenseStack::identity())
+    ///         .unwrap();
+    /// let x = ndarray::array![[std::f64::consts::FRAC_PI_2], [0.0]];
+    /// let e = model.entanglement(&[], x.view(), &[0], LogBase::Two).unwrap();
+    /// assert!((e.max - 1.0).abs() < 1e-12 && e.min.abs() < 1e-12);
+    /// assert!((e.mean - 0.5).abs() < 1e-12);
+    /// ```
+    pub fn entanglement(
+        &self,
+        params: &[f64],
+        x: ArrayView2<f64>,
+        subsystem: &[usize],
+        base: LogBase,
+    ) -> Result<StateEntanglement> {
+        if x.nrows() == 0 {
+            return Err(Error::Shape {
+                context: "entanglement of trained states".into(),
+                message: "the data set is empty".into(),
+            });
+        }
+        let n = self.circuit().num_qubits();
+        let mut values = Vec::with_capacity(x.nrows());
+        let mut profile_sum = vec![0.0; n.saturating_sub(1)];
+        let mut q_sum = 0.0;
+        for row in x.rows() {
+            let state = self.state(params, &row.to_vec())?;
+            let e = state.entanglement();
+            values.push(e.von_neumann(subsystem, base)?);
+            for (sum, s) in profile_sum.iter_mut().zip(e.profile(base)?) {
+                *sum += s;
+            }
+            q_sum += e.meyer_wallach()?;
+        }
+        let count = values.len() as f64;
+        let mean = values.iter().sum::<f64>() / count;
+        let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / count;
+        Ok(StateEntanglement {
+            subsystem: subsystem.to_vec(),
+            base,
+            samples: values.len(),
+            mean,
+            std: var.sqrt(),
+            min: values.iter().copied().fold(f64::INFINITY, f64::min),
+            max: values.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+            profile_mean: profile_sum.into_iter().map(|s| s / count).collect(),
+            meyer_wallach_mean: q_sum / count,
+        })
     }
 
     /// The readout features of a batch (samples × inputs); sample `i` draws its shot noise from
