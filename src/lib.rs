@@ -17,6 +17,7 @@
 #![warn(missing_docs)]
 
 pub mod circuit;
+pub mod draw;
 pub mod entropy;
 pub mod error;
 pub mod gate;

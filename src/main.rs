@@ -8,6 +8,8 @@ use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+#[path = "cli/draw.rs"]
+mod draw_cmd;
 #[path = "cli/inspect.rs"]
 mod inspect_cmd;
 #[path = "cli/train.rs"]
@@ -159,6 +161,40 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Draw a circuit (OpenQASM, qloop JSON, or a trained model.json with its trained angles)
+    /// as SVG, standard or Feynman-style, or as Unicode text.
+    Draw {
+        /// Circuit file, or the model.json written by `qloop train`.
+        file: PathBuf,
+        /// Bind a symbolic parameter: NAME=VALUE (repeatable).
+        #[arg(long = "bind", value_name = "NAME=VALUE", value_parser = parse_binding)]
+        bindings: Vec<(String, f64)>,
+        /// Diagram style.
+        #[arg(long, value_enum, default_value = "standard")]
+        style: DrawStyle,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "svg")]
+        format: DrawFormat,
+        /// Write to this file instead of standard output.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// Fold after this many columns.
+        #[arg(long, value_name = "N")]
+        fold: Option<usize>,
+        /// Colour theme (SVG).
+        #[arg(long, default_value = "light")]
+        theme: qloop::draw::Theme,
+        /// Draw a colour band of the measured probabilities (for a model with --input: its
+        /// output activations) above the diagram.
+        #[arg(long)]
+        activations: bool,
+        /// Print the entanglement entropy of each cut between the world-lines (Feynman style).
+        #[arg(long)]
+        entropy: bool,
+        /// For a model.json: one sample (raw features, comma-separated) to bind the inputs.
+        #[arg(long, value_name = "X1,X2,...", allow_hyphen_values = true)]
+        input: Option<String>,
+    },
     /// Qubits, classical bits, depth, gate counts and parameters.
     Info {
         /// Circuit file: OpenQASM 2.0, or qloop JSON.
@@ -167,6 +203,18 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum DrawStyle {
+    Standard,
+    Feynman,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum DrawFormat {
+    Svg,
+    Text,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -406,6 +454,35 @@ fn execute(command: Command) -> Result<(), Failure> {
             } else {
                 write!(out, "{}: {report}", file.display())?;
             }
+        }
+        Command::Draw {
+            file,
+            bindings,
+            style,
+            format,
+            output,
+            fold,
+            theme,
+            activations,
+            entropy,
+            input,
+        } => {
+            let request = draw_cmd::DrawRequest {
+                file,
+                bindings,
+                view: match style {
+                    DrawStyle::Standard => qloop::draw::View::Standard,
+                    DrawStyle::Feynman => qloop::draw::View::Feynman,
+                },
+                text: matches!(format, DrawFormat::Text),
+                output,
+                fold,
+                theme,
+                activations,
+                entropy,
+                input,
+            };
+            draw_cmd::draw(&request, &mut out)?;
         }
         Command::Info { file, json } => {
             let circuit = Circuit::load(&file)?;

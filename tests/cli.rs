@@ -321,8 +321,14 @@ fn train_writes_model_and_plot_and_predict_reads_them() {
     assert_eq!(e["subsystem"], serde_json::json!([0]));
     assert_eq!(e["base"], "e");
     let mean = e["mean"].as_f64().unwrap();
-    assert!((0.0..=std::f64::consts::LN_2 + 1e-12).contains(&mean), "{e}");
-    assert!(text.contains("entanglement of the trained states"), "{text}");
+    assert!(
+        (0.0..=std::f64::consts::LN_2 + 1e-12).contains(&mean),
+        "{e}"
+    );
+    assert!(
+        text.contains("entanglement of the trained states"),
+        "{text}"
+    );
     let svg = std::fs::read_to_string(out_dir.join("loss.svg")).unwrap();
     assert!(svg.starts_with("<svg") && svg.contains("<polyline"));
     assert!(
@@ -551,14 +557,20 @@ fn lint_flags_the_seed_design_and_passes_an_entangling_ansatz() {
         .map(|f| f["kind"].as_str().unwrap())
         .collect();
     assert_eq!(kinds.iter().filter(|k| **k == "dead_parameter").count(), 4);
-    assert_eq!(kinds.iter().filter(|k| **k == "ineffective_gate").count(), 4);
+    assert_eq!(
+        kinds.iter().filter(|k| **k == "ineffective_gate").count(),
+        4
+    );
     assert!(kinds.contains(&"no_entanglement"));
     assert!(v["entangling"]["mean_q"].as_f64().unwrap() < 1e-12);
 
     let out = qloop(&["lint", "circuits/seed_ansatz.qasm"]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success());
-    assert!(text.contains("rz on qubit 3) cannot change the measured outcomes"), "{text}");
+    assert!(
+        text.contains("rz on qubit 3) cannot change the measured outcomes"),
+        "{text}"
+    );
 
     let v = stdout_json(&qloop(&["lint", "circuits/hea4.json", "--json"]));
     assert!(v["findings"]

@@ -228,6 +228,17 @@ pub fn train(
     Ok(())
 }
 
+/// One sample given as comma-separated finite numbers.
+pub fn parse_sample(text: &str, context: &str) -> Result<Vec<f64>, Error> {
+    text.split(',')
+        .map(|v| v.trim().parse::<f64>().ok().filter(|v| v.is_finite()))
+        .collect::<Option<Vec<f64>>>()
+        .ok_or_else(|| Error::Shape {
+            context: context.into(),
+            message: format!("'{text}' is not a comma-separated list of finite numbers"),
+        })
+}
+
 /// Evaluates a saved model on samples given as comma-separated feature values.
 pub fn predict(
     model: &Path,
@@ -239,14 +250,7 @@ pub fn predict(
     let width = saved.scaler.min.len();
     let mut values = Vec::new();
     for (k, text) in inputs.iter().enumerate() {
-        let row: Vec<f64> = text
-            .split(',')
-            .map(|v| v.trim().parse::<f64>())
-            .collect::<Result<_, _>>()
-            .map_err(|_| Error::Shape {
-                context: format!("--input {}", k + 1),
-                message: format!("'{text}' is not a comma-separated list of numbers"),
-            })?;
+        let row = parse_sample(text, &format!("--input {}", k + 1))?;
         if row.len() != width {
             return Err(Error::Shape {
                 context: format!("--input {}", k + 1),

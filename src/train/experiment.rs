@@ -23,13 +23,14 @@
 //! Unknown keys and wrong types are errors naming the key and the file.
 
 use crate::entropy::{half_cut, LogBase};
-use crate::error::{Error, Result};
+use crate::error::{Error, ParamKind, Result};
 use crate::train::objective::{accuracy, Loss, Supervised};
 use crate::train::{
     ansatz, optimize, Activation, AtomicCheckpoint, Bounds, Dataset, DenseStack, Gains,
     HybridModel, ModelLayout, Outcome, Readout, ReadoutSpec, RunOptions, Scaler, Spsa, SpsaState,
     StateEntanglement, StepSize, Stream,
 };
+use crate::Circuit;
 use argmin::core::observers::Observe;
 use ndarray::Array2;
 use serde::{Deserialize, Serialize};
@@ -363,6 +364,18 @@ impl SavedModel {
         })?;
         saved.layout.check(&saved.params)?;
         Ok(saved)
+    }
+
+    /// The model's circuit with its trained weights bound (inputs stay symbolic), e.g. to
+    /// draw it.
+    pub fn trained_circuit(&self) -> Circuit {
+        let names = &self.model.program().layout().weights;
+        let weights = &self.params[self.layout.circuit.clone()];
+        self.model.circuit().bind(|p| {
+            (p.kind == ParamKind::Weight)
+                .then(|| names.iter().position(|n| *n == p.name).map(|k| weights[k]))
+                .flatten()
+        })
     }
 
     /// Class probabilities for raw (unscaled) samples, with exact readout.

@@ -1,0 +1,170 @@
+//! `qloop draw`: SVG (standard or Feynman) or text diagrams of a circuit file or of a trained
+//! model's circuit, with the optional activation and entropy overlays.
+
+use crate::Failure;
+use qloop::draw::{Activations, Style, Theme, View};
+use qloop::entropy::LogBase;
+use qloop::train::experiment::SavedModel;
+use qloop::{Circuit, Error};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// What `qloop draw` was asked for.
+pub struct DrawRequest {
+    pub file: PathBuf,
+    pub bindings: Vec<(String, f64)>,
+    pub view: View,
+    pub text: bool,
+    pub output: Option<PathBuf>,
+    pub fold: Option<usize>,
+    pub theme: Theme,
+    pub activations: bool,
+    pub entropy: bool,
+    pub input: Option<String>,
+}
+
+/// A trained model's file (model.json) rather than a circuit.
+fn is_model_file(path: &Path) -> bool {
+    std::fs::read_to_string(path)
+        .map(|t| t.trim_start().starts_with('{') && t.contains("\"qloop_version\""))
+        .unwrap_or(false)
+}
+
+fn bind_named(circuit: &Circuit, bindings: &[(String, f64)]) -> Circuit {
+    circuit.bind(|p| bindings.iter().find(|(n, _)| *n == p.name).map(|b| b.1))
+}
+
+/// The circuit to draw, and for models the class names and a function of the bound circuit
+/// giving the output activations.
+fn load(request: &DrawRequest) -> Result<(Circuit, Option<Activations>), Failure> {
+    if !is_model_file(&request.file) {
+        if request.input.is_some() {
+            return Err(Error::Shape {
+                context: "--input".into(),
+                message: "a sample can only be given when drawing a trained model (model.json)"
+                    .into(),
+            }
+            .into());
+        }
+        let circuit = Circuit::load(&request.file)?;
+        return Ok((bind_named(&circuit, &request.bindings), None));
+    }
+    let saved = SavedModel::load(&request.file)?;
+    let mut circuit = saved.trained_circuit();
+    let mut outputs = None;
+    if let Some(text) = &request.input {
+        let raw: Vec<f64> = crate::train_cmd::parse_sample(text, "--input")?;
+        let width = saved.scaler.min.len();
+        if raw.len() != width {
+            return Err(Error::Shape {
+                context: "--input".into(),
+                message: format!("the model takes {width} features, got {}", raw.len()),
+            }
+            .into());
+        }
+        let scaled = saved.scaler.transform_row(&raw)?;
+        let names = saved.model.program().layout().inputs.clone();
+        circuit = circuit.bind(|p| names.iter().position(|n| *n == p.name).map(|k| scaled[k]));
+        let sample = ndarray::Array2::from_shape_vec((1, raw.len()), raw).expect("one row");
+        let probabilities = saved.predict(&sample)?;
+        outputs = Some(Activations {
+            title: format!("model output for input {text}"),
+            labels: saved.classes.clone(),
+            values: probabilities.row(0).to_vec(),
+        });
+    }
+    Ok((bind_named(&circuit, &request.bindings), outputs))
+}
+
+/// The measured distribution as an activation band: one cell per outcome of the measured
+/// qubits (all qubits if none is measured), or per-qubit P(1) beyond 64 outcomes.
+fn probability_band(circuit: &Circuit) -> Result<Activations, Failure> {
+    let state = unbound_checked(circuit)?.statevector(&[], &[])?;
+    let mut measured: Vec<usize> = circuit.measurements().iter().map(|m| m.0).collect();
+    if measured.is_empty() {
+        measured = (0..circuit.num_qubits()).collect();
+    }
+    if measured.len() <= 6 {
+        let values = state.marginal_probabilities(&measured)?;
+        let labels = (0..values.len())
+            .map(|j| {
+                (0..measured.len())
+                    .rev()
+                    .map(|k| if j >> k & 1 == 1 { '1' } else { '0' })
+                    .collect()
+            })
+            .collect();
+        let qubits: Vec<String> = measured.iter().rev().map(|q| q.to_string()).collect();
+        Ok(Activations {
+            title: format!("P(outcome), qubits {} (left to right)", qubits.join(",")),
+            labels,
+            values,
+        })
+    } else {
+        let values = measured
+            .iter()
+            .map(|&q| state.marginal_probabilities(&[q]).map(|p| p[1]))
+            .collect::<Result<Vec<f64>, Error>>()?;
+        Ok(Activations {
+            title: "P(qubit = 1)".into(),
+            labels: measured.iter().map(|q| format!("q{q}")).collect(),
+            values,
+        })
+    }
+}
+
+/// Compiles a circuit whose every parameter must be bound for an overlay.
+fn unbound_checked(circuit: &Circuit) -> Result<qloop::Program, Failure> {
+    if let Some(p) = circuit.parameters().into_iter().next() {
+        return Err(Error::UnboundParameter {
+            name: p.name,
+            kind: p.kind,
+        }
+        .into());
+    }
+    Ok(circuit.compile()?)
+}
+
+pub fn draw(request: &DrawRequest, out: &mut dyn Write) -> Result<(), Failure> {
+    let (circuit, model_outputs) = load(request)?;
+    circuit.validate()?;
+    let document = if request.text {
+        circuit.to_text(request.fold)
+    } else {
+        let mut style = Style {
+            view: request.view,
+            theme: request.theme,
+            fold: request.fold,
+            ..Style::default()
+        };
+        if request.activations {
+            style.activations = Some(match model_outputs {
+                Some(a) => a,
+                None => probability_band(&circuit)?,
+            });
+        }
+        if request.entropy {
+            if request.view != View::Feynman {
+                return Err(Error::Shape {
+                    context: "--entropy".into(),
+                    message:
+                        "the entropy of each cut is drawn in the Feynman view; add --style feynman"
+                            .into(),
+                }
+                .into());
+            }
+            let state = unbound_checked(&circuit)?.statevector(&[], &[])?;
+            let profile = state.entanglement().profile(LogBase::E)?;
+            style.cut_entropies = Some((profile, "nats".into()));
+        }
+        circuit.to_svg(&style)
+    };
+    match &request.output {
+        Some(path) => std::fs::write(path, document).map_err(|source| Error::Io {
+            path: path.clone(),
+            source,
+        })?,
+        None => out.write_all(document.as_bytes())?,
+    }
+    Ok(())
+}
