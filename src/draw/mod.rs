@@ -243,10 +243,10 @@ pub(crate) fn activation_band(
     let lo = finite.iter().copied().fold(f64::INFINITY, f64::min);
     let hi = finite.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     let norm = |v: f64| {
-        if !(hi > lo) {
-            0.5
-        } else {
+        if hi > lo {
             (v - lo) / (hi - lo)
+        } else {
+            0.5
         }
     };
     let mut g =
