@@ -60,6 +60,9 @@ enum Command {
         /// Print {"shots": N, "seed": S, "counts": {...}}.
         #[arg(long)]
         json: bool,
+        /// Also draw the counts as a bar chart (SVG) at this path (the 64 most frequent).
+        #[arg(long, value_name = "SVG")]
+        plot: Option<PathBuf>,
     },
     /// Expectation value of a weighted Pauli sum, exact or estimated from shots.
     Expect {
@@ -337,6 +340,7 @@ fn execute(command: Command) -> Result<(), Failure> {
             shots,
             seed,
             json,
+            plot,
         } => {
             let (_, program) = load(&input)?;
             let state = program.statevector(&[], &[])?;
@@ -357,6 +361,9 @@ fn execute(command: Command) -> Result<(), Failure> {
                 for (key, count) in &counts.counts {
                     writeln!(out, "{key:>width$}  {count}")?;
                 }
+            }
+            if let Some(path) = plot {
+                qloop::plot::counts_histogram(&path, &counts.counts, counts.shots, 64)?;
             }
         }
         Command::Expect {

@@ -2,7 +2,8 @@
 //! are read).
 //!
 //! - [`loss_curve`]: one or more series against the iteration number (the training curve);
-//! - [`entropy_profile`]: the entanglement entropy across every cut of the chain.
+//! - [`entropy_profile`]: the entanglement entropy across every cut of the chain;
+//! - [`counts_histogram`]: measurement counts as bars.
 
 use crate::error::{Error, Result};
 use plotters::prelude::*;
@@ -160,6 +161,69 @@ pub fn entropy_profile(path: &Path, profile: &[f64], base: crate::entropy::LogBa
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK)
         .draw()
+        .map_err(|e| err(&e))?;
+    root.present().map_err(|e| err(&e))?;
+    Ok(())
+}
+
+/// Draws measurement counts as a bar chart (bitstring keys in the given order, as Qiskit keys
+/// them) into an SVG file at `path`; at most `max_bars` bars, the most frequent, are shown.
+pub fn counts_histogram(
+    path: &Path,
+    counts: &std::collections::BTreeMap<String, usize>,
+    shots: usize,
+    max_bars: usize,
+) -> Result<()> {
+    let err = |e: &dyn std::fmt::Display| plot_error(path, e);
+    let mut bars: Vec<(&String, usize)> = counts.iter().map(|(k, &v)| (k, v)).collect();
+    if bars.len() > max_bars {
+        bars.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        bars.truncate(max_bars);
+        bars.sort_by(|a, b| a.0.cmp(b.0));
+    }
+    let top = bars.iter().map(|b| b.1).max().unwrap_or(1).max(1) as f64 / shots.max(1) as f64;
+    let labels: Vec<String> = bars.iter().map(|b| b.0.clone()).collect();
+    let root = SVGBackend::new(path, (800, 480)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| err(&e))?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(
+            format!("Counts ({shots} shots, {} outcomes)", counts.len()),
+            ("sans-serif", 22),
+        )
+        .margin(16)
+        .x_label_area_size(56)
+        .y_label_area_size(64)
+        .build_cartesian_2d(
+            (0usize..bars.len().max(1) - 1).into_segmented(),
+            0f64..top * 1.1,
+        )
+        .map_err(|e| err(&e))?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_labels(bars.len().clamp(1, 32))
+        .x_label_formatter(&|v| match v {
+            SegmentValue::CenterOf(i) => labels.get(*i).cloned().unwrap_or_default(),
+            _ => String::new(),
+        })
+        .x_desc("outcome (classical bit 0 rightmost)")
+        .y_desc("probability")
+        .light_line_style(RGBColor(235, 235, 235))
+        .draw()
+        .map_err(|e| err(&e))?;
+    chart
+        .draw_series(bars.iter().enumerate().map(|(i, (_, count))| {
+            let p = *count as f64 / shots.max(1) as f64;
+            let mut bar = Rectangle::new(
+                [
+                    (SegmentValue::Exact(i), 0.0),
+                    (SegmentValue::Exact(i + 1), p),
+                ],
+                COLOURS[0].filled(),
+            );
+            bar.set_margin(0, 0, 6, 6);
+            bar
+        }))
         .map_err(|e| err(&e))?;
     root.present().map_err(|e| err(&e))?;
     Ok(())

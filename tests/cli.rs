@@ -240,7 +240,7 @@ fn errors_are_one_line_with_a_nonzero_status() {
 #[test]
 fn every_command_has_help() {
     for cmd in [
-        "state", "run", "expect", "info", "convert", "train", "predict", "entropy", "lint",
+        "state", "run", "expect", "info", "convert", "train", "predict", "entropy", "lint", "draw",
     ] {
         let out = qloop(&[cmd, "--help"]);
         assert!(out.status.success());
@@ -579,4 +579,108 @@ fn lint_flags_the_seed_design_and_passes_an_entangling_ansatz() {
         .iter()
         .all(|f| f["kind"] != "dead_parameter"));
     assert!(v["entangling"]["mean_q"].as_f64().unwrap() > 0.1);
+}
+
+#[test]
+fn draw_writes_svg_and_text_and_draws_a_trained_model() {
+    let out = qloop(&["draw", "circuits/bell.qasm"]);
+    let svg = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(out.status.success() && svg.starts_with("<svg"), "{svg}");
+    assert_eq!(svg.matches("class=\"op\"").count(), 4);
+
+    let out = qloop(&[
+        "draw",
+        "circuits/ghz5.qasm",
+        "--format",
+        "text",
+        "--fold",
+        "3",
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("┤H├") && text.contains('»'), "{text}");
+
+    let dir = std::env::temp_dir().join(format!("qloop-draw-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("grover.svg");
+    let out = qloop(&[
+        "draw",
+        "circuits/grover3.qasm",
+        "--style",
+        "feynman",
+        "--theme",
+        "dark",
+        "--activations",
+        "--entropy",
+        "-o",
+        path.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let svg = std::fs::read_to_string(&path).unwrap();
+    assert!(svg.contains("class=\"activations\"") && svg.contains("class=\"cut-entropy\""));
+
+    // Overlays need every angle bound.
+    let err = stderr_line(&qloop(&["draw", "circuits/hea4.json", "--activations"]));
+    assert!(err.contains("parameter 'theta0'"), "{err}");
+    let err = stderr_line(&qloop(&["draw", "circuits/bell.qasm", "--entropy"]));
+    assert!(err.contains("--style feynman"), "{err}");
+
+    // A trained model: its angles are bound, its inputs stay symbolic unless --input is given.
+    let run = dir.join("run");
+    let cfg = dir.join("tiny.toml");
+    std::fs::write(&cfg, "seed = 1\n[data]\ndataset = \"moons\"\nsamples = 40\n[model]\nqubits = 2\nshots = 0\nhidden = []\n[train]\niterations = 5\nbatch = 8\n").unwrap();
+    let out = qloop(&[
+        "train",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--out",
+        run.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let model = run.join("model.json");
+    let out = qloop(&["draw", model.to_str().unwrap(), "--format", "text"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && text.contains("x₀") && !text.contains("θ"),
+        "{text}"
+    );
+    let out = qloop(&[
+        "draw",
+        model.to_str().unwrap(),
+        "--input",
+        "0.3,0.1",
+        "--activations",
+        "--style",
+        "feynman",
+    ]);
+    let svg = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(svg.contains("model output for input 0.3,0.1") && !svg.contains("x₀"));
+
+    let plot = dir.join("counts.svg");
+    let out = qloop(&[
+        "run",
+        "circuits/grover3.qasm",
+        "--shots",
+        "500",
+        "--seed",
+        "3",
+        "--plot",
+        plot.to_str().unwrap(),
+    ]);
+    assert!(out.status.success());
+    let svg = std::fs::read_to_string(&plot).unwrap();
+    assert!(svg.starts_with("<svg") && svg.contains("101"));
+    std::fs::remove_dir_all(&dir).unwrap();
 }
