@@ -273,6 +273,21 @@ fn snapshots_of_every_bundled_circuit() {
     assert!(failures.is_empty(), "snapshots differ: {failures:?}");
 }
 
+/// The fraction of pixels that differ from the top-left (background) pixel once rendered.
+fn drawn_fraction(svg: &str) -> f64 {
+    let tree = resvg::usvg::Tree::from_str(svg, &resvg::usvg::Options::default()).unwrap();
+    let size = tree.size().to_int_size();
+    let mut pixmap = resvg::tiny_skia::Pixmap::new(size.width(), size.height()).unwrap();
+    resvg::render(
+        &tree,
+        resvg::tiny_skia::Transform::default(),
+        &mut pixmap.as_mut(),
+    );
+    let pixels = pixmap.pixels();
+    let background = pixels[0];
+    pixels.iter().filter(|p| **p != background).count() as f64 / pixels.len() as f64
+}
+
 /// Renders to pixels: a broken document (or one that draws nothing) cannot pass.
 #[test]
 fn svg_renders_to_pixels_that_are_not_blank() {

@@ -5,8 +5,7 @@ use super::labels::{display_name, gate_label, gate_name, gate_params, text_width
 use super::{activation_band, num, Layout, Palette, Style};
 use crate::circuit::{Circuit, Instruction};
 use crate::gate::Gate;
-use svg::node::element::{Circle, Group, Line, Path, Rectangle, Text};
-use svg::Document;
+use svg::node::element::{Circle, Group, Line, Path, Text};
 
 const ROW: f64 = 56.0;
 const FONT: f64 = 12.0;
@@ -357,21 +356,5 @@ pub(super) fn render(circuit: &Circuit, layout: &Layout, style: &Style) -> Strin
             }
         }
     }
-    Document::new()
-        .set("xmlns", "http://www.w3.org/2000/svg")
-        .set("width", num(width))
-        .set("height", num(height))
-        .set("viewBox", format!("0 0 {} {}", num(width), num(height)))
-        .set("font-family", "sans-serif")
-        .add(
-            Rectangle::new()
-                .set("width", "100%")
-                .set("height", "100%")
-                .set("fill", p.background),
-        )
-        .add(band)
-        .add(lines)
-        .add(ops)
-        .to_string()
-        + "\n"
+    super::document(width, height, &p, vec![band, lines, ops])
 }

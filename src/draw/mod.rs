@@ -167,6 +167,33 @@ pub(crate) fn num(v: f64) -> String {
     }
 }
 
+/// The SVG document around the layers of a drawing: size, view box, generic font family and a
+/// background in the theme's colour.
+pub(crate) fn document(
+    width: f64,
+    height: f64,
+    p: &Palette,
+    layers: Vec<svg::node::element::Group>,
+) -> String {
+    use svg::node::element::Rectangle;
+    let mut doc = svg::Document::new()
+        .set("xmlns", "http://www.w3.org/2000/svg")
+        .set("width", num(width))
+        .set("height", num(height))
+        .set("viewBox", format!("0 0 {} {}", num(width), num(height)))
+        .set("font-family", "sans-serif")
+        .add(
+            Rectangle::new()
+                .set("width", "100%")
+                .set("height", "100%")
+                .set("fill", p.background),
+        );
+    for layer in layers {
+        doc = doc.add(layer);
+    }
+    doc.to_string() + "\n"
+}
+
 /// A colour for `t ∈ [0, 1]`: viridis (five stops, linearly interpolated), or a grey ramp.
 pub(crate) fn colour_map(t: f64, greyscale: bool) -> String {
     let t = if t.is_finite() {

@@ -5,7 +5,6 @@ use super::{activation_band, num, Layout, Palette, Placed, Style};
 use crate::circuit::{Circuit, Instruction};
 use crate::gate::Gate;
 use svg::node::element::{Circle, Group, Line, Path, Rectangle, Text};
-use svg::Document;
 
 const ROW: f64 = 50.0;
 const BOX_H: f64 = 32.0;
@@ -340,21 +339,5 @@ pub(super) fn render(circuit: &Circuit, layout: &Layout, style: &Style) -> Strin
             x += widths[column] + GAP;
         }
     }
-    Document::new()
-        .set("xmlns", "http://www.w3.org/2000/svg")
-        .set("width", num(width))
-        .set("height", num(height))
-        .set("viewBox", format!("0 0 {} {}", num(width), num(height)))
-        .set("font-family", "sans-serif")
-        .add(
-            Rectangle::new()
-                .set("width", "100%")
-                .set("height", "100%")
-                .set("fill", p.background),
-        )
-        .add(band)
-        .add(wires)
-        .add(ops)
-        .to_string()
-        + "\n"
+    super::document(width, height, &p, vec![band, wires, ops])
 }
