@@ -46,7 +46,8 @@ pub(super) fn render(circuit: &Circuit, layout: &Layout, fold: Option<usize>) ->
     let labels: Vec<String> = (0..n).map(|q| format!("q{q}: ")).collect();
     let label_w = labels.iter().map(|l| width_of(l)).max().unwrap_or(0).max(4);
     let mut out = String::new();
-    for (b, cols) in layout.folds(fold).iter().enumerate() {
+    let folds = layout.folds(fold);
+    for (b, cols) in folds.iter().enumerate() {
         let body: usize = cols.clone().map(|c| widths[c] + 2).sum::<usize>() + 1;
         let total = label_w + 1 + body + 1;
         // Lines: 2q = qubit q, 2q+1 = connector below it; then classical and bit numbers.
@@ -124,7 +125,7 @@ pub(super) fn render(circuit: &Circuit, layout: &Layout, fold: Option<usize>) ->
             }
             x += w + 2;
         }
-        if b + 1 < layout.folds(fold).len() {
+        if b + 1 < folds.len() {
             for q in 0..n {
                 grid[2 * q][wire_end] = '»';
             }
