@@ -1,15 +1,19 @@
 //! Gate kernels on a slice of amplitudes.
 //!
 //! Index trick (qulacs): the amplitudes a gate couples share every bit outside its qubits.
-//! Uncontrolled one-target gates walk *pairs* `(i, i | 2^t)` as two contiguous halves of each
-//! `2^{t+1}` block, which vectorizes. Everything else walks *base* indices: `k` ranges over
-//! `2^{n−z}` values, zero bits are inserted at the `z` gate positions (sorted) and the control
-//! bits are then set, so `base` enumerates exactly the subspace where every control is 1.
+//! *Base* indices enumerate one representative per coupled group: `k` ranges over `2^{n−z}`
+//! values, zero bits are inserted at the `z` gate positions (sorted) and the control bits are
+//! then set, so `base` enumerates exactly the subspace where every control is 1. Bits below the
+//! lowest gate qubit `z₀` pass through unchanged, so base indices come in contiguous *runs* of
+//! `2^{z₀}`; every walker hands whole runs to the update, which runs the vectorized loops of
+//! [`crate::simd`] on them. Uncontrolled gates on qubit 0 (runs of one) use interleaved loops
+//! instead: the pair `(ψ_{2k}, ψ_{2k+1})` shares a 256-bit register.
 //!
 //! Each kernel's update is written once, as a closure; the walker chooses serial or rayon
 //! iteration from [`Par`]. Kernels only `debug_assert!`: [`crate::Program`] validated operands.
 
 use crate::par::Par;
+use crate::simd;
 use num_complex::Complex64 as C64;
 use rayon::prelude::*;
 
@@ -39,20 +43,44 @@ pub(crate) enum Kernel {
     Dense2 { t: [usize; 2], m: [C64; 16] },
 }
 
+impl Kernel {
+    /// The same kernel with every target qubit `q` renamed `map(q)` (for cache blocks, whose
+    /// local qubit `j` stands for a global qubit).
+    pub(crate) fn remap(self, map: impl Fn(usize) -> usize) -> Kernel {
+        match self {
+            Kernel::Identity => Kernel::Identity,
+            Kernel::Phase { t, d } => Kernel::Phase { t: map(t), d },
+            Kernel::Diagonal { t, d } => Kernel::Diagonal { t: map(t), d },
+            Kernel::Flip { t } => Kernel::Flip { t: map(t) },
+            Kernel::AntiDiagonal { t, a } => Kernel::AntiDiagonal { t: map(t), a },
+            Kernel::Dense { t, m } => Kernel::Dense { t: map(t), m },
+            Kernel::Diagonal2 { t, d } => Kernel::Diagonal2 { t: t.map(map), d },
+            Kernel::Swap { t } => Kernel::Swap { t: t.map(map) },
+            Kernel::Dense2 { t, m } => Kernel::Dense2 { t: t.map(map), m },
+        }
+    }
+}
+
 /// Raw access to amplitudes shared by threads that touch disjoint indices.
 #[derive(Clone, Copy)]
-struct SharedAmps(*mut C64);
+pub(crate) struct SharedAmps(pub(crate) *mut C64);
 // SAFETY: every walker below hands each index to exactly one closure call, so no two threads
 // ever access the same amplitude.
 unsafe impl Send for SharedAmps {}
 unsafe impl Sync for SharedAmps {}
 
 impl SharedAmps {
+    /// The raw pointer to amplitude `i` (in bounds by the caller's contract).
+    #[inline(always)]
+    pub(crate) fn ptr(&self, i: usize) -> *mut C64 {
+        self.0.wrapping_add(i)
+    }
+
     /// # Safety
     /// `i` is in bounds and no other live reference points at amplitude `i`.
     #[inline(always)]
     #[allow(clippy::mut_from_ref)]
-    unsafe fn at(&self, i: usize) -> &mut C64 {
+    pub(crate) unsafe fn at(&self, i: usize) -> &mut C64 {
         &mut *self.0.add(i)
     }
 }
@@ -86,6 +114,30 @@ impl Subspace {
         }
     }
 
+    /// Every qubit the gate touches (controls and targets), ascending.
+    pub fn qubits(&self) -> impl Iterator<Item = usize> + '_ {
+        self.zeros[..self.num_zeros as usize]
+            .iter()
+            .map(|&q| q as usize)
+    }
+
+    /// The same subspace with every qubit `q` renamed `map(q)`.
+    pub fn remap(&self, map: impl Fn(usize) -> usize) -> Subspace {
+        let mut zeros = self.zeros;
+        for z in &mut zeros[..self.num_zeros as usize] {
+            *z = map(*z as usize) as u8;
+        }
+        zeros[..self.num_zeros as usize].sort_unstable();
+        let ctrl = (0..usize::BITS as usize)
+            .filter(|&q| self.ctrl >> q & 1 == 1)
+            .fold(0, |m, q| m | 1usize << map(q));
+        Subspace {
+            zeros,
+            num_zeros: self.num_zeros,
+            ctrl,
+        }
+    }
+
     /// The `k`-th base index: zero bits inserted at every gate position, control bits set.
     #[inline(always)]
     fn base(&self, mut k: usize) -> usize {
@@ -96,49 +148,57 @@ impl Subspace {
         k | self.ctrl
     }
 
-    /// Calls `f(base)` for every base index of a state of `len` amplitudes.
+    /// Calls `f(start, run)` for every maximal run `start..start + run` of consecutive base
+    /// indices of a state of `len` amplitudes: `run = 2^{z₀}` for the lowest gate qubit `z₀`,
+    /// since the bits below it are free.
     #[inline(always)]
-    fn for_each_base(&self, len: usize, par: Par, f: impl Fn(usize) + Sync + Send) {
-        let count = len >> self.num_zeros;
+    fn for_each_run(&self, len: usize, par: Par, f: impl Fn(usize, usize) + Sync + Send) {
+        let z0 = self.zeros[0] as usize;
+        let run = 1usize << z0;
+        let count = (len >> self.num_zeros) >> z0;
         match par {
-            Par::Seq => (0..count).for_each(|k| f(self.base(k))),
+            Par::Seq => (0..count).for_each(|k| f(self.base(k << z0), run)),
             Par::Rayon => {
-                let tasks = count.div_ceil(TASK_LEN);
+                let per_task = (TASK_LEN >> z0).max(1);
+                let tasks = count.div_ceil(per_task);
                 (0..tasks).into_par_iter().for_each(|task| {
-                    let end = ((task + 1) * TASK_LEN).min(count);
-                    (task * TASK_LEN..end).for_each(|k| f(self.base(k)))
+                    let end = ((task + 1) * per_task).min(count);
+                    (task * per_task..end).for_each(|k| f(self.base(k << z0), run))
                 })
             }
         }
     }
 }
 
-/// Calls `f(a, b)` for every pair `(ψ_i, ψ_{i | 2^t})` with bit `t` of `i` clear and every
-/// control bit of `i` set.
+/// Calls `f(lo, hi)` on runs of amplitudes `lo = ψ[i..i+r]` with bit `t` of `i` clear and every
+/// control bit set, and `hi = ψ[i+2^t..i+2^t+r]`: together they cover every coupled pair once.
 #[inline(always)]
 fn walk_pairs(
     amps: &mut [C64],
     t: usize,
     sub: &Subspace,
     par: Par,
-    f: impl Fn(&mut C64, &mut C64) + Sync + Send,
+    f: impl Fn(&mut [C64], &mut [C64]) + Sync + Send,
 ) {
     let stride = 1usize << t;
     debug_assert!(2 * stride <= amps.len());
     if sub.ctrl != 0 {
         let len = amps.len();
         let shared = SharedAmps(amps.as_mut_ptr());
-        // SAFETY: base indices are distinct and have bit t clear, so the pairs
-        // (base, base | stride) are disjoint across calls and in bounds.
-        sub.for_each_base(len, par, |base| unsafe {
-            f(shared.at(base), shared.at(base | stride))
+        // SAFETY: runs of base indices are disjoint with bit t clear, so the runs
+        // (start, start | stride) are disjoint across calls and in bounds.
+        sub.for_each_run(len, par, |start, run| unsafe {
+            f(
+                std::slice::from_raw_parts_mut(shared.ptr(start), run),
+                std::slice::from_raw_parts_mut(shared.ptr(start | stride), run),
+            )
         });
         return;
     }
     let walk_block = |block: &mut [C64]| {
         for pair in block.chunks_exact_mut(2 * stride) {
             let (lo, hi) = pair.split_at_mut(stride);
-            lo.iter_mut().zip(hi).for_each(|(a, b)| f(a, b));
+            f(lo, hi);
         }
     };
     match par {
@@ -148,13 +208,23 @@ fn walk_pairs(
             let (lo, hi) = pair.split_at_mut(stride);
             lo.par_chunks_mut(TASK_LEN / 2)
                 .zip(hi.par_chunks_mut(TASK_LEN / 2))
-                .for_each(|(l, h)| l.iter_mut().zip(h).for_each(|(a, b)| f(a, b)))
+                .for_each(|(l, h)| f(l, h))
         }),
     }
 }
 
+/// Calls `f(whole)` on slices of the state holding whole pairs `(ψ_{2k}, ψ_{2k+1})` (an
+/// uncontrolled gate on qubit 0).
+#[inline(always)]
+fn walk_interleaved(amps: &mut [C64], par: Par, f: impl Fn(&mut [C64]) + Sync + Send) {
+    match par {
+        Par::Seq => f(amps),
+        Par::Rayon => amps.par_chunks_mut(TASK_LEN).for_each(f),
+    }
+}
+
 /// Calls `f([ψ_b, ψ_{b+2^{t0}}, ψ_{b+2^{t1}}, ψ_{b+2^{t0}+2^{t1}}])` for every base `b` and
-/// stores the four values it returns.
+/// stores the four values it returns; base indices come in runs, so the four loads stream.
 #[inline(always)]
 fn walk_quads(
     amps: &mut [C64],
@@ -168,41 +238,91 @@ fn walk_quads(
     let shared = SharedAmps(amps.as_mut_ptr());
     // SAFETY: base indices are distinct with bits t0 and t1 clear, so the four indices of one
     // call are in bounds and disjoint from those of every other call.
-    sub.for_each_base(len, par, |b| unsafe {
-        let idx = [b, b | m0, b | m1, b | m0 | m1];
-        let out = f(idx.map(|i| *shared.at(i)));
-        for (i, v) in idx.into_iter().zip(out) {
-            *shared.at(i) = v;
+    sub.for_each_run(len, par, |start, run| unsafe {
+        for b in start..start + run {
+            let idx = [b, b | m0, b | m1, b | m0 | m1];
+            let out = f(idx.map(|i| *shared.at(i)));
+            for (i, v) in idx.into_iter().zip(out) {
+                *shared.at(i) = v;
+            }
         }
+    });
+}
+
+/// Calls `f(run)` on the runs of base indices `b` with `b | offset`, for a kernel that touches
+/// one of the four quarter-subspaces of a two-target gate at a time.
+#[inline(always)]
+fn walk_quarter(
+    amps: &mut [C64],
+    sub: &Subspace,
+    offset: usize,
+    par: Par,
+    f: impl Fn(&mut [C64]) + Sync + Send,
+) {
+    let len = amps.len();
+    let shared = SharedAmps(amps.as_mut_ptr());
+    // SAFETY: distinct base runs with a fixed offset are disjoint and in bounds.
+    sub.for_each_run(len, par, |start, run| unsafe {
+        f(std::slice::from_raw_parts_mut(
+            shared.ptr(start | offset),
+            run,
+        ))
     });
 }
 
 /// Applies `kernel` restricted to the subspace `sub` (controls set) to the amplitudes.
 pub(crate) fn apply(amps: &mut [C64], kernel: &Kernel, sub: &Subspace, par: Par) {
+    let on_qubit_0 = sub.ctrl == 0 && sub.num_zeros == 1 && sub.zeros[0] == 0;
     match *kernel {
         Kernel::Identity => {}
-        Kernel::Phase { t, d } => walk_pairs(amps, t, sub, par, |_, b| *b *= d),
-        Kernel::Diagonal { t, d } => walk_pairs(amps, t, sub, par, |a, b| {
-            *a *= d[0];
-            *b *= d[1];
+        Kernel::Phase { d, .. } if on_qubit_0 => walk_interleaved(amps, par, |x| {
+            simd::scale_alternating(x, [C64::new(1.0, 0.0), d])
         }),
-        Kernel::Flip { t } => walk_pairs(amps, t, sub, par, std::mem::swap),
-        Kernel::AntiDiagonal { t, a } => walk_pairs(amps, t, sub, par, |x, y| {
-            let (lo, hi) = (*x, *y);
-            *x = a[0] * hi;
-            *y = a[1] * lo;
+        Kernel::Diagonal { d, .. } if on_qubit_0 => {
+            walk_interleaved(amps, par, |x| simd::scale_alternating(x, d))
+        }
+        Kernel::Dense { m, .. } if on_qubit_0 => {
+            walk_interleaved(amps, par, |x| simd::dense_interleaved(x, &m))
+        }
+        Kernel::Phase { t, d } => walk_pairs(amps, t, sub, par, |_, hi| simd::scale(hi, d)),
+        Kernel::Diagonal { t, d } => walk_pairs(amps, t, sub, par, |lo, hi| {
+            simd::scale(lo, d[0]);
+            simd::scale(hi, d[1]);
         }),
-        Kernel::Dense { t, m } => walk_pairs(amps, t, sub, par, |x, y| {
-            let (lo, hi) = (*x, *y);
-            *x = m[0] * lo + m[1] * hi;
-            *y = m[2] * lo + m[3] * hi;
+        Kernel::Flip { t } => walk_pairs(amps, t, sub, par, |lo, hi| lo.swap_with_slice(hi)),
+        Kernel::AntiDiagonal { t, a } => walk_pairs(amps, t, sub, par, |lo, hi| {
+            for (x, y) in lo.iter_mut().zip(hi) {
+                let (l, h) = (*x, *y);
+                *x = a[0] * h;
+                *y = a[1] * l;
+            }
         }),
-        Kernel::Diagonal2 { t, d } => walk_quads(amps, t, sub, par, |v| {
-            [v[0] * d[0], v[1] * d[1], v[2] * d[2], v[3] * d[3]]
-        }),
-        Kernel::Swap { t } => walk_quads(amps, t, sub, par, |v| [v[0], v[2], v[1], v[3]]),
+        Kernel::Dense { t, m } => walk_pairs(amps, t, sub, par, |lo, hi| simd::dense(lo, hi, &m)),
+        Kernel::Diagonal2 { t, d } => {
+            for (k, offset) in [0, 1 << t[0], 1 << t[1], (1 << t[0]) | (1 << t[1])]
+                .into_iter()
+                .enumerate()
+            {
+                if d[k] != C64::new(1.0, 0.0) {
+                    walk_quarter(amps, sub, offset, par, |x| simd::scale(x, d[k]));
+                }
+            }
+        }
+        Kernel::Swap { t } => {
+            let (m0, m1) = (1usize << t[0], 1usize << t[1]);
+            let len = amps.len();
+            let shared = SharedAmps(amps.as_mut_ptr());
+            // SAFETY: the runs at offsets 2^t0 and 2^t1 from distinct base runs are disjoint
+            // from each other and across calls.
+            sub.for_each_run(len, par, |start, run| unsafe {
+                std::slice::from_raw_parts_mut(shared.ptr(start | m0), run)
+                    .swap_with_slice(std::slice::from_raw_parts_mut(shared.ptr(start | m1), run))
+            });
+        }
         Kernel::Dense2 { t, m } => walk_quads(amps, t, sub, par, |v| {
-            std::array::from_fn(|r| (0..4).map(|c| m[4 * r + c] * v[c]).sum())
+            std::array::from_fn(|r| {
+                m[4 * r] * v[0] + m[4 * r + 1] * v[1] + m[4 * r + 2] * v[2] + m[4 * r + 3] * v[3]
+            })
         }),
     }
 }

@@ -16,6 +16,7 @@
 
 #![warn(missing_docs)]
 
+pub mod blocking;
 pub mod circuit;
 pub mod draw;
 pub mod entropy;
@@ -30,9 +31,11 @@ pub mod pauli;
 pub mod plot;
 pub mod program;
 pub mod qasm;
+mod simd;
 pub mod state;
 pub mod train;
 
+pub use blocking::Blocking;
 pub use circuit::{Circuit, Instruction};
 pub use error::{Error, Location, ParamKind, Result};
 pub use gate::{BaseMatrix, Gate, Structure};

@@ -9,6 +9,10 @@
 //! between them) become one step: constant runs are multiplied out here, runs with parameters
 //! form their 2×2 product on every run (first gate rightmost) and sweep the state once.
 //!
+//! States larger than a cache block run in stages planned here, once ([`crate::blocking`]):
+//! each stage applies many steps per pass over memory. [`Program::with_blocking`] changes or
+//! switches off the plan.
+//!
 //! ```
 //! use qloop::{Circuit, Par, Param, StateVector};
 //! let theta = Param::weight("theta");
@@ -18,6 +22,7 @@
 //! assert!((psi.amplitudes()[1].re - 0.25f64.sin()).abs() < 1e-15);
 //! ```
 
+use crate::blocking::{Blocking, Plan};
 use crate::circuit::{Circuit, Instruction};
 use crate::error::{Error, ParamKind, Result};
 use crate::gate::{BaseMatrix, Gate, Structure};
@@ -160,6 +165,8 @@ pub struct Program {
     terms: Vec<Slot>,
     layout: ParameterLayout,
     measurements: Vec<(usize, usize)>,
+    blocking: Blocking,
+    plan: Option<Plan>,
 }
 
 /// Picks the kernel for a base matrix of the given structure on `targets`.
@@ -285,7 +292,10 @@ impl Circuit {
             terms,
             layout,
             measurements,
-        })
+            blocking: Blocking::Off,
+            plan: None,
+        }
+        .with_blocking(Blocking::default()))
     }
 
     /// The state this circuit prepares from `|0…0⟩` (before any terminal measurement), for a
@@ -403,9 +413,36 @@ impl Program {
         &self.measurements
     }
 
-    /// Number of kernel steps (gates after dropping exact identities).
+    /// Number of kernel steps (gates after fusion, exact identities dropped).
     pub fn num_steps(&self) -> usize {
         self.steps.len()
+    }
+
+    /// Number of passes over the state one run makes: the stages of the cache-blocking plan,
+    /// or one per step when the program runs unblocked.
+    pub fn num_passes(&self) -> usize {
+        self.plan
+            .as_ref()
+            .map_or(self.steps.len(), |plan| plan.num_stages())
+    }
+
+    /// The program with its steps planned for `blocking` (compiled programs use
+    /// [`Blocking::default`]). Results agree with [`Blocking::Off`] to rounding.
+    pub fn with_blocking(mut self, blocking: Blocking) -> Program {
+        self.blocking = blocking;
+        self.plan = match blocking {
+            Blocking::Off => None,
+            Blocking::Qubits(k) => {
+                let subspaces: Vec<Subspace> = self.steps.iter().map(|s| s.subspace).collect();
+                Plan::new(self.num_qubits, &subspaces, k)
+            }
+        };
+        self
+    }
+
+    /// How this program blocks its steps for cache.
+    pub fn blocking(&self) -> Blocking {
+        self.blocking
     }
 
     /// Resets `state` to `|0…0⟩` and applies the program with the given parameter values.
@@ -473,10 +510,21 @@ impl Program {
     }
 
     fn apply_unchecked(&self, weights: &[f64], inputs: &[f64], state: &mut StateVector, par: Par) {
-        let amps = state.amplitudes_mut();
-        for step in &self.steps {
-            let kernel = self.kernel_of(step, weights, inputs);
-            kernels::apply(amps, &kernel, &step.subspace, par);
+        self.execute(state.amplitudes_mut(), par, |i| {
+            self.kernel_of(&self.steps[i], weights, inputs)
+        });
+    }
+
+    /// Applies every step, `kernel_of(i)` giving step `i`'s kernel: one pass per step, or the
+    /// stages of the plan (whose local-kernel list is the one allocation of a blocked run).
+    fn execute(&self, amps: &mut [C64], par: Par, kernel_of: impl Fn(usize) -> Kernel) {
+        match &self.plan {
+            None => {
+                for (i, step) in self.steps.iter().enumerate() {
+                    kernels::apply(amps, &kernel_of(i), &step.subspace, par);
+                }
+            }
+            Some(plan) => plan.apply(amps, par, &mut Vec::new(), kernel_of),
         }
     }
 
@@ -563,14 +611,10 @@ impl Program {
         }
         self.check(&binding.weights, inputs, state)?;
         state.reset();
-        let amps = state.amplitudes_mut();
-        for (step, cached) in self.steps.iter().zip(&binding.kernels) {
-            let kernel = match cached {
-                Some(k) => *k,
-                None => self.kernel_of(step, &binding.weights, inputs),
-            };
-            kernels::apply(amps, &kernel, &step.subspace, par);
-        }
+        self.execute(state.amplitudes_mut(), par, |i| match binding.kernels[i] {
+            Some(kernel) => kernel,
+            None => self.kernel_of(&self.steps[i], &binding.weights, inputs),
+        });
         Ok(())
     }
 }
