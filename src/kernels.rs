@@ -6,8 +6,9 @@
 //! then set, so `base` enumerates exactly the subspace where every control is 1. Bits below the
 //! lowest gate qubit `z₀` pass through unchanged, so base indices come in contiguous *runs* of
 //! `2^{z₀}`; every walker hands whole runs to the update, which runs the vectorized loops of
-//! [`crate::simd`] on them. Uncontrolled gates on qubit 0 (runs of one) use interleaved loops
-//! instead: the pair `(ψ_{2k}, ψ_{2k+1})` shares a 256-bit register.
+//! [`crate::simd`] on them. Uncontrolled one-target gates with small strides hand whole blocks
+//! instead, so the short runs are looped over inside the vectorized code (on qubit 0 the pair
+//! `(ψ_{2k}, ψ_{2k+1})` shares one 256-bit register).
 //!
 //! Each kernel's update is written once, as a closure; the walker chooses serial or rayon
 //! iteration from [`Par`]. Kernels only `debug_assert!`: [`crate::Program`] validated operands.
@@ -213,10 +214,10 @@ fn walk_pairs(
     }
 }
 
-/// Calls `f(whole)` on slices of the state holding whole pairs `(ψ_{2k}, ψ_{2k+1})` (an
-/// uncontrolled gate on qubit 0).
+/// Calls `f(slice)` on slices of the state that hold whole blocks of `2^{t+1}` amplitudes
+/// (for an uncontrolled gate on `t` with `2^{t+1} ≤` [`TASK_LEN`]).
 #[inline(always)]
-fn walk_interleaved(amps: &mut [C64], par: Par, f: impl Fn(&mut [C64]) + Sync + Send) {
+fn walk_blocks(amps: &mut [C64], par: Par, f: impl Fn(&mut [C64]) + Sync + Send) {
     match par {
         Par::Seq => f(amps),
         Par::Rayon => amps.par_chunks_mut(TASK_LEN).for_each(f),
@@ -272,17 +273,20 @@ fn walk_quarter(
 
 /// Applies `kernel` restricted to the subspace `sub` (controls set) to the amplitudes.
 pub(crate) fn apply(amps: &mut [C64], kernel: &Kernel, sub: &Subspace, par: Par) {
-    let on_qubit_0 = sub.ctrl == 0 && sub.num_zeros == 1 && sub.zeros[0] == 0;
+    // Uncontrolled one-target gates whose blocks fit a task: the block loop runs inside the
+    // vectorized function (short runs would pay a call each).
+    let small_blocks =
+        |t: usize| sub.ctrl == 0 && sub.num_zeros == 1 && (2usize << t) <= TASK_LEN.min(amps.len());
     match *kernel {
         Kernel::Identity => {}
-        Kernel::Phase { d, .. } if on_qubit_0 => walk_interleaved(amps, par, |x| {
-            simd::scale_alternating(x, [C64::new(1.0, 0.0), d])
+        Kernel::Phase { t, d } if small_blocks(t) => walk_blocks(amps, par, |x| {
+            simd::diagonal_blocks(x, t, [C64::new(1.0, 0.0), d])
         }),
-        Kernel::Diagonal { d, .. } if on_qubit_0 => {
-            walk_interleaved(amps, par, |x| simd::scale_alternating(x, d))
+        Kernel::Diagonal { t, d } if small_blocks(t) => {
+            walk_blocks(amps, par, |x| simd::diagonal_blocks(x, t, d))
         }
-        Kernel::Dense { m, .. } if on_qubit_0 => {
-            walk_interleaved(amps, par, |x| simd::dense_interleaved(x, &m))
+        Kernel::Dense { t, m } if small_blocks(t) => {
+            walk_blocks(amps, par, |x| simd::dense_blocks(x, t, &m))
         }
         Kernel::Phase { t, d } => walk_pairs(amps, t, sub, par, |_, hi| simd::scale(hi, d)),
         Kernel::Diagonal { t, d } => walk_pairs(amps, t, sub, par, |lo, hi| {

@@ -33,23 +33,26 @@ pub(crate) fn scale(x: &mut [C64], d: C64) {
     #[cfg(target_arch = "x86_64")]
     if x.len() >= 2 && avx2() {
         // SAFETY: AVX2 and FMA are present.
-        return unsafe { avx::scale_alternating(x, [d, d]) };
+        return unsafe { avx::scale(x, d) };
     }
     x.iter_mut().for_each(|a| *a *= d);
 }
 
-/// `x[2k] ← d₀·x[2k]`, `x[2k+1] ← d₁·x[2k+1]` (a diagonal on qubit 0); `x.len()` is even.
+/// `diag(d₀, d₁)` on qubit `t` of `x`, whose length is a multiple of `2^{t+1}`: each block
+/// of `2^{t+1}` amplitudes has its lower half scaled by `d₀` and its upper half by `d₁`.
 #[inline]
-pub(crate) fn scale_alternating(x: &mut [C64], d: [C64; 2]) {
-    debug_assert!(x.len() % 2 == 0);
+pub(crate) fn diagonal_blocks(x: &mut [C64], t: usize, d: [C64; 2]) {
+    debug_assert!(x.len() % (2 << t) == 0);
     #[cfg(target_arch = "x86_64")]
     if avx2() {
         // SAFETY: AVX2 and FMA are present.
-        return unsafe { avx::scale_alternating(x, d) };
+        return unsafe { avx::diagonal_blocks(x, t, d) };
     }
-    for pair in x.chunks_exact_mut(2) {
-        pair[0] *= d[0];
-        pair[1] *= d[1];
+    let stride = 1 << t;
+    for block in x.chunks_exact_mut(2 * stride) {
+        let (lo, hi) = block.split_at_mut(stride);
+        lo.iter_mut().for_each(|a| *a *= d[0]);
+        hi.iter_mut().for_each(|a| *a *= d[1]);
     }
 }
 
@@ -73,19 +76,20 @@ fn dense_portable(lo: &mut [C64], hi: &mut [C64], m: &[C64; 4]) {
     }
 }
 
-/// The dense update on the pairs `(x[2k], x[2k+1])` (a gate on qubit 0); `x.len()` is even.
+/// The dense update on qubit `t` of `x`, whose length is a multiple of `2^{t+1}`: on the two
+/// halves of every block of `2^{t+1}` amplitudes, as [`dense`].
 #[inline]
-pub(crate) fn dense_interleaved(x: &mut [C64], m: &[C64; 4]) {
-    debug_assert!(x.len() % 2 == 0);
+pub(crate) fn dense_blocks(x: &mut [C64], t: usize, m: &[C64; 4]) {
+    debug_assert!(x.len() % (2 << t) == 0);
     #[cfg(target_arch = "x86_64")]
     if avx2() {
         // SAFETY: AVX2 and FMA are present.
-        return unsafe { avx::dense_interleaved(x, m) };
+        return unsafe { avx::dense_blocks(x, t, m) };
     }
-    for pair in x.chunks_exact_mut(2) {
-        let (a, b) = (pair[0], pair[1]);
-        pair[0] = m[0] * a + m[1] * b;
-        pair[1] = m[2] * a + m[3] * b;
+    let stride = 1 << t;
+    for block in x.chunks_exact_mut(2 * stride) {
+        let (lo, hi) = block.split_at_mut(stride);
+        dense_portable(lo, hi, m);
     }
 }
 
@@ -125,27 +129,28 @@ mod avx {
         _mm256_fmadd_pd(pr, a, _mm256_fmaddsub_pd(qr, b, swapped))
     }
 
-    #[target_feature(enable = "avx2,fma")]
-    pub(super) unsafe fn scale_alternating(x: &mut [C64], d: [C64; 2]) {
-        let (dr, di) = split(d[0], d[1]);
+    /// `x ← d·x` on a run (an odd last amplitude included).
+    #[inline(always)]
+    unsafe fn scale_run(x: &mut [C64], (dr, di): (__m256d, __m256d), d: C64) {
         let mut pairs = x.chunks_exact_mut(2);
         for pair in &mut pairs {
             let p = pair.as_mut_ptr() as *mut f64;
             _mm256_storeu_pd(p, mul(dr, di, _mm256_loadu_pd(p)));
         }
         if let [last] = pairs.into_remainder() {
-            *last *= d[0];
+            *last *= d;
         }
     }
 
-    #[target_feature(enable = "avx2,fma")]
-    pub(super) unsafe fn dense(lo: &mut [C64], hi: &mut [C64], m: &[C64; 4]) {
-        let (m0, m1, m2, m3) = (
-            split(m[0], m[0]),
-            split(m[1], m[1]),
-            split(m[2], m[2]),
-            split(m[3], m[3]),
-        );
+    /// The dense update on two runs of equal length, `splits` being `m` by [`split`].
+    #[inline(always)]
+    unsafe fn dense_run(
+        lo: &mut [C64],
+        hi: &mut [C64],
+        m: &[C64; 4],
+        splits: &[(__m256d, __m256d); 4],
+    ) {
+        let [m0, m1, m2, m3] = *splits;
         let mut lo_pairs = lo.chunks_exact_mut(2);
         let mut hi_pairs = hi.chunks_exact_mut(2);
         for (x, y) in (&mut lo_pairs).zip(&mut hi_pairs) {
@@ -158,15 +163,57 @@ mod avx {
     }
 
     #[target_feature(enable = "avx2,fma")]
-    pub(super) unsafe fn dense_interleaved(x: &mut [C64], m: &[C64; 4]) {
-        // Lanes [a, a] and [b, b] against the columns [m00, m10] and [m01, m11].
-        let (col0, col1) = (split(m[0], m[2]), split(m[1], m[3]));
-        for pair in x.chunks_exact_mut(2) {
-            let p = pair.as_mut_ptr() as *mut f64;
-            let v = _mm256_loadu_pd(p);
-            let a = _mm256_permute2f128_pd(v, v, 0x00);
-            let b = _mm256_permute2f128_pd(v, v, 0x11);
-            _mm256_storeu_pd(p, mul_add(col0, a, col1, b));
+    pub(super) unsafe fn scale(x: &mut [C64], d: C64) {
+        scale_run(x, split(d, d), d);
+    }
+
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) unsafe fn dense(lo: &mut [C64], hi: &mut [C64], m: &[C64; 4]) {
+        dense_run(lo, hi, m, &m.map(|e| split(e, e)));
+    }
+
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) unsafe fn diagonal_blocks(x: &mut [C64], t: usize, d: [C64; 2]) {
+        if t == 0 {
+            // The pair (x[2k], x[2k+1]) shares a register: lanes scaled by [d₀, d₁].
+            let (dr, di) = split(d[0], d[1]);
+            for pair in x.chunks_exact_mut(2) {
+                let p = pair.as_mut_ptr() as *mut f64;
+                _mm256_storeu_pd(p, mul(dr, di, _mm256_loadu_pd(p)));
+            }
+            return;
+        }
+        let one = C64::new(1.0, 0.0);
+        let stride = 1 << t;
+        let (s0, s1) = (split(d[0], d[0]), split(d[1], d[1]));
+        for block in x.chunks_exact_mut(2 * stride) {
+            let (lo, hi) = block.split_at_mut(stride);
+            if d[0] != one {
+                scale_run(lo, s0, d[0]);
+            }
+            scale_run(hi, s1, d[1]);
+        }
+    }
+
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) unsafe fn dense_blocks(x: &mut [C64], t: usize, m: &[C64; 4]) {
+        if t == 0 {
+            // Lanes [a, a] and [b, b] against the columns [m00, m10] and [m01, m11].
+            let (col0, col1) = (split(m[0], m[2]), split(m[1], m[3]));
+            for pair in x.chunks_exact_mut(2) {
+                let p = pair.as_mut_ptr() as *mut f64;
+                let v = _mm256_loadu_pd(p);
+                let a = _mm256_permute2f128_pd(v, v, 0x00);
+                let b = _mm256_permute2f128_pd(v, v, 0x11);
+                _mm256_storeu_pd(p, mul_add(col0, a, col1, b));
+            }
+            return;
+        }
+        let stride = 1 << t;
+        let splits = m.map(|e| split(e, e));
+        for block in x.chunks_exact_mut(2 * stride) {
+            let (lo, hi) = block.split_at_mut(stride);
+            dense_run(lo, hi, m, &splits);
         }
     }
 }
@@ -217,24 +264,29 @@ mod tests {
             scale(&mut scaled, M[1]);
             let want: Vec<C64> = x.iter().map(|a| M[1] * a).collect();
             assert_close(&scaled, &want);
-
-            let even = &x[..len / 2 * 2];
-            let mut alt = even.to_vec();
-            scale_alternating(&mut alt, [M[0], M[3]]);
-            let want: Vec<C64> = even
-                .iter()
-                .enumerate()
-                .map(|(i, a)| [M[0], M[3]][i % 2] * a)
+        }
+        for t in 0..4 {
+            let x = random(32, t as u64 + 3);
+            let bit = |i: usize| i >> t & 1;
+            for d in [[M[0], M[3]], [C64::new(1.0, 0.0), M[2]]] {
+                let mut diag = x.clone();
+                diagonal_blocks(&mut diag, t, d);
+                let want: Vec<C64> = x.iter().enumerate().map(|(i, a)| d[bit(i)] * a).collect();
+                assert_close(&diag, &want);
+            }
+            let mut blocks = x.clone();
+            dense_blocks(&mut blocks, t, &M);
+            let want: Vec<C64> = (0..32)
+                .map(|i| {
+                    let (a, b) = (x[i & !(1 << t)], x[i | 1 << t]);
+                    if bit(i) == 0 {
+                        M[0] * a + M[1] * b
+                    } else {
+                        M[2] * a + M[3] * b
+                    }
+                })
                 .collect();
-            assert_close(&alt, &want);
-
-            let mut inter = even.to_vec();
-            dense_interleaved(&mut inter, &M);
-            let want: Vec<C64> = even
-                .chunks(2)
-                .flat_map(|p| [M[0] * p[0] + M[1] * p[1], M[2] * p[0] + M[3] * p[1]])
-                .collect();
-            assert_close(&inter, &want);
+            assert_close(&blocks, &want);
         }
     }
 }
