@@ -1,35 +1,21 @@
 //! Simulator benchmarks (seeded). Groups:
 //! - `bandwidth`: in-place read+write of a 2^n-amplitude state (the memory bound per gate);
-//! - `layers`: 10 layers of [H on every qubit, CNOT chain, RZ(θ) on every qubit], n = 20, 24;
+//! - `layers` (workload W1): 10 layers of [H on every qubit, CNOT chain, RZ(θ) on every qubit],
+//!   n = 16, 20, 24, cache-blocked (the default) and, at n = 16 and 20, one pass per gate;
 //!   throughput is 32·2^n bytes per gate, so criterion's GiB/s compares with `bandwidth`;
-//! - `small`: 3 such layers at n = 4, 8, 12 with new random angles per evaluation, ⟨Z₀⟩ read;
+//! - `small` (W2): 3 such layers at n = 4, 8, 12 with new random angles per evaluation, ⟨Z₀⟩;
+//! - `blocking`: the W1 circuit at n = 22 for several chunk sizes (chooses the default);
 //! - `threshold`: one dense gate, serial vs rayon, n = 10..=18 (chooses `Par::THRESHOLD_QUBITS`).
 //!
 //! Filter with e.g. `cargo bench --bench simulator -- small`.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use num_complex::Complex64 as C64;
-use qloop::{Circuit, Par, Param, StateVector};
+use qloop::train::ansatz::seed_layers;
+use qloop::{Blocking, Circuit, Par, StateVector};
 use rand::{Rng, SeedableRng};
 use rayon::prelude::*;
 use std::hint::black_box;
-
-/// `layers` × [H on every qubit, CX(i, i+1) chain, RZ(θ_{l,i}) on every qubit], θ as weights.
-fn layered(n: usize, layers: usize) -> Circuit {
-    let mut c = Circuit::new(n);
-    for l in 0..layers {
-        for q in 0..n {
-            c = c.h(q);
-        }
-        for q in 0..n - 1 {
-            c = c.cx(q, q + 1);
-        }
-        for q in 0..n {
-            c = c.rz(Param::weight(format!("t{l}_{q}")), q);
-        }
-    }
-    c
-}
 
 fn bandwidth(c: &mut Criterion) {
     let mut group = c.benchmark_group("bandwidth");
@@ -51,22 +37,37 @@ fn bandwidth(c: &mut Criterion) {
     group.finish();
 }
 
+/// The W1 program at `n` qubits with seeded angles.
+fn w1(n: usize, blocking: Blocking) -> (qloop::Program, Vec<f64>) {
+    let program = seed_layers(n, 10)
+        .compile()
+        .unwrap()
+        .with_blocking(blocking);
+    let mut rng = rand::rngs::StdRng::seed_from_u64(1);
+    let weights = (0..program.layout().weights.len())
+        .map(|_| rng.random::<f64>())
+        .collect();
+    (program, weights)
+}
+
 fn layers(c: &mut Criterion) {
     let mut group = c.benchmark_group("layers");
     group.sample_size(10);
-    for n in [20, 24] {
-        let program = layered(n, 10).compile().unwrap();
-        let mut rng = rand::rngs::StdRng::seed_from_u64(1);
-        let weights: Vec<f64> = (0..program.layout().weights.len())
-            .map(|_| rng.random::<f64>())
-            .collect();
+    for n in [16, 20, 24] {
         let gates = (10 * (3 * n - 1)) as u64;
         let mut state = StateVector::zero(n).unwrap();
         group.throughput(Throughput::Bytes(gates * (32 << n)));
-        for (name, par) in [("rayon", Par::Rayon), ("seq", Par::Seq)] {
-            group.bench_function(BenchmarkId::new(name, n), |b| {
-                b.iter(|| program.run(&weights, &[], &mut state, par).unwrap())
-            });
+        let mut variants = vec![("blocked", Blocking::default())];
+        if n < 24 {
+            variants.push(("unblocked", Blocking::Off));
+        }
+        for (label, blocking) in variants {
+            let (program, weights) = w1(n, blocking);
+            for (name, par) in [("rayon", Par::Rayon), ("seq", Par::Seq)] {
+                group.bench_function(BenchmarkId::new(format!("{label}_{name}"), n), |b| {
+                    b.iter(|| program.run(&weights, &[], &mut state, par).unwrap())
+                });
+            }
         }
     }
     group.finish();
@@ -75,7 +76,7 @@ fn layers(c: &mut Criterion) {
 fn small(c: &mut Criterion) {
     let mut group = c.benchmark_group("small");
     for n in [4, 8, 12] {
-        let program = layered(n, 3).compile().unwrap();
+        let program = seed_layers(n, 3).compile().unwrap();
         let mut rng = rand::rngs::StdRng::seed_from_u64(2);
         let mut weights = vec![0.0; program.layout().weights.len()];
         let mut state = StateVector::zero(n).unwrap();
@@ -85,6 +86,20 @@ fn small(c: &mut Criterion) {
                 program.run(&weights, &[], &mut state, Par::Seq).unwrap();
                 black_box(state.expectation_z(0).unwrap())
             })
+        });
+    }
+    group.finish();
+}
+
+fn blocking(c: &mut Criterion) {
+    let mut group = c.benchmark_group("blocking");
+    group.sample_size(10);
+    let n = 22;
+    let mut state = StateVector::zero(n).unwrap();
+    for k in [10, 12, 14, 16, 18, 20] {
+        let (program, weights) = w1(n, Blocking::Qubits(k));
+        group.bench_function(BenchmarkId::new("chunk_qubits", k), |b| {
+            b.iter(|| program.run(&weights, &[], &mut state, Par::Rayon).unwrap())
         });
     }
     group.finish();
@@ -110,5 +125,5 @@ fn threshold(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bandwidth, layers, small, threshold);
+criterion_group!(benches, bandwidth, layers, small, blocking, threshold);
 criterion_main!(benches);

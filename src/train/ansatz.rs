@@ -9,15 +9,30 @@ use crate::param::Param;
 /// `RZ(θ_q)` on every qubit. Before a Z-basis measurement its outcome distribution does not
 /// depend on θ (the chain leaves `|+…+⟩` unchanged and RZ only adds phases); see `qloop lint`.
 pub fn seed_design(n: usize) -> Circuit {
+    seed_layers(n, 1)
+}
+
+/// `layers` repetitions of the [`seed_design`], with weights `t{l}_{q}` of their own (`n·layers`
+/// weights, layer-major). The simulator workloads of `docs/performance.md`: W1 is 10 layers,
+/// W2 is 3.
+///
+/// ```
+/// let c = qloop::train::ansatz::seed_layers(4, 3);
+/// assert_eq!(c.len(), 3 * (4 + 3 + 4));
+/// assert_eq!(c.compile().unwrap().layout().weights[5], "t1_1");
+/// ```
+pub fn seed_layers(n: usize, layers: usize) -> Circuit {
     let mut c = Circuit::new(n);
-    for q in 0..n {
-        c = c.h(q);
-    }
-    for q in 0..n.saturating_sub(1) {
-        c = c.cx(q, q + 1);
-    }
-    for q in 0..n {
-        c = c.rz(Param::weight(format!("t0_{q}")), q);
+    for l in 0..layers {
+        for q in 0..n {
+            c = c.h(q);
+        }
+        for q in 0..n.saturating_sub(1) {
+            c = c.cx(q, q + 1);
+        }
+        for q in 0..n {
+            c = c.rz(Param::weight(format!("t{l}_{q}")), q);
+        }
     }
     c
 }
