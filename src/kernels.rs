@@ -42,6 +42,13 @@ pub(crate) enum Kernel {
     Swap { t: [usize; 2] },
     /// A dense 4×4, row-major, local index `b0 + 2·b1` (RXX, RYY).
     Dense2 { t: [usize; 2], m: [C64; 16] },
+    /// `|0⟩⟨0| ⊗ m[0] + |1⟩⟨1| ⊗ m[1]`: the 2×2 `m[b]` on target `t` where qubit `c` is `b`
+    /// (a controlled gate fused with the one-qubit run before it on its target).
+    SelectDense {
+        c: usize,
+        t: usize,
+        m: [[C64; 4]; 2],
+    },
 }
 
 impl Kernel {
@@ -58,6 +65,11 @@ impl Kernel {
             Kernel::Diagonal2 { t, d } => Kernel::Diagonal2 { t: t.map(map), d },
             Kernel::Swap { t } => Kernel::Swap { t: t.map(map) },
             Kernel::Dense2 { t, m } => Kernel::Dense2 { t: t.map(map), m },
+            Kernel::SelectDense { c, t, m } => Kernel::SelectDense {
+                c: map(c),
+                t: map(t),
+                m,
+            },
         }
     }
 }
@@ -321,6 +333,42 @@ pub(crate) fn apply(amps: &mut [C64], kernel: &Kernel, sub: &Subspace, par: Par)
             sub.for_each_run(len, par, |start, run| unsafe {
                 std::slice::from_raw_parts_mut(shared.ptr(start | m0), run)
                     .swap_with_slice(std::slice::from_raw_parts_mut(shared.ptr(start | m1), run))
+            });
+        }
+        Kernel::SelectDense { c, t, m } if (2usize << c.max(t)) <= TASK_LEN.min(amps.len()) => {
+            walk_blocks(amps, par, |x| simd::select_dense_blocks(x, c, t, &m))
+        }
+        Kernel::SelectDense { c, t, m } if c < t && (2usize << c) <= TASK_LEN / 2 => {
+            // Long pair runs on t; the select bit c alternates inside them.
+            let target = Subspace::new(&[], &[t]);
+            walk_pairs(amps, t, &target, par, |lo, hi| {
+                simd::select_dense_pairs(lo, hi, c, &m)
+            })
+        }
+        Kernel::SelectDense { c, t, m } if c > t && (1usize << c) >= TASK_LEN => {
+            // Every task-sized piece lies in one half of a 2^{c+1} block: one matrix each.
+            let piece =
+                |(k, x): (usize, &mut [C64])| simd::dense_blocks(x, t, &m[(k * TASK_LEN) >> c & 1]);
+            match par {
+                Par::Seq => amps.chunks_mut(TASK_LEN).enumerate().for_each(piece),
+                Par::Rayon => amps.par_chunks_mut(TASK_LEN).enumerate().for_each(piece),
+            }
+        }
+        Kernel::SelectDense { c, t, m } => {
+            // Runs of 2^{min(c,t)} with both bits clear; long unless t is small and c is not.
+            let (mc, mt) = (1usize << c, 1usize << t);
+            let len = amps.len();
+            let shared = SharedAmps(amps.as_mut_ptr());
+            // SAFETY: base runs have bits c and t clear; the four runs at offsets 0, 2^c, 2^t
+            // and 2^c + 2^t are disjoint from each other and across calls.
+            sub.for_each_run(len, par, |start, run| unsafe {
+                for (offset, m) in [(0, &m[0]), (mc, &m[1])] {
+                    simd::dense(
+                        std::slice::from_raw_parts_mut(shared.ptr(start | offset), run),
+                        std::slice::from_raw_parts_mut(shared.ptr(start | offset | mt), run),
+                        m,
+                    );
+                }
             });
         }
         Kernel::Dense2 { t, m } => walk_quads(amps, t, sub, par, |v| {

@@ -7,7 +7,9 @@
 //!
 //! Runs of uncontrolled single-qubit gates on the same qubit (with no other gate on that qubit
 //! between them) become one step: constant runs are multiplied out here, runs with parameters
-//! form their 2×2 product on every run (first gate rightmost) and sweep the state once.
+//! form their 2×2 product on every run (first gate rightmost) and sweep the state once. A run
+//! on the target of a controlled one-target gate `U` with a non-diagonal base (CX, CY, CH,
+//! CRX, …) joins that gate: `|0⟩⟨0| ⊗ F + |1⟩⟨1| ⊗ U·F` costs one dense pass, not two.
 //!
 //! States larger than a cache block run in stages planned here, once ([`crate::blocking`]):
 //! each stage applies many steps per pass over memory. [`Program::with_blocking`] changes or
@@ -124,6 +126,42 @@ enum StepKernel {
     /// A run of uncontrolled single-qubit gates on qubit `t`, at least one parameterized: the
     /// 2×2 product (first gate rightmost) is formed on every run and applied in one pass.
     Fused { t: usize, factors: Vec<Factor> },
+    /// A controlled one-target gate (control `c`) with the run `factors` on its target `t`
+    /// before it, at least one parameterized: see [`select_step`].
+    Select {
+        c: usize,
+        t: usize,
+        factors: Vec<Factor>,
+        controlled: Factor,
+    },
+}
+
+/// The step of a controlled one-target gate `U` (control `c`) that absorbs the pending run `F`
+/// on its target `t`: `|0⟩⟨0| ⊗ F + |1⟩⟨1| ⊗ U·F`, fixed when every factor is.
+fn select_step(c: usize, t: usize, run: Vec<Factor>, controlled: Factor) -> StepKernel {
+    let fixed = |f: &Factor| match f {
+        Factor::Fixed(m) => Some(*m),
+        Factor::Bound { .. } => None,
+    };
+    match (
+        run.iter().map(fixed).collect::<Option<Vec<_>>>(),
+        fixed(&controlled),
+    ) {
+        (Some(factors), Some(u)) => {
+            let f = factors.iter().fold(IDENTITY2, |acc, g| mul2(g, &acc));
+            StepKernel::Fixed(Kernel::SelectDense {
+                c,
+                t,
+                m: [f, mul2(&u, &f)],
+            })
+        }
+        _ => StepKernel::Select {
+            c,
+            t,
+            factors: run,
+            controlled,
+        },
+    }
 }
 
 /// One gate of a fused single-qubit run.
@@ -237,26 +275,44 @@ impl Circuit {
             };
             let angles = gate.angles();
             let constant = angles.iter().all(|a| a.is_constant());
-            if qubits.len() == 1 {
-                let factor = if constant {
+            // The one-qubit matrix of a gate with one target (its base matrix if controlled).
+            let mut one_qubit_factor = || {
+                if constant {
                     let values: Vec<f64> = angles.iter().map(|a| a.constant_part()).collect();
                     match gate.base_matrix(&values) {
                         BaseMatrix::One(m) => Factor::Fixed(m),
-                        BaseMatrix::Two(_) => unreachable!("one-qubit gate"),
+                        BaseMatrix::Two(_) => unreachable!("one target"),
                     }
                 } else {
                     Factor::Bound {
                         gate: gate.clone(),
                         angles: compile_angles(&angles, &layout, &mut terms),
                     }
-                };
+                }
+            };
+            if qubits.len() == 1 {
+                let factor = one_qubit_factor();
                 pending[qubits[0]].push(factor);
                 continue;
+            }
+            let nc = gate.num_controls();
+            if let [c, t] = *qubits.as_slice() {
+                if nc == 1 && !pending[t].is_empty() && gate.structure() != Structure::Diagonal {
+                    // The target's pending run F joins the controlled gate: F where the
+                    // control is 0, U·F where it is 1, in one pass.
+                    flush(c, &mut pending[c], &mut steps);
+                    let run = std::mem::take(&mut pending[t]);
+                    let controlled = one_qubit_factor();
+                    steps.push(Step {
+                        kernel: select_step(c, t, run, controlled),
+                        subspace: Subspace::new(&[], &[c, t]),
+                    });
+                    continue;
+                }
             }
             for &q in qubits {
                 flush(q, &mut pending[q], &mut steps);
             }
-            let nc = gate.num_controls();
             let (controls, target_list) = qubits.split_at(nc);
             let targets = [
                 target_list[0],
@@ -542,20 +598,45 @@ impl Program {
                 targets,
                 angles,
             } => kernel_for(gate.structure(), *targets, &matrix_of(gate, angles)),
-            StepKernel::Fused { t, factors } => {
-                let m = factors.iter().fold(IDENTITY2, |acc, f| {
-                    let g = match f {
-                        Factor::Fixed(g) => *g,
-                        Factor::Bound { gate, angles } => match matrix_of(gate, angles) {
-                            BaseMatrix::One(g) => g,
-                            BaseMatrix::Two(_) => unreachable!("one-qubit gate"),
-                        },
-                    };
-                    mul2(&g, &acc)
-                });
-                Kernel::Dense { t: *t, m }
+            StepKernel::Fused { t, factors } => Kernel::Dense {
+                t: *t,
+                m: self.run_matrix(factors, weights, inputs),
+            },
+            StepKernel::Select {
+                c,
+                t,
+                factors,
+                controlled,
+            } => {
+                let f = self.run_matrix(factors, weights, inputs);
+                let u = self.factor_matrix(controlled, weights, inputs);
+                Kernel::SelectDense {
+                    c: *c,
+                    t: *t,
+                    m: [f, mul2(&u, &f)],
+                }
             }
         }
+    }
+
+    /// The 2×2 matrix of one factor of a run.
+    fn factor_matrix(&self, factor: &Factor, weights: &[f64], inputs: &[f64]) -> [C64; 4] {
+        match factor {
+            Factor::Fixed(g) => *g,
+            Factor::Bound { gate, angles } => {
+                match gate.base_matrix(&angles.map(|a| self.eval(&a, weights, inputs))) {
+                    BaseMatrix::One(g) => g,
+                    BaseMatrix::Two(_) => unreachable!("one target"),
+                }
+            }
+        }
+    }
+
+    /// The product of a run of factors, first factor rightmost.
+    fn run_matrix(&self, factors: &[Factor], weights: &[f64], inputs: &[f64]) -> [C64; 4] {
+        factors.iter().fold(IDENTITY2, |acc, f| {
+            mul2(&self.factor_matrix(f, weights, inputs), &acc)
+        })
     }
 
     /// Whether any angle of a step reads an input value.
@@ -568,13 +649,19 @@ impl Program {
                     .any(|s| s.kind == ParamKind::Input)
             })
         };
+        let factor_reads = |f: &Factor| match f {
+            Factor::Fixed(_) => false,
+            Factor::Bound { angles, .. } => reads(angles),
+        };
         match &step.kernel {
             StepKernel::Fixed(_) => false,
             StepKernel::Bound { angles, .. } => reads(angles),
-            StepKernel::Fused { factors, .. } => factors.iter().any(|f| match f {
-                Factor::Fixed(_) => false,
-                Factor::Bound { angles, .. } => reads(angles),
-            }),
+            StepKernel::Fused { factors, .. } => factors.iter().any(factor_reads),
+            StepKernel::Select {
+                factors,
+                controlled,
+                ..
+            } => factors.iter().chain([controlled]).any(factor_reads),
         }
     }
 

@@ -93,6 +93,43 @@ pub(crate) fn dense_blocks(x: &mut [C64], t: usize, m: &[C64; 4]) {
     }
 }
 
+/// `|0⟩⟨0|_c ⊗ m[0] + |1⟩⟨1|_c ⊗ m[1]` on target `t` of `x`, whose length is a multiple of
+/// `2^{max(c,t)+1}` and whose index bits are the low qubits of the state.
+#[inline]
+pub(crate) fn select_dense_blocks(x: &mut [C64], c: usize, t: usize, m: &[[C64; 4]; 2]) {
+    debug_assert!(x.len() % (2 << c.max(t)) == 0 && c != t);
+    #[cfg(target_arch = "x86_64")]
+    if avx2() {
+        // SAFETY: AVX2 and FMA are present.
+        return unsafe { avx::select_dense_blocks(x, c, t, m) };
+    }
+    let st = 1 << t;
+    for i in (0..x.len()).filter(|i| i & st == 0) {
+        let k = i >> c & 1;
+        let (a, b) = (x[i], x[i | st]);
+        x[i] = m[k][0] * a + m[k][1] * b;
+        x[i | st] = m[k][2] * a + m[k][3] * b;
+    }
+}
+
+/// The select update on runs `lo`, `hi` (bit `t` clear and set) for `c < t`: element `j` uses
+/// `m[bit c of j]`; the runs start at a multiple of `2^{c+1}` and their length is one too.
+#[inline]
+pub(crate) fn select_dense_pairs(lo: &mut [C64], hi: &mut [C64], c: usize, m: &[[C64; 4]; 2]) {
+    debug_assert!(lo.len() == hi.len() && lo.len() % (2 << c) == 0);
+    #[cfg(target_arch = "x86_64")]
+    if avx2() {
+        // SAFETY: AVX2 and FMA are present.
+        return unsafe { avx::select_dense_pairs(lo, hi, c, m) };
+    }
+    for (j, (x, y)) in lo.iter_mut().zip(hi).enumerate() {
+        let k = j >> c & 1;
+        let (a, b) = (*x, *y);
+        *x = m[k][0] * a + m[k][1] * b;
+        *y = m[k][2] * a + m[k][3] * b;
+    }
+}
+
 #[cfg(target_arch = "x86_64")]
 mod avx {
     use num_complex::Complex64 as C64;
@@ -162,6 +199,29 @@ mod avx {
         super::dense_portable(lo_pairs.into_remainder(), hi_pairs.into_remainder(), m);
     }
 
+    /// The four entries of `m` by [`split`] (written out: a closure returning vectors would be
+    /// compiled without AVX and pass them through memory).
+    #[inline(always)]
+    unsafe fn splits(m: &[C64; 4]) -> [(__m256d, __m256d); 4] {
+        [
+            split(m[0], m[0]),
+            split(m[1], m[1]),
+            split(m[2], m[2]),
+            split(m[3], m[3]),
+        ]
+    }
+
+    /// Entry `k` of `m[0]` in the even lanes and of `m[1]` in the odd ones, for every `k`.
+    #[inline(always)]
+    unsafe fn lane_splits(m: &[[C64; 4]; 2]) -> [(__m256d, __m256d); 4] {
+        [
+            split(m[0][0], m[1][0]),
+            split(m[0][1], m[1][1]),
+            split(m[0][2], m[1][2]),
+            split(m[0][3], m[1][3]),
+        ]
+    }
+
     #[target_feature(enable = "avx2,fma")]
     pub(super) unsafe fn scale(x: &mut [C64], d: C64) {
         scale_run(x, split(d, d), d);
@@ -169,7 +229,7 @@ mod avx {
 
     #[target_feature(enable = "avx2,fma")]
     pub(super) unsafe fn dense(lo: &mut [C64], hi: &mut [C64], m: &[C64; 4]) {
-        dense_run(lo, hi, m, &m.map(|e| split(e, e)));
+        dense_run(lo, hi, m, &splits(m));
     }
 
     #[target_feature(enable = "avx2,fma")]
@@ -197,9 +257,108 @@ mod avx {
 
     #[target_feature(enable = "avx2,fma")]
     pub(super) unsafe fn dense_blocks(x: &mut [C64], t: usize, m: &[C64; 4]) {
+        let columns = (split(m[0], m[2]), split(m[1], m[3]));
+        dense_blocks_body(x, t, m, &splits(m), columns);
+    }
+
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) unsafe fn select_dense_pairs(
+        lo: &mut [C64],
+        hi: &mut [C64],
+        c: usize,
+        m: &[[C64; 4]; 2],
+    ) {
+        select_pairs_body(lo, hi, c, &[splits(&m[0]), splits(&m[1])], &lane_splits(m));
+    }
+
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) unsafe fn select_dense_blocks(x: &mut [C64], c: usize, t: usize, m: &[[C64; 4]; 2]) {
+        let split_m = [splits(&m[0]), splits(&m[1])];
+        if c < t {
+            let lanes = lane_splits(m);
+            for block in x.chunks_exact_mut(2 << t) {
+                let (lo, hi) = block.split_at_mut(1 << t);
+                select_pairs_body(lo, hi, c, &split_m, &lanes);
+            }
+        } else if t == 0 {
+            // The pair (x[2k], x[2k+1]) shares a register; bit c of 2k picks the columns.
+            let columns = [
+                (split(m[0][0], m[0][2]), split(m[0][1], m[0][3])),
+                (split(m[1][0], m[1][2]), split(m[1][1], m[1][3])),
+            ];
+            for (k, pair) in x.chunks_exact_mut(2).enumerate() {
+                let (col0, col1) = columns[(k >> (c - 1)) & 1];
+                let p = pair.as_mut_ptr() as *mut f64;
+                let v = _mm256_loadu_pd(p);
+                let a = _mm256_permute2f128_pd(v, v, 0x00);
+                let b = _mm256_permute2f128_pd(v, v, 0x11);
+                _mm256_storeu_pd(p, mul_add(col0, a, col1, b));
+            }
+        } else {
+            // Block k of 2^{t+1} starts at k·2^{t+1}: its bit c picks the matrix.
+            for (k, block) in x.chunks_exact_mut(2 << t).enumerate() {
+                let (lo, hi) = block.split_at_mut(1 << t);
+                let select = (k >> (c - t - 1)) & 1;
+                dense_run(lo, hi, &m[select], &split_m[select]);
+            }
+        }
+    }
+
+    /// Element `j` of the runs uses `m[bit c of j]` (`c < t`, runs aligned to `2^{c+1}` and of
+    /// even length); `split_m` and `lanes` are `m` by [`splits`] and [`lane_splits`].
+    #[inline(always)]
+    unsafe fn select_pairs_body(
+        lo: &mut [C64],
+        hi: &mut [C64],
+        c: usize,
+        split_m: &[[(__m256d, __m256d); 4]; 2],
+        lanes: &[(__m256d, __m256d); 4],
+    ) {
+        if c >= 2 {
+            // Runs of 2^c amplitudes share the control value.
+            let run = 1 << c;
+            for (k, (x, y)) in lo
+                .chunks_exact_mut(run)
+                .zip(hi.chunks_exact_mut(run))
+                .enumerate()
+            {
+                let [m0, m1, m2, m3] = split_m[k & 1];
+                for (x, y) in x.chunks_exact_mut(2).zip(y.chunks_exact_mut(2)) {
+                    let (px, py) = (x.as_mut_ptr() as *mut f64, y.as_mut_ptr() as *mut f64);
+                    let (a, b) = (_mm256_loadu_pd(px), _mm256_loadu_pd(py));
+                    _mm256_storeu_pd(px, mul_add(m0, a, m1, b));
+                    _mm256_storeu_pd(py, mul_add(m2, a, m3, b));
+                }
+            }
+            return;
+        }
+        // Register j holds elements 2j and 2j + 1: for c = 0 they differ in the control (lane-
+        // wise matrices), for c = 1 both have the control bit j & 1.
+        for (j, (x, y)) in lo
+            .chunks_exact_mut(2)
+            .zip(hi.chunks_exact_mut(2))
+            .enumerate()
+        {
+            let s = if c == 0 { lanes } else { &split_m[j & 1] };
+            let (px, py) = (x.as_mut_ptr() as *mut f64, y.as_mut_ptr() as *mut f64);
+            let (a, b) = (_mm256_loadu_pd(px), _mm256_loadu_pd(py));
+            _mm256_storeu_pd(px, mul_add(s[0], a, s[1], b));
+            _mm256_storeu_pd(py, mul_add(s[2], a, s[3], b));
+        }
+    }
+
+    /// The dense update on qubit `t`; `split_m` is `m` by [`splits`] and `columns` holds its
+    /// columns `([m00, m10], [m01, m11])` by [`split`] (used when `t = 0`).
+    #[inline(always)]
+    unsafe fn dense_blocks_body(
+        x: &mut [C64],
+        t: usize,
+        m: &[C64; 4],
+        split_m: &[(__m256d, __m256d); 4],
+        (col0, col1): ((__m256d, __m256d), (__m256d, __m256d)),
+    ) {
         if t == 0 {
-            // Lanes [a, a] and [b, b] against the columns [m00, m10] and [m01, m11].
-            let (col0, col1) = (split(m[0], m[2]), split(m[1], m[3]));
+            // Lanes [a, a] and [b, b] against the columns.
             for pair in x.chunks_exact_mut(2) {
                 let p = pair.as_mut_ptr() as *mut f64;
                 let v = _mm256_loadu_pd(p);
@@ -210,10 +369,9 @@ mod avx {
             return;
         }
         let stride = 1 << t;
-        let splits = m.map(|e| split(e, e));
         for block in x.chunks_exact_mut(2 * stride) {
             let (lo, hi) = block.split_at_mut(stride);
-            dense_run(lo, hi, m, &splits);
+            dense_run(lo, hi, m, split_m);
         }
     }
 }
@@ -264,6 +422,42 @@ mod tests {
             scale(&mut scaled, M[1]);
             let want: Vec<C64> = x.iter().map(|a| M[1] * a).collect();
             assert_close(&scaled, &want);
+        }
+        let m2 = [M, [M[3], M[0], M[1], M[2]]];
+        for (c, t) in [
+            (0, 1),
+            (1, 0),
+            (0, 3),
+            (3, 0),
+            (1, 2),
+            (2, 1),
+            (1, 3),
+            (3, 1),
+            (2, 3),
+        ] {
+            let x = random(32, (10 * c + t) as u64);
+            let want: Vec<C64> = (0..32usize)
+                .map(|i| {
+                    let (a, b) = (x[i & !(1 << t)], x[i | 1 << t]);
+                    let m = &m2[i >> c & 1];
+                    if i >> t & 1 == 0 {
+                        m[0] * a + m[1] * b
+                    } else {
+                        m[2] * a + m[3] * b
+                    }
+                })
+                .collect();
+            let mut blocks = x.clone();
+            select_dense_blocks(&mut blocks, c, t, &m2);
+            assert_close(&blocks, &want);
+            if c < t {
+                let mut pairs = x.clone();
+                for block in pairs.chunks_exact_mut(2 << t) {
+                    let (lo, hi) = block.split_at_mut(1 << t);
+                    select_dense_pairs(lo, hi, c, &m2);
+                }
+                assert_close(&pairs, &want);
+            }
         }
         for t in 0..4 {
             let x = random(32, t as u64 + 3);
