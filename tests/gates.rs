@@ -234,3 +234,44 @@ fn parallel_kernels_match_serial_on_large_strides() {
     program.apply(&[], &[], &mut par, Par::Rayon).unwrap();
     assert_eq!(seq.amplitudes(), par.amplitudes());
 }
+
+#[test]
+fn controlled_gates_fused_with_their_target_run_match_separate_passes() {
+    // 14 qubits: control or target at 13 reaches the large-stride walkers of the select kernel.
+    let n = 14;
+    let psi = random_state(n, 123);
+    let pairs = [
+        (13, 0),
+        (0, 13),
+        (13, 1),
+        (1, 13),
+        (12, 13),
+        (13, 12),
+        (2, 13),
+        (0, 1),
+        (3, 1),
+    ];
+    for (c, t) in pairs {
+        for par in [Par::Seq, Par::Rayon] {
+            let run = Circuit::new(n).h(t).rz(0.7, t).sx(t);
+            let fused = (run.clone().cy(c, t)).compile().unwrap();
+            assert_eq!(fused.num_steps(), 1, "the run joins the controlled gate");
+            let mut expected = psi.clone();
+            run.compile()
+                .unwrap()
+                .apply(&[], &[], &mut expected, par)
+                .unwrap();
+            let controlled = Circuit::new(n).cy(c, t).compile().unwrap();
+            controlled.apply(&[], &[], &mut expected, par).unwrap();
+            let mut state = psi.clone();
+            fused.apply(&[], &[], &mut state, par).unwrap();
+            let what = format!("run on {t} fused into cy({c}, {t}), {par:?}");
+            assert_close(
+                state.amplitudes(),
+                expected.amplitudes(),
+                tol(1 << n),
+                &what,
+            );
+        }
+    }
+}
