@@ -345,7 +345,9 @@ pub(crate) fn apply(amps: &mut [C64], kernel: &Kernel, sub: &Subspace, par: Par)
                 simd::select_dense_pairs(lo, hi, c, &m)
             })
         }
-        Kernel::SelectDense { c, t, m } if c > t && (1usize << c) >= TASK_LEN => {
+        Kernel::SelectDense { c, t, m }
+            if c > t && (1usize << c) >= TASK_LEN && (2usize << t) <= TASK_LEN =>
+        {
             // Every task-sized piece lies in one half of a 2^{c+1} block: one matrix each.
             let piece =
                 |(k, x): (usize, &mut [C64])| simd::dense_blocks(x, t, &m[(k * TASK_LEN) >> c & 1]);
