@@ -52,7 +52,7 @@ pub(crate) enum Kernel {
 }
 
 impl Kernel {
-    /// The same kernel with every target qubit `q` renamed `map(q)` (for cache blocks, whose
+    /// The same kernel with every qubit `q` it names renamed `map(q)` (for cache blocks, whose
     /// local qubit `j` stands for a global qubit).
     pub(crate) fn remap(self, map: impl Fn(usize) -> usize) -> Kernel {
         match self {
