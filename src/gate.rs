@@ -9,6 +9,7 @@
 //! [`Structure`], which picks the simulation kernel ([`crate::program`]).
 
 use crate::param::Angle;
+use crate::trig::sin_cos;
 use num_complex::Complex64 as C64;
 use serde::{Deserialize, Serialize};
 use std::f64::consts::FRAC_1_SQRT_2;
@@ -109,7 +110,8 @@ fn c(re: f64, im: f64) -> C64 {
 
 /// e^{iφ}.
 fn cis(phi: f64) -> C64 {
-    C64::from_polar(1.0, phi)
+    let (s, co) = sin_cos(phi);
+    C64::new(co, s)
 }
 
 impl Gate {
@@ -261,52 +263,76 @@ impl Gate {
     ///
     /// `angles` must have as many entries as [`Gate::angles`]; extra entries are ignored.
     pub fn base_matrix(&self, angles: &[f64]) -> BaseMatrix {
+        match self.one_target_matrix(angles) {
+            Some(m) => BaseMatrix::One(m),
+            None => BaseMatrix::Two(self.two_target_matrix(angles)),
+        }
+    }
+
+    /// The 2×2 base matrix of a gate with one target (its base if controlled), row-major, or
+    /// `None` for two-target gates. Same `angles` as [`Gate::base_matrix`].
+    ///
+    /// ```
+    /// use num_complex::Complex64 as C;
+    /// let m = qloop::Gate::CX.one_target_matrix(&[]).unwrap();
+    /// assert_eq!(m, [C::new(0.0, 0.0), C::new(1.0, 0.0), C::new(1.0, 0.0), C::new(0.0, 0.0)]);
+    /// ```
+    #[inline(always)]
+    pub fn one_target_matrix(&self, angles: &[f64]) -> Option<[C64; 4]> {
         use Gate::*;
         let o = c(0.0, 0.0);
         let l = c(1.0, 0.0);
         let i = c(0.0, 1.0);
         let h = FRAC_1_SQRT_2;
         let half = |k: usize| angles[k] * 0.5;
-        match self {
-            I => BaseMatrix::One([l, o, o, l]),
-            H => BaseMatrix::One([c(h, 0.0), c(h, 0.0), c(h, 0.0), c(-h, 0.0)]),
-            X | CX | CCX => BaseMatrix::One([o, l, l, o]),
-            Y | CY => BaseMatrix::One([o, -i, i, o]),
-            Z | CZ => BaseMatrix::One([l, o, o, -l]),
-            S => BaseMatrix::One([l, o, o, i]),
-            Sdg => BaseMatrix::One([l, o, o, -i]),
-            T => BaseMatrix::One([l, o, o, c(h, h)]),
-            Tdg => BaseMatrix::One([l, o, o, c(h, -h)]),
-            SX => BaseMatrix::One([c(0.5, 0.5), c(0.5, -0.5), c(0.5, -0.5), c(0.5, 0.5)]),
-            SXdg => BaseMatrix::One([c(0.5, -0.5), c(0.5, 0.5), c(0.5, 0.5), c(0.5, -0.5)]),
-            CH => BaseMatrix::One([c(h, 0.0), c(h, 0.0), c(h, 0.0), c(-h, 0.0)]),
+        Some(match self {
+            I => [l, o, o, l],
+            H | CH => [c(h, 0.0), c(h, 0.0), c(h, 0.0), c(-h, 0.0)],
+            X | CX | CCX => [o, l, l, o],
+            Y | CY => [o, -i, i, o],
+            Z | CZ => [l, o, o, -l],
+            S => [l, o, o, i],
+            Sdg => [l, o, o, -i],
+            T => [l, o, o, c(h, h)],
+            Tdg => [l, o, o, c(h, -h)],
+            SX => [c(0.5, 0.5), c(0.5, -0.5), c(0.5, -0.5), c(0.5, 0.5)],
+            SXdg => [c(0.5, -0.5), c(0.5, 0.5), c(0.5, 0.5), c(0.5, -0.5)],
             RX(_) | CRX(_) => {
-                let (s, co) = half(0).sin_cos();
-                BaseMatrix::One([c(co, 0.0), c(0.0, -s), c(0.0, -s), c(co, 0.0)])
+                let (s, co) = sin_cos(half(0));
+                [c(co, 0.0), c(0.0, -s), c(0.0, -s), c(co, 0.0)]
             }
             RY(_) | CRY(_) => {
-                let (s, co) = half(0).sin_cos();
-                BaseMatrix::One([c(co, 0.0), c(-s, 0.0), c(s, 0.0), c(co, 0.0)])
+                let (s, co) = sin_cos(half(0));
+                [c(co, 0.0), c(-s, 0.0), c(s, 0.0), c(co, 0.0)]
             }
             RZ(_) | CRZ(_) => {
-                let (s, co) = half(0).sin_cos();
-                BaseMatrix::One([c(co, -s), o, o, c(co, s)])
+                let (s, co) = sin_cos(half(0));
+                [c(co, -s), o, o, c(co, s)]
             }
-            P(_) | CP(_) => BaseMatrix::One([l, o, o, cis(angles[0])]),
+            P(_) | CP(_) => [l, o, o, cis(angles[0])],
             U(..) | CU3(..) => {
-                let (s, co) = half(0).sin_cos();
+                let (s, co) = sin_cos(half(0));
                 let (phi, lam) = (angles[1], angles[2]);
-                BaseMatrix::One([c(co, 0.0), -cis(lam) * s, cis(phi) * s, cis(phi + lam) * co])
+                [c(co, 0.0), -cis(lam) * s, cis(phi) * s, cis(phi + lam) * co]
             }
+            Swap | CSwap | RXX(_) | RYY(_) | RZZ(_) => return None,
+        })
+    }
+
+    /// The 4×4 base matrix of a two-target gate (the identity for one-target gates).
+    fn two_target_matrix(&self, angles: &[f64]) -> [C64; 16] {
+        use Gate::*;
+        let o = c(0.0, 0.0);
+        let l = c(1.0, 0.0);
+        let mut m = [o; 16];
+        match self {
             Swap | CSwap => {
-                let mut m = [o; 16];
                 for (row, col) in [(0, 0), (1, 2), (2, 1), (3, 3)] {
                     m[row * 4 + col] = l;
                 }
-                BaseMatrix::Two(m)
             }
             RXX(_) | RYY(_) => {
-                let (s, co) = half(0).sin_cos();
+                let (s, co) = sin_cos(angles[0] * 0.5);
                 // exp(−iθ P⊗P/2) = cos(θ/2)·I − i sin(θ/2)·P⊗P; X⊗X and Y⊗Y are anti-diagonal,
                 // Y⊗Y has +1 on the |01⟩↔|10⟩ entries and −1 on |00⟩↔|11⟩.
                 let outer = if matches!(self, RYY(_)) {
@@ -315,7 +341,6 @@ impl Gate {
                     c(0.0, -s)
                 };
                 let inner = c(0.0, -s);
-                let mut m = [o; 16];
                 for k in 0..4 {
                     m[k * 4 + k] = c(co, 0.0);
                 }
@@ -323,19 +348,22 @@ impl Gate {
                 m[12] = outer;
                 m[6] = inner;
                 m[9] = inner;
-                BaseMatrix::Two(m)
             }
             RZZ(_) => {
-                let (s, co) = half(0).sin_cos();
+                let (s, co) = sin_cos(angles[0] * 0.5);
                 let even = c(co, -s);
                 let odd = c(co, s);
-                let mut m = [o; 16];
                 for (k, v) in [even, odd, odd, even].into_iter().enumerate() {
                     m[k * 4 + k] = v;
                 }
-                BaseMatrix::Two(m)
+            }
+            _ => {
+                for k in 0..4 {
+                    m[k * 4 + k] = l;
+                }
             }
         }
+        m
     }
 
     /// The full matrix of the gate on its `num_qubits()` operands, controls included, for the

@@ -24,6 +24,7 @@ pub mod error;
 pub mod gate;
 mod kernels;
 pub mod lint;
+mod mat2;
 pub mod measure;
 pub mod par;
 pub mod param;
@@ -34,6 +35,7 @@ pub mod qasm;
 mod simd;
 pub mod state;
 pub mod train;
+mod trig;
 
 pub use blocking::Blocking;
 pub use circuit::{Circuit, Instruction};

@@ -29,6 +29,7 @@ use crate::circuit::{Circuit, Instruction};
 use crate::error::{Error, ParamKind, Result};
 use crate::gate::{BaseMatrix, Gate, Structure};
 use crate::kernels::{self, Kernel, Subspace};
+use crate::mat2::Mat2;
 use crate::par::Par;
 use crate::param::Angle;
 use crate::state::StateVector;
@@ -139,53 +140,39 @@ enum StepKernel {
 /// The step of a controlled one-target gate `U` (control `c`) that absorbs the pending run `F`
 /// on its target `t`: `|0⟩⟨0| ⊗ F + |1⟩⟨1| ⊗ U·F`, fixed when every factor is.
 fn select_step(c: usize, t: usize, run: Vec<Factor>, controlled: Factor) -> StepKernel {
-    let fixed = |f: &Factor| match f {
-        Factor::Fixed(m) => Some(*m),
-        Factor::Bound { .. } => None,
-    };
-    match (
-        run.iter().map(fixed).collect::<Option<Vec<_>>>(),
-        fixed(&controlled),
-    ) {
-        (Some(factors), Some(u)) => {
-            let f = factors.iter().fold(IDENTITY2, |acc, g| mul2(g, &acc));
-            StepKernel::Fixed(Kernel::SelectDense {
-                c,
-                t,
-                m: [f, mul2(&u, &f)],
-            })
-        }
+    let factors = merge_fixed(run);
+    match (factors.as_slice(), &controlled) {
+        ([Factor::Fixed(f)], Factor::Fixed(u)) => StepKernel::Fixed(Kernel::SelectDense {
+            c,
+            t,
+            m: [f.dense(), u.mul(f).dense()],
+        }),
         _ => StepKernel::Select {
             c,
             t,
-            factors: run,
+            factors,
             controlled,
         },
     }
 }
 
-/// One gate of a fused single-qubit run.
-#[derive(Debug, Clone, PartialEq)]
-enum Factor {
-    Fixed([C64; 4]),
-    Bound { gate: Gate, angles: [AngleExpr; 3] },
+/// The run with every stretch of consecutive fixed factors multiplied out (first rightmost).
+fn merge_fixed(run: Vec<Factor>) -> Vec<Factor> {
+    let mut merged: Vec<Factor> = Vec::with_capacity(run.len());
+    for factor in run {
+        match (merged.last_mut(), factor) {
+            (Some(Factor::Fixed(acc)), Factor::Fixed(g)) => *acc = g.mul(acc),
+            (_, factor) => merged.push(factor),
+        }
+    }
+    merged
 }
 
-const IDENTITY2: [C64; 4] = [
-    C64::new(1.0, 0.0),
-    C64::new(0.0, 0.0),
-    C64::new(0.0, 0.0),
-    C64::new(1.0, 0.0),
-];
-
-/// `a · b` for row-major 2×2 matrices.
-fn mul2(a: &[C64; 4], b: &[C64; 4]) -> [C64; 4] {
-    [
-        a[0] * b[0] + a[1] * b[2],
-        a[0] * b[1] + a[1] * b[3],
-        a[2] * b[0] + a[3] * b[2],
-        a[2] * b[1] + a[3] * b[3],
-    ]
+/// One gate of a fused single-qubit run (the base matrix, for a controlled gate).
+#[derive(Debug, Clone, PartialEq)]
+enum Factor {
+    Fixed(Mat2),
+    Bound { gate: Gate, angles: [AngleExpr; 3] },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -207,21 +194,28 @@ pub struct Program {
     plan: Option<Plan>,
 }
 
+/// Picks the kernel for a 2×2 matrix on target `t`.
+#[inline(always)]
+fn one_target_kernel(t: usize, m: Mat2) -> Kernel {
+    let one = C64::new(1.0, 0.0);
+    match m {
+        Mat2::Diagonal([d0, d1]) => match (d0 == one, d1 == one) {
+            (true, true) => Kernel::Identity,
+            (true, false) => Kernel::Phase { t, d: d1 },
+            _ => Kernel::Diagonal { t, d: [d0, d1] },
+        },
+        Mat2::AntiDiagonal([a0, a1]) if a0 == one && a1 == one => Kernel::Flip { t },
+        Mat2::AntiDiagonal(a) => Kernel::AntiDiagonal { t, a },
+        Mat2::Dense(m) => Kernel::Dense { t, m },
+    }
+}
+
 /// Picks the kernel for a base matrix of the given structure on `targets`.
 fn kernel_for(structure: Structure, targets: [usize; 2], matrix: &BaseMatrix) -> Kernel {
     let one = C64::new(1.0, 0.0);
     let [t, u] = targets;
     match (structure, matrix) {
-        (Structure::Diagonal, BaseMatrix::One(m)) => match (m[0] == one, m[3] == one) {
-            (true, true) => Kernel::Identity,
-            (true, false) => Kernel::Phase { t, d: m[3] },
-            _ => Kernel::Diagonal { t, d: [m[0], m[3]] },
-        },
-        (Structure::Permutation, BaseMatrix::One(m)) if m[1] == one && m[2] == one => {
-            Kernel::Flip { t }
-        }
-        (Structure::Permutation, BaseMatrix::One(m)) => Kernel::AntiDiagonal { t, a: [m[1], m[2]] },
-        (Structure::Dense, BaseMatrix::One(m)) => Kernel::Dense { t, m: *m },
+        (_, BaseMatrix::One(m)) => one_target_kernel(t, Mat2::new(structure, *m)),
         (Structure::Diagonal, BaseMatrix::Two(m)) => {
             let d = [m[0], m[5], m[10], m[15]];
             if d.iter().all(|&x| x == one) {
@@ -279,10 +273,8 @@ impl Circuit {
             let mut one_qubit_factor = || {
                 if constant {
                     let values: Vec<f64> = angles.iter().map(|a| a.constant_part()).collect();
-                    match gate.base_matrix(&values) {
-                        BaseMatrix::One(m) => Factor::Fixed(m),
-                        BaseMatrix::Two(_) => unreachable!("one target"),
-                    }
+                    let m = gate.one_target_matrix(&values).expect("one target");
+                    Factor::Fixed(Mat2::detect(m))
                 } else {
                     Factor::Bound {
                         gate: gate.clone(),
@@ -393,32 +385,19 @@ fn compile_angles(
 /// become one fixed kernel (dropped if exactly the identity), runs with parameters a
 /// [`StepKernel::Fused`] (or a plain bound step when the run is a single gate).
 fn flush(t: usize, run: &mut Vec<Factor>, steps: &mut Vec<Step>) {
-    let kernel = if run.is_empty() {
+    if run.is_empty() {
         return;
-    } else if run.iter().all(|f| matches!(f, Factor::Fixed(_))) {
-        let m = run.drain(..).fold(IDENTITY2, |acc, f| match f {
-            Factor::Fixed(g) => mul2(&g, &acc),
-            Factor::Bound { .. } => unreachable!("all fixed"),
-        });
-        let matrix = BaseMatrix::One(m);
-        StepKernel::Fixed(kernel_for(
-            detect_structure(Structure::Dense, &matrix),
-            [t, t],
-            &matrix,
-        ))
-    } else if let [Factor::Bound { gate, angles }] = run.as_slice() {
-        StepKernel::Bound {
+    }
+    let factors = merge_fixed(std::mem::take(run));
+    let kernel = match factors.as_slice() {
+        [Factor::Fixed(m)] => StepKernel::Fixed(one_target_kernel(t, Mat2::detect(m.dense()))),
+        [Factor::Bound { gate, angles }] => StepKernel::Bound {
             gate: gate.clone(),
             targets: [t, t],
             angles: *angles,
-        }
-    } else {
-        StepKernel::Fused {
-            t,
-            factors: run.clone(),
-        }
+        },
+        _ => StepKernel::Fused { t, factors },
     };
-    run.clear();
     if kernel != StepKernel::Fixed(Kernel::Identity) {
         steps.push(Step {
             kernel,
@@ -588,21 +567,22 @@ impl Program {
     /// The kernel a step applies for the given parameter values.
     #[inline]
     fn kernel_of(&self, step: &Step, weights: &[f64], inputs: &[f64]) -> Kernel {
-        let matrix_of = |gate: &Gate, angles: &[AngleExpr; 3]| {
-            let values = angles.map(|a| self.eval(&a, weights, inputs));
-            gate.base_matrix(&values)
-        };
         match &step.kernel {
             StepKernel::Fixed(kernel) => *kernel,
             StepKernel::Bound {
                 gate,
                 targets,
                 angles,
-            } => kernel_for(gate.structure(), *targets, &matrix_of(gate, angles)),
-            StepKernel::Fused { t, factors } => Kernel::Dense {
-                t: *t,
-                m: self.run_matrix(factors, weights, inputs),
-            },
+            } => {
+                let values = self.angle_values(angles, weights, inputs);
+                match gate.one_target_matrix(&values) {
+                    Some(m) => one_target_kernel(targets[0], Mat2::new(gate.structure(), m)),
+                    None => kernel_for(gate.structure(), *targets, &gate.base_matrix(&values)),
+                }
+            }
+            StepKernel::Fused { t, factors } => {
+                one_target_kernel(*t, self.run_matrix(factors, weights, inputs))
+            }
             StepKernel::Select {
                 c,
                 t,
@@ -614,30 +594,43 @@ impl Program {
                 Kernel::SelectDense {
                     c: *c,
                     t: *t,
-                    m: [f, mul2(&u, &f)],
+                    m: [f.dense(), u.mul(&f).dense()],
                 }
             }
         }
+    }
+
+    /// The values of a gate's (up to three) angles.
+    #[inline(always)]
+    fn angle_values(&self, angles: &[AngleExpr; 3], weights: &[f64], inputs: &[f64]) -> [f64; 3] {
+        [
+            self.eval(&angles[0], weights, inputs),
+            self.eval(&angles[1], weights, inputs),
+            self.eval(&angles[2], weights, inputs),
+        ]
     }
 
     /// The 2×2 matrix of one factor of a run.
-    fn factor_matrix(&self, factor: &Factor, weights: &[f64], inputs: &[f64]) -> [C64; 4] {
+    #[inline(always)]
+    fn factor_matrix(&self, factor: &Factor, weights: &[f64], inputs: &[f64]) -> Mat2 {
         match factor {
             Factor::Fixed(g) => *g,
             Factor::Bound { gate, angles } => {
-                match gate.base_matrix(&angles.map(|a| self.eval(&a, weights, inputs))) {
-                    BaseMatrix::One(g) => g,
-                    BaseMatrix::Two(_) => unreachable!("one target"),
-                }
+                let values = self.angle_values(angles, weights, inputs);
+                let m = gate.one_target_matrix(&values).expect("one target");
+                Mat2::new(gate.structure(), m)
             }
         }
     }
 
-    /// The product of a run of factors, first factor rightmost.
-    fn run_matrix(&self, factors: &[Factor], weights: &[f64], inputs: &[f64]) -> [C64; 4] {
-        factors.iter().fold(IDENTITY2, |acc, f| {
-            mul2(&self.factor_matrix(f, weights, inputs), &acc)
-        })
+    /// The product of a non-empty run of factors, first factor rightmost.
+    #[inline(always)]
+    fn run_matrix(&self, factors: &[Factor], weights: &[f64], inputs: &[f64]) -> Mat2 {
+        let (first, rest) = factors.split_first().expect("runs are not empty");
+        rest.iter()
+            .fold(self.factor_matrix(first, weights, inputs), |acc, f| {
+                self.factor_matrix(f, weights, inputs).mul(&acc)
+            })
     }
 
     /// Whether any angle of a step reads an input value.
