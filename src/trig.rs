@@ -15,6 +15,9 @@
 //! exact identities. Angles beyond `|x| = 2¹⁹` (never a rotation a circuit means) take the
 //! standard library path.
 
+// The constants are written as published (fdlibm), digits beyond f64 included.
+#![allow(clippy::excessive_precision)]
+
 /// π/2 = `PIO2_1 + PIO2_2 + PIO2_3` to about 2⁻¹¹⁸; the first two have 33 significant bits.
 const PIO2_1: f64 = 1.570_796_326_734_125_614_17;
 const PIO2_2: f64 = 6.077_100_506_303_965_976_6e-11;
