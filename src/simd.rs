@@ -268,17 +268,15 @@ mod avx {
         c: usize,
         m: &[[C64; 4]; 2],
     ) {
-        select_pairs_body(lo, hi, c, &[splits(&m[0]), splits(&m[1])], &lane_splits(m));
+        select_pairs_body(lo, hi, c, m);
     }
 
     #[target_feature(enable = "avx2,fma")]
     pub(super) unsafe fn select_dense_blocks(x: &mut [C64], c: usize, t: usize, m: &[[C64; 4]; 2]) {
-        let split_m = [splits(&m[0]), splits(&m[1])];
         if c < t {
-            let lanes = lane_splits(m);
             for block in x.chunks_exact_mut(2 << t) {
                 let (lo, hi) = block.split_at_mut(1 << t);
-                select_pairs_body(lo, hi, c, &split_m, &lanes);
+                select_pairs_body(lo, hi, c, m);
             }
         } else if t == 0 {
             // The pair (x[2k], x[2k+1]) shares a register; bit c of 2k picks the columns.
@@ -296,6 +294,7 @@ mod avx {
             }
         } else {
             // Block k of 2^{t+1} starts at k·2^{t+1}: its bit c picks the matrix.
+            let split_m = [splits(&m[0]), splits(&m[1])];
             for (k, block) in x.chunks_exact_mut(2 << t).enumerate() {
                 let (lo, hi) = block.split_at_mut(1 << t);
                 let select = (k >> (c - t - 1)) & 1;
@@ -305,45 +304,50 @@ mod avx {
     }
 
     /// Element `j` of the runs uses `m[bit c of j]` (`c < t`, runs aligned to `2^{c+1}` and of
-    /// even length); `split_m` and `lanes` are `m` by [`splits`] and [`lane_splits`].
+    /// even length). Only the vectors the case needs are built: short states pay for them.
     #[inline(always)]
-    unsafe fn select_pairs_body(
-        lo: &mut [C64],
-        hi: &mut [C64],
-        c: usize,
-        split_m: &[[(__m256d, __m256d); 4]; 2],
-        lanes: &[(__m256d, __m256d); 4],
-    ) {
-        if c >= 2 {
-            // Runs of 2^c amplitudes share the control value.
-            let run = 1 << c;
-            for (k, (x, y)) in lo
-                .chunks_exact_mut(run)
-                .zip(hi.chunks_exact_mut(run))
-                .enumerate()
-            {
-                let [m0, m1, m2, m3] = split_m[k & 1];
-                for (x, y) in x.chunks_exact_mut(2).zip(y.chunks_exact_mut(2)) {
-                    let (px, py) = (x.as_mut_ptr() as *mut f64, y.as_mut_ptr() as *mut f64);
-                    let (a, b) = (_mm256_loadu_pd(px), _mm256_loadu_pd(py));
-                    _mm256_storeu_pd(px, mul_add(m0, a, m1, b));
-                    _mm256_storeu_pd(py, mul_add(m2, a, m3, b));
-                }
+    unsafe fn select_pairs_body(lo: &mut [C64], hi: &mut [C64], c: usize, m: &[[C64; 4]; 2]) {
+        if c == 0 {
+            // Register j holds elements 2j (control 0) and 2j + 1 (control 1): lane-wise matrices.
+            let [s0, s1, s2, s3] = lane_splits(m);
+            for (x, y) in lo.chunks_exact_mut(2).zip(hi.chunks_exact_mut(2)) {
+                let (px, py) = (x.as_mut_ptr() as *mut f64, y.as_mut_ptr() as *mut f64);
+                let (a, b) = (_mm256_loadu_pd(px), _mm256_loadu_pd(py));
+                _mm256_storeu_pd(px, mul_add(s0, a, s1, b));
+                _mm256_storeu_pd(py, mul_add(s2, a, s3, b));
             }
             return;
         }
-        // Register j holds elements 2j and 2j + 1: for c = 0 they differ in the control (lane-
-        // wise matrices), for c = 1 both have the control bit j & 1.
-        for (j, (x, y)) in lo
-            .chunks_exact_mut(2)
-            .zip(hi.chunks_exact_mut(2))
+        let split_m = [splits(&m[0]), splits(&m[1])];
+        if c == 1 {
+            // Register j holds elements 2j and 2j + 1, both with control bit j & 1.
+            for (j, (x, y)) in lo
+                .chunks_exact_mut(2)
+                .zip(hi.chunks_exact_mut(2))
+                .enumerate()
+            {
+                let [s0, s1, s2, s3] = split_m[j & 1];
+                let (px, py) = (x.as_mut_ptr() as *mut f64, y.as_mut_ptr() as *mut f64);
+                let (a, b) = (_mm256_loadu_pd(px), _mm256_loadu_pd(py));
+                _mm256_storeu_pd(px, mul_add(s0, a, s1, b));
+                _mm256_storeu_pd(py, mul_add(s2, a, s3, b));
+            }
+            return;
+        }
+        // Runs of 2^c amplitudes share the control value; runs alternate 0, 1, 0, …
+        let run = 1 << c;
+        for (k, (x, y)) in lo
+            .chunks_exact_mut(run)
+            .zip(hi.chunks_exact_mut(run))
             .enumerate()
         {
-            let s = if c == 0 { lanes } else { &split_m[j & 1] };
-            let (px, py) = (x.as_mut_ptr() as *mut f64, y.as_mut_ptr() as *mut f64);
-            let (a, b) = (_mm256_loadu_pd(px), _mm256_loadu_pd(py));
-            _mm256_storeu_pd(px, mul_add(s[0], a, s[1], b));
-            _mm256_storeu_pd(py, mul_add(s[2], a, s[3], b));
+            let [m0, m1, m2, m3] = split_m[k & 1];
+            for (x, y) in x.chunks_exact_mut(2).zip(y.chunks_exact_mut(2)) {
+                let (px, py) = (x.as_mut_ptr() as *mut f64, y.as_mut_ptr() as *mut f64);
+                let (a, b) = (_mm256_loadu_pd(px), _mm256_loadu_pd(py));
+                _mm256_storeu_pd(px, mul_add(m0, a, m1, b));
+                _mm256_storeu_pd(py, mul_add(m2, a, m3, b));
+            }
         }
     }
 
