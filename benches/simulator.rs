@@ -3,7 +3,8 @@
 //! - `layers` (workload W1): 10 layers of [H on every qubit, CNOT chain, RZ(θ) on every qubit],
 //!   n = 16, 20, 24, cache-blocked (the default) and, at n = 16 and 20, one pass per gate;
 //!   throughput is 32·2^n bytes per gate, so criterion's GiB/s compares with `bandwidth`;
-//! - `small` (W2): 3 such layers at n = 4, 8, 12 with new random angles per evaluation, ⟨Z₀⟩;
+//! - `small` (W2): 3 such layers at n = 4, 8, 12 with new random angles per evaluation, ⟨Z₀⟩,
+//!   one at a time (`eval_z0`) and 1024 per `run_batch` on every thread (`batch_z0`);
 //! - `blocking`: the W1 circuit at n = 22 for several chunk sizes (chooses the default);
 //! - `threshold`: one dense gate, serial vs rayon, n = 10..=18 (chooses `Par::THRESHOLD_QUBITS`).
 //!
@@ -11,6 +12,7 @@
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use num_complex::Complex64 as C64;
+use qloop::batch::{BatchStates, BatchValues};
 use qloop::train::ansatz::seed_layers;
 use qloop::{Blocking, Circuit, Par, StateVector};
 use rand::{Rng, SeedableRng};
@@ -87,6 +89,35 @@ fn small(c: &mut Criterion) {
                 black_box(state.expectation_z(0).unwrap())
             })
         });
+        // The same evaluations through `run_batch`: one state per thread, rows split between
+        // the threads (reported per evaluation).
+        let rows = 1024;
+        let mut states = BatchStates::per_thread(n).unwrap();
+        let mut batch_weights = vec![0.0; rows * weights.len()];
+        let mut z0 = vec![0.0; rows];
+        group.throughput(Throughput::Elements(rows as u64));
+        group.bench_function(BenchmarkId::new("batch_z0", n), |b| {
+            b.iter(|| {
+                batch_weights
+                    .iter_mut()
+                    .for_each(|w| *w = rng.random::<f64>());
+                program
+                    .run_batch(
+                        BatchValues::PerRow(&batch_weights),
+                        BatchValues::Shared(&[]),
+                        &mut states,
+                        &mut z0,
+                        1,
+                        |_, psi, out| {
+                            out[0] = psi.expectation_z(0)?;
+                            Ok(())
+                        },
+                    )
+                    .unwrap();
+                black_box(z0[0])
+            })
+        });
+        group.throughput(Throughput::Elements(1));
     }
     group.finish();
 }

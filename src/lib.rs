@@ -16,6 +16,7 @@
 
 #![warn(missing_docs)]
 
+pub mod batch;
 pub mod blocking;
 pub mod circuit;
 pub mod draw;

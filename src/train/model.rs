@@ -13,10 +13,10 @@
 //! `[x_t, h_{t−1}]` (with `h_{−1} = 0`) and its output is `h_t`, so the classical outputs of one
 //! step bind circuit inputs of the next.
 
+use crate::batch::{BatchStates, BatchValues};
 use crate::circuit::Circuit;
 use crate::entropy::LogBase;
 use crate::error::{Error, Result};
-use crate::par::Par;
 use crate::program::Program;
 use crate::state::StateVector;
 use crate::train::dense::DenseStack;
@@ -132,8 +132,10 @@ impl From<HybridModel> for ModelSpec {
 }
 
 thread_local! {
-    /// Per-thread scratch: a state vector and a probability buffer, reused across evaluations.
-    static SCRATCH: RefCell<(Option<StateVector>, Vec<f64>)> = const { RefCell::new((None, Vec::new())) };
+    /// Per-thread scratch reused across batches: the state of [`Program::run_batch`] and the
+    /// probability buffer of the readout.
+    static STATES: RefCell<Option<BatchStates>> = const { RefCell::new(None) };
+    static PROBS: RefCell<Vec<f64>> = const { RefCell::new(Vec::new()) };
 }
 
 impl HybridModel {
@@ -304,26 +306,30 @@ impl HybridModel {
         let width = self.readout.width(n);
         let mut out = Array2::zeros((x.nrows(), width));
         let weights = &params[layout.circuit];
-        SCRATCH.with(|cell| -> Result<()> {
-            let (state, probs) = &mut *cell.borrow_mut();
-            if state.as_ref().map(StateVector::num_qubits) != Some(n) {
-                *state = Some(StateVector::zero(n)?);
+        let rows = x.as_standard_layout();
+        let rows = rows.as_slice().expect("standard layout is contiguous");
+        let out_slice = out.as_slice_mut().expect("a fresh array is contiguous");
+        // One worker: the SPSA ± pair and resamplings already run in parallel around this.
+        STATES.with(|cell| -> Result<()> {
+            let mut slot = cell.borrow_mut();
+            if slot.as_ref().map(BatchStates::num_qubits) != Some(n) {
+                *slot = Some(BatchStates::new(n, 1)?);
             }
-            let state = state.as_mut().expect("just set");
-            let binding = self.program.bind_weights(weights)?;
-            let mut row_buf = Vec::with_capacity(x.ncols());
-            for (i, (row, mut dst)) in x.outer_iter().zip(out.outer_iter_mut()).enumerate() {
-                row_buf.clear();
-                row_buf.extend(row.iter().copied());
-                self.program
-                    .run_bound(&binding, &row_buf, state, Par::Seq)?;
-                let dst = dst
-                    .as_slice_mut()
-                    .expect("rows of a fresh array are contiguous");
-                self.readout
-                    .features_into(state, stream.child(i as u64), probs, dst)?;
-            }
-            Ok(())
+            let states = slot.as_mut().expect("just set");
+            self.program.run_batch(
+                BatchValues::Shared(weights),
+                BatchValues::PerRow(rows),
+                states,
+                out_slice,
+                width,
+                |i, state, dst| {
+                    PROBS.with(|probs| {
+                        let probs = &mut probs.borrow_mut();
+                        self.readout
+                            .features_into(state, stream.child(i as u64), probs, dst)
+                    })
+                },
+            )
         })?;
         Ok(out)
     }
