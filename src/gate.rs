@@ -35,6 +35,28 @@ pub enum BaseMatrix {
     Two([C64; 16]),
 }
 
+/// A one-target base matrix with one angle θ, written as `c + a·cos(kθ) + b·sin(kθ)` entry-wise
+/// (row-major): the form lets a run of fixed gates around it be multiplied in at compile time.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TrigForm {
+    /// The angle factor `k` (½ for the rotations, 1 for the phase gates).
+    pub k: f64,
+    /// The constant part.
+    pub c: [C64; 4],
+    /// The coefficient of `cos(kθ)`.
+    pub a: [C64; 4],
+    /// The coefficient of `sin(kθ)`.
+    pub b: [C64; 4],
+}
+
+impl TrigForm {
+    /// The matrix for `(sin, cos)` of `kθ`.
+    #[inline(always)]
+    pub fn at(&self, (sin, cos): (f64, f64)) -> [C64; 4] {
+        std::array::from_fn(|i| self.c[i] + self.a[i] * cos + self.b[i] * sin)
+    }
+}
+
 /// A quantum gate. Names follow OpenQASM 2.0 / Qiskit's `qelib1.inc`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -297,25 +319,50 @@ impl Gate {
             Tdg => [l, o, o, c(h, -h)],
             SX => [c(0.5, 0.5), c(0.5, -0.5), c(0.5, -0.5), c(0.5, 0.5)],
             SXdg => [c(0.5, -0.5), c(0.5, 0.5), c(0.5, 0.5), c(0.5, -0.5)],
-            RX(_) | CRX(_) => {
-                let (s, co) = sin_cos(half(0));
-                [c(co, 0.0), c(0.0, -s), c(0.0, -s), c(co, 0.0)]
+            RX(_) | CRX(_) | RY(_) | CRY(_) | RZ(_) | CRZ(_) | P(_) | CP(_) => {
+                let form = self.trig_form().expect("one-angle gate");
+                form.at(sin_cos(form.k * angles[0]))
             }
-            RY(_) | CRY(_) => {
-                let (s, co) = sin_cos(half(0));
-                [c(co, 0.0), c(-s, 0.0), c(s, 0.0), c(co, 0.0)]
-            }
-            RZ(_) | CRZ(_) => {
-                let (s, co) = sin_cos(half(0));
-                [c(co, -s), o, o, c(co, s)]
-            }
-            P(_) | CP(_) => [l, o, o, cis(angles[0])],
             U(..) | CU3(..) => {
                 let (s, co) = sin_cos(half(0));
                 let (phi, lam) = (angles[1], angles[2]);
                 [c(co, 0.0), -cis(lam) * s, cis(phi) * s, cis(phi + lam) * co]
             }
             Swap | CSwap | RXX(_) | RYY(_) | RZZ(_) => return None,
+        })
+    }
+
+    /// The base matrix as [`TrigForm`] for the one-target gates with one angle (RX, RY, RZ, P
+    /// and their controlled forms); `None` for the others.
+    ///
+    /// ```
+    /// // rz(θ) = cos(θ/2)·I − i·sin(θ/2)·Z
+    /// let form = qloop::Gate::RZ(0.0.into()).trig_form().unwrap();
+    /// assert_eq!(form.k, 0.5);
+    /// assert_eq!(form.b[3].im, 1.0);
+    /// ```
+    pub fn trig_form(&self) -> Option<TrigForm> {
+        use Gate::*;
+        let o = c(0.0, 0.0);
+        let l = c(1.0, 0.0);
+        let i = c(0.0, 1.0);
+        let rotation = |b: [C64; 4]| TrigForm {
+            k: 0.5,
+            c: [o; 4],
+            a: [l, o, o, l],
+            b,
+        };
+        Some(match self {
+            RX(_) | CRX(_) => rotation([o, -i, -i, o]),
+            RY(_) | CRY(_) => rotation([o, -l, l, o]),
+            RZ(_) | CRZ(_) => rotation([-i, o, o, i]),
+            P(_) | CP(_) => TrigForm {
+                k: 1.0,
+                c: [l, o, o, o],
+                a: [o, o, o, l],
+                b: [o, o, o, i],
+            },
+            _ => return None,
         })
     }
 

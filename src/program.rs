@@ -27,12 +27,13 @@
 use crate::blocking::{Blocking, Plan};
 use crate::circuit::{Circuit, Instruction};
 use crate::error::{Error, ParamKind, Result};
-use crate::gate::{BaseMatrix, Gate, Structure};
+use crate::gate::{BaseMatrix, Gate, Structure, TrigForm};
 use crate::kernels::{self, Kernel, Subspace};
 use crate::mat2::Mat2;
 use crate::par::Par;
 use crate::param::Angle;
 use crate::state::StateVector;
+use crate::trig::sin_cos;
 use num_complex::Complex64 as C64;
 use serde::{Deserialize, Serialize};
 
@@ -135,12 +136,146 @@ enum StepKernel {
         factors: Vec<Factor>,
         controlled: Factor,
     },
+    /// A run on `t` whose one parameterized factor has a [`TrigForm`]: its product, affine in
+    /// the sine and cosine of one angle, was multiplied out here. `structure` holds for every
+    /// angle value.
+    AffineRun {
+        t: usize,
+        structure: Structure,
+        form: Affine<4>,
+    },
+    /// A [`StepKernel::Select`] with a single parameterized factor that has a [`TrigForm`]:
+    /// both matrices `[F, U·F]` (8 entries) affine in one sine and cosine.
+    AffineSelect { c: usize, t: usize, form: Affine<8> },
+}
+
+/// `c + a·cos(kθ) + b·sin(kθ)` entry-wise for the angle expression θ: a run's matrix (or a
+/// select step's pair) with its fixed factors multiplied in at compile time.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Affine<const N: usize> {
+    angle: AngleExpr,
+    k: f64,
+    c: [C64; N],
+    a: [C64; N],
+    b: [C64; N],
+}
+
+impl<const N: usize> Affine<N> {
+    #[inline(always)]
+    fn at(&self, theta: f64) -> [C64; N] {
+        let (sin, cos) = sin_cos(self.k * theta);
+        std::array::from_fn(|i| self.c[i] + self.a[i] * cos + self.b[i] * sin)
+    }
+}
+
+/// The run `factors` (first rightmost) as `after · G(θ) · before` when exactly one factor
+/// `G` is parameterized and has a [`TrigForm`]: the angle, the form, and the fixed products
+/// on either side (`None` for an empty side).
+fn single_trig_factor(
+    factors: &[Factor],
+) -> Option<(AngleExpr, TrigForm, Option<Mat2>, Option<Mat2>)> {
+    let bound: Vec<usize> = (0..factors.len())
+        .filter(|&i| matches!(factors[i], Factor::Bound { .. }))
+        .collect();
+    let [i] = bound.as_slice() else { return None };
+    let Factor::Bound { gate, angles } = &factors[*i] else {
+        unreachable!("filtered")
+    };
+    let form = gate.trig_form()?;
+    let product = |side: &[Factor]| {
+        side.iter()
+            .map(|f| match f {
+                Factor::Fixed(m) => *m,
+                Factor::Bound { .. } => unreachable!("one bound factor"),
+            })
+            .reduce(|acc, g| g.mul(&acc))
+    };
+    Some((
+        angles[0],
+        form,
+        product(&factors[i + 1..]),
+        product(&factors[..*i]),
+    ))
+}
+
+/// `after · m · before` (absent sides are identities).
+fn sandwich(after: Option<Mat2>, m: [C64; 4], before: Option<Mat2>) -> [C64; 4] {
+    let mut x = Mat2::Dense(m);
+    if let Some(b) = before {
+        x = x.mul(&b);
+    }
+    if let Some(a) = after {
+        x = a.mul(&x);
+    }
+    x.dense()
+}
+
+/// The sparsity every matrix `c + a·cos + b·sin` shares.
+fn affine_structure(parts: [&[C64; 4]; 3]) -> Structure {
+    let zero = |k: usize| parts.iter().all(|m| m[k] == C64::new(0.0, 0.0));
+    if zero(1) && zero(2) {
+        Structure::Diagonal
+    } else if zero(0) && zero(3) {
+        Structure::Permutation
+    } else {
+        Structure::Dense
+    }
 }
 
 /// The step of a controlled one-target gate `U` (control `c`) that absorbs the pending run `F`
 /// on its target `t`: `|0⟩⟨0| ⊗ F + |1⟩⟨1| ⊗ U·F`, fixed when every factor is.
 fn select_step(c: usize, t: usize, run: Vec<Factor>, controlled: Factor) -> StepKernel {
     let factors = merge_fixed(run);
+    let concat = |x: [C64; 4], y: [C64; 4]| -> [C64; 8] {
+        std::array::from_fn(|i| if i < 4 { x[i] } else { y[i - 4] })
+    };
+    let affine = match (single_trig_factor(&factors), &controlled) {
+        // F(θ) on the target, then U fixed: [F, U·F].
+        (Some((angle, form, after, before)), Factor::Fixed(u)) => {
+            let part = |m: [C64; 4]| {
+                let f = sandwich(after, m, before);
+                concat(f, u.mul(&Mat2::Dense(f)).dense())
+            };
+            Some(Affine {
+                angle,
+                k: form.k,
+                c: part(form.c),
+                a: part(form.a),
+                b: part(form.b),
+            })
+        }
+        // A fixed run F, then U(θ): [F, U(θ)·F].
+        (None, Factor::Bound { gate, angles })
+            if factors.iter().all(|f| matches!(f, Factor::Fixed(_))) =>
+        {
+            gate.trig_form().map(|form| {
+                let f = factors
+                    .iter()
+                    .map(|f| match f {
+                        Factor::Fixed(m) => *m,
+                        Factor::Bound { .. } => unreachable!("all fixed"),
+                    })
+                    .reduce(|acc, g| g.mul(&acc));
+                let zero = [C64::new(0.0, 0.0); 4];
+                let base = f.map_or(
+                    [C64::new(1.0, 0.0), zero[0], zero[0], C64::new(1.0, 0.0)],
+                    |f| f.dense(),
+                );
+                let part = |m: [C64; 4], fixed: [C64; 4]| concat(fixed, sandwich(None, m, f));
+                Affine {
+                    angle: angles[0],
+                    k: form.k,
+                    c: part(form.c, base),
+                    a: part(form.a, zero),
+                    b: part(form.b, zero),
+                }
+            })
+        }
+        _ => None,
+    };
+    if let Some(form) = affine {
+        return StepKernel::AffineSelect { c, t, form };
+    }
     match (factors.as_slice(), &controlled) {
         ([Factor::Fixed(f)], Factor::Fixed(u)) => StepKernel::Fixed(Kernel::SelectDense {
             c,
@@ -389,7 +524,22 @@ fn flush(t: usize, run: &mut Vec<Factor>, steps: &mut Vec<Step>) {
         return;
     }
     let factors = merge_fixed(std::mem::take(run));
+    let affine = single_trig_factor(&factors).map(|(angle, form, after, before)| {
+        let [c, a, b] = [form.c, form.a, form.b].map(|m| sandwich(after, m, before));
+        StepKernel::AffineRun {
+            t,
+            structure: affine_structure([&c, &a, &b]),
+            form: Affine {
+                angle,
+                k: form.k,
+                c,
+                a,
+                b,
+            },
+        }
+    });
     let kernel = match factors.as_slice() {
+        _ if affine.is_some() => affine.expect("checked"),
         [Factor::Fixed(m)] => StepKernel::Fixed(one_target_kernel(t, Mat2::detect(m.dense()))),
         [Factor::Bound { gate, angles }] => StepKernel::Bound {
             gate: gate.clone(),
@@ -583,6 +733,18 @@ impl Program {
             StepKernel::Fused { t, factors } => {
                 one_target_kernel(*t, self.run_matrix(factors, weights, inputs))
             }
+            StepKernel::AffineRun { t, structure, form } => {
+                let m = form.at(self.eval(&form.angle, weights, inputs));
+                one_target_kernel(*t, Mat2::new(*structure, m))
+            }
+            StepKernel::AffineSelect { c, t, form } => {
+                let m = form.at(self.eval(&form.angle, weights, inputs));
+                Kernel::SelectDense {
+                    c: *c,
+                    t: *t,
+                    m: [[m[0], m[1], m[2], m[3]], [m[4], m[5], m[6], m[7]]],
+                }
+            }
             StepKernel::Select {
                 c,
                 t,
@@ -635,7 +797,7 @@ impl Program {
 
     /// Whether any angle of a step reads an input value.
     fn reads_inputs(&self, step: &Step) -> bool {
-        let reads = |angles: &[AngleExpr; 3]| {
+        let reads = |angles: &[AngleExpr]| {
             angles.iter().any(|a| {
                 let start = a.first_term as usize;
                 self.terms[start..start + a.num_terms as usize]
@@ -650,6 +812,8 @@ impl Program {
         match &step.kernel {
             StepKernel::Fixed(_) => false,
             StepKernel::Bound { angles, .. } => reads(angles),
+            StepKernel::AffineRun { form, .. } => reads(&[form.angle]),
+            StepKernel::AffineSelect { form, .. } => reads(&[form.angle]),
             StepKernel::Fused { factors, .. } => factors.iter().any(factor_reads),
             StepKernel::Select {
                 factors,

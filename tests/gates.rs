@@ -275,3 +275,72 @@ fn controlled_gates_fused_with_their_target_run_match_separate_passes() {
         }
     }
 }
+
+/// Runs whose one parameterized gate is a rotation or phase are multiplied out at compile
+/// time, as `C + A·cos + B·sin` (alone, or with the controlled gate after them): against every
+/// gate applied as its own pass with the angle as a constant.
+#[test]
+fn parameterized_runs_multiplied_out_at_compile_time_match_separate_passes() {
+    use qloop::Param;
+    let n = 14;
+    let psi = random_state(n, 321);
+    let theta = 0.37;
+    let w = || Param::weight("w");
+    // (the circuit with the weight, the same with the constant, steps after compilation)
+    type Build = fn(Circuit, Param, f64, usize, usize) -> (Circuit, Circuit);
+    let cases: [(&str, Build); 6] = [
+        ("h rz(w) sx", |c, w, v, _, t| {
+            (c.clone().h(t).rz(w, t).sx(t), c.h(t).rz(v, t).sx(t))
+        }),
+        ("t p(w) s (diagonal)", |c, w, v, _, t| {
+            (c.clone().t(t).p(w, t).s(t), c.t(t).p(v, t).s(t))
+        }),
+        ("x ry(w) y (with anti-diagonals)", |c, w, v, _, t| {
+            (c.clone().x(t).ry(w, t).y(t), c.x(t).ry(v, t).y(t))
+        }),
+        ("h rz(w) then cx", |c, w, v, ctl, t| {
+            (
+                c.clone().h(t).rz(w, t).cx(ctl, t),
+                c.h(t).rz(v, t).cx(ctl, t),
+            )
+        }),
+        ("sx rx(w) then ch", |c, w, v, ctl, t| {
+            (
+                c.clone().sx(t).rx(w, t).ch(ctl, t),
+                c.sx(t).rx(v, t).ch(ctl, t),
+            )
+        }),
+        ("h sx then crx(w)", |c, w, v, ctl, t| {
+            (
+                c.clone().h(t).sx(t).crx(w, ctl, t),
+                c.h(t).sx(t).crx(v, ctl, t),
+            )
+        }),
+    ];
+    for (name, build) in cases {
+        for (ctl, t) in [(0, 1), (13, 0), (1, 13), (5, 2)] {
+            let (symbolic, constant) = build(Circuit::new(n), w(), theta, ctl, t);
+            let program = symbolic.compile().unwrap();
+            assert_eq!(program.num_steps(), 1, "{name}: one step");
+            let mut state = psi.clone();
+            program.apply(&[theta], &[], &mut state, Par::Seq).unwrap();
+            let mut expected = psi.clone();
+            for inst in constant.instructions() {
+                let mut single = Circuit::new(n);
+                single.push(inst.clone());
+                single
+                    .compile()
+                    .unwrap()
+                    .apply(&[], &[], &mut expected, Par::Seq)
+                    .unwrap();
+            }
+            let what = format!("{name} on target {t} (control {ctl})");
+            assert_close(
+                state.amplitudes(),
+                expected.amplitudes(),
+                tol(1 << n),
+                &what,
+            );
+        }
+    }
+}
