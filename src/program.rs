@@ -182,20 +182,23 @@ fn single_trig_factor(
         unreachable!("filtered")
     };
     let form = gate.trig_form()?;
-    let product = |side: &[Factor]| {
-        side.iter()
-            .map(|f| match f {
-                Factor::Fixed(m) => *m,
-                Factor::Bound { .. } => unreachable!("one bound factor"),
-            })
-            .reduce(|acc, g| g.mul(&acc))
-    };
     Some((
         angles[0],
         form,
-        product(&factors[i + 1..]),
-        product(&factors[..*i]),
+        fixed_product(&factors[i + 1..]),
+        fixed_product(&factors[..*i]),
     ))
+}
+
+/// The product of fixed factors (first rightmost), `None` when there are none.
+fn fixed_product(factors: &[Factor]) -> Option<Mat2> {
+    factors
+        .iter()
+        .map(|f| match f {
+            Factor::Fixed(m) => *m,
+            Factor::Bound { .. } => unreachable!("only fixed factors"),
+        })
+        .reduce(|acc, g| g.mul(&acc))
 }
 
 /// `after · m · before` (absent sides are identities).
@@ -249,13 +252,7 @@ fn select_step(c: usize, t: usize, run: Vec<Factor>, controlled: Factor) -> Step
             if factors.iter().all(|f| matches!(f, Factor::Fixed(_))) =>
         {
             gate.trig_form().map(|form| {
-                let f = factors
-                    .iter()
-                    .map(|f| match f {
-                        Factor::Fixed(m) => *m,
-                        Factor::Bound { .. } => unreachable!("all fixed"),
-                    })
-                    .reduce(|acc, g| g.mul(&acc));
+                let f = fixed_product(&factors);
                 let zero = [C64::new(0.0, 0.0); 4];
                 let base = f.map_or(
                     [C64::new(1.0, 0.0), zero[0], zero[0], C64::new(1.0, 0.0)],
