@@ -33,7 +33,7 @@ use crate::mat2::Mat2;
 use crate::par::Par;
 use crate::param::Angle;
 use crate::state::StateVector;
-use crate::trig::sin_cos;
+use crate::trig::{sin_cos, sin_cos_batch};
 use num_complex::Complex64 as C64;
 use serde::{Deserialize, Serialize};
 
@@ -161,12 +161,46 @@ struct Affine<const N: usize> {
 }
 
 impl<const N: usize> Affine<N> {
+    /// The entries for `(sin, cos)` of `kθ`.
     #[inline(always)]
-    fn at(&self, theta: f64) -> [C64; N] {
-        let (sin, cos) = sin_cos(self.k * theta);
+    fn at(&self, (sin, cos): (f64, f64)) -> [C64; N] {
         std::array::from_fn(|i| self.c[i] + self.a[i] * cos + self.b[i] * sin)
     }
 }
+
+impl StepKernel {
+    /// The angle and frequency `k` of an affine step, whose matrix needs `sin_cos(kθ)`.
+    #[inline(always)]
+    fn affine_angle(&self) -> Option<(&AngleExpr, f64)> {
+        match self {
+            StepKernel::AffineRun { form, .. } => Some((&form.angle, form.k)),
+            StepKernel::AffineSelect { form, .. } => Some((&form.angle, form.k)),
+            _ => None,
+        }
+    }
+
+    /// The kernel of an affine step for `(sin, cos)` of its angle times `k`.
+    #[inline(always)]
+    fn affine_kernel(&self, sin_cos: (f64, f64)) -> Kernel {
+        match self {
+            StepKernel::AffineRun { t, structure, form } => {
+                one_target_kernel(*t, Mat2::new(*structure, form.at(sin_cos)))
+            }
+            StepKernel::AffineSelect { c, t, form } => {
+                let m = form.at(sin_cos);
+                Kernel::SelectDense {
+                    c: *c,
+                    t: *t,
+                    m: [[m[0], m[1], m[2], m[3]], [m[4], m[5], m[6], m[7]]],
+                }
+            }
+            _ => unreachable!("only affine steps"),
+        }
+    }
+}
+
+/// How many affine steps' sines and cosines an unblocked run computes in one batch.
+const TRIG_BATCH: usize = 32;
 
 /// The run `factors` (first rightmost) as `after · G(θ) · before` when exactly one factor
 /// `G` is parameterized and has a [`TrigForm`]: the angle, the form, and the fixed products
@@ -693,9 +727,42 @@ impl Program {
     }
 
     fn apply_unchecked(&self, weights: &[f64], inputs: &[f64], state: &mut StateVector, par: Par) {
-        self.execute(state.amplitudes_mut(), par, |i| {
-            self.kernel_of(&self.steps[i], weights, inputs)
-        });
+        let amps = state.amplitudes_mut();
+        if self.plan.is_some() {
+            return self.execute(amps, par, |i| {
+                self.kernel_of(&self.steps[i], weights, inputs)
+            });
+        }
+        // Unblocked: the sines and cosines of the affine steps are computed in batches of
+        // [`TRIG_BATCH`] (vectorized) before the steps that use them run.
+        let (mut theta, mut sin, mut cos) =
+            ([0.0; TRIG_BATCH], [0.0; TRIG_BATCH], [0.0; TRIG_BATCH]);
+        let mut start = 0;
+        while start < self.steps.len() {
+            let (mut end, mut count) = (start, 0);
+            while let Some(step) = self.steps.get(end) {
+                if let Some((angle, k)) = step.kernel.affine_angle() {
+                    if count == TRIG_BATCH {
+                        break;
+                    }
+                    theta[count] = k * self.eval(angle, weights, inputs);
+                    count += 1;
+                }
+                end += 1;
+            }
+            sin_cos_batch(&theta[..count], &mut sin[..count], &mut cos[..count]);
+            let mut next = 0;
+            for step in &self.steps[start..end] {
+                let kernel = if step.kernel.affine_angle().is_some() {
+                    next += 1;
+                    step.kernel.affine_kernel((sin[next - 1], cos[next - 1]))
+                } else {
+                    self.kernel_of(step, weights, inputs)
+                };
+                kernels::apply(amps, &kernel, &step.subspace, par);
+            }
+            start = end;
+        }
     }
 
     /// Applies every step, `kernel_of(i)` giving step `i`'s kernel: one pass per step, or the
@@ -730,17 +797,10 @@ impl Program {
             StepKernel::Fused { t, factors } => {
                 one_target_kernel(*t, self.run_matrix(factors, weights, inputs))
             }
-            StepKernel::AffineRun { t, structure, form } => {
-                let m = form.at(self.eval(&form.angle, weights, inputs));
-                one_target_kernel(*t, Mat2::new(*structure, m))
-            }
-            StepKernel::AffineSelect { c, t, form } => {
-                let m = form.at(self.eval(&form.angle, weights, inputs));
-                Kernel::SelectDense {
-                    c: *c,
-                    t: *t,
-                    m: [[m[0], m[1], m[2], m[3]], [m[4], m[5], m[6], m[7]]],
-                }
+            StepKernel::AffineRun { .. } | StepKernel::AffineSelect { .. } => {
+                let (angle, k) = step.kernel.affine_angle().expect("affine");
+                step.kernel
+                    .affine_kernel(sin_cos(k * self.eval(angle, weights, inputs)))
             }
             StepKernel::Select {
                 c,

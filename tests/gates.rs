@@ -4,7 +4,7 @@
 mod common;
 use common::*;
 use num_complex::Complex64 as C;
-use qloop::{Angle, Circuit, Gate, Par, Param};
+use qloop::{Angle, Circuit, Gate, Par, Param, StateVector};
 use std::f64::consts::{FRAC_1_SQRT_2, PI};
 
 fn m2(a: C, b: C, cc: C, d: C) -> Mat {
@@ -343,4 +343,39 @@ fn parameterized_runs_multiplied_out_at_compile_time_match_separate_passes() {
             );
         }
     }
+}
+
+/// A run computes the sines and cosines of many steps in vectorized batches; with more
+/// rotation steps than one batch holds, it still equals, bit for bit, the path that computes
+/// each step's matrix on its own (`run_bound` with nothing bound: every step reads an input).
+#[test]
+fn batched_rotation_angles_equal_one_at_a_time_across_batches() {
+    let n = 3;
+    let mut c = Circuit::new(n);
+    let mut inputs = Vec::new();
+    for k in 0..100 {
+        let x = Param::input(format!("x{k}"));
+        let (q, r) = (k % n, (k + 1) % n);
+        c = match k % 3 {
+            0 => c.h(q).rz(x, q).cx(q, r),
+            1 => c.ry(x, q).sx(q).cz(q, r),
+            _ => c.crx(x, q, r),
+        };
+        // Angles far apart, including ones beyond the fast reduction range.
+        inputs.push(if k == 50 {
+            1e7
+        } else {
+            (k as f64 * 1.7).sin() * 40.0
+        });
+    }
+    let program = c.compile().unwrap();
+    assert!(program.num_steps() > 64, "{} steps", program.num_steps());
+    let mut a = StateVector::zero(n).unwrap();
+    let mut b = a.clone();
+    program.run(&[], &inputs, &mut a, Par::Seq).unwrap();
+    let binding = program.bind_weights(&[]).unwrap();
+    program
+        .run_bound(&binding, &inputs, &mut b, Par::Seq)
+        .unwrap();
+    assert_eq!(a.amplitudes(), b.amplitudes());
 }
