@@ -358,7 +358,28 @@ pub struct Program {
     measurements: Vec<(usize, usize)>,
     blocking: Blocking,
     plan: Option<Plan>,
+    prefix: Option<Prefix>,
 }
+
+/// The state after the program's leading fixed steps, applied to `|0…0⟩` once at compile time:
+/// those steps read no parameter, so every run from `|0…0⟩` starts from this state instead
+/// (for example the Hadamard layer that opens most ansätze). Kept for states of at most
+/// [`PREFIX_QUBITS`] qubits and used by unblocked runs.
+#[derive(Clone, PartialEq)]
+struct Prefix {
+    /// Number of leading steps it covers.
+    steps: usize,
+    amplitudes: Vec<C64>,
+}
+
+impl std::fmt::Debug for Prefix {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Prefix({} steps)", self.steps)
+    }
+}
+
+/// Largest state whose fixed prefix a program keeps (2^16 · 16 B = 1 MiB).
+const PREFIX_QUBITS: usize = 16;
 
 /// Picks the kernel for a 2×2 matrix on target `t`.
 #[inline(always)]
@@ -508,7 +529,9 @@ impl Circuit {
             measurements,
             blocking: Blocking::Off,
             plan: None,
+            prefix: None,
         }
+        .with_fixed_prefix()
         .with_blocking(Blocking::default()))
     }
 
@@ -656,6 +679,49 @@ impl Program {
         self
     }
 
+    /// The program with its [`Prefix`] computed (when it has leading fixed steps and is small
+    /// enough).
+    fn with_fixed_prefix(mut self) -> Program {
+        let steps = self
+            .steps
+            .iter()
+            .take_while(|s| matches!(s.kernel, StepKernel::Fixed(_)))
+            .count();
+        if steps == 0 || self.num_qubits > PREFIX_QUBITS {
+            return self;
+        }
+        let mut state = StateVector::zero(self.num_qubits).expect("at most 2^16 amplitudes");
+        let amps = state.amplitudes_mut();
+        for step in &self.steps[..steps] {
+            kernels::apply(
+                amps,
+                &self.kernel_of(step, &[], &[]),
+                &step.subspace,
+                Par::Seq,
+            );
+        }
+        self.prefix = Some(Prefix {
+            steps,
+            amplitudes: amps.to_vec(),
+        });
+        self
+    }
+
+    /// Sets `state` to where a run from `|0…0⟩` starts: `|0…0⟩` itself, or for an unblocked
+    /// program the [`Prefix`] state. Returns the index of the first step still to apply.
+    fn start(&self, state: &mut StateVector) -> usize {
+        match (&self.plan, &self.prefix) {
+            (None, Some(prefix)) => {
+                state.amplitudes_mut().copy_from_slice(&prefix.amplitudes);
+                prefix.steps
+            }
+            _ => {
+                state.reset();
+                0
+            }
+        }
+    }
+
     /// How this program blocks its steps for cache.
     pub fn blocking(&self) -> Blocking {
         self.blocking
@@ -674,8 +740,8 @@ impl Program {
         par: Par,
     ) -> Result<()> {
         self.check(weights, inputs, state)?;
-        state.reset();
-        self.apply_unchecked(weights, inputs, state, par);
+        let first = self.start(state);
+        self.apply_unchecked(weights, inputs, state, par, first);
         Ok(())
     }
 
@@ -688,7 +754,7 @@ impl Program {
         par: Par,
     ) -> Result<()> {
         self.check(weights, inputs, state)?;
-        self.apply_unchecked(weights, inputs, state, par);
+        self.apply_unchecked(weights, inputs, state, par, 0);
         Ok(())
     }
 
@@ -698,7 +764,14 @@ impl Program {
         self.layout.check(ParamKind::Weight, weights)?;
         self.layout.check(ParamKind::Input, inputs)?;
         let mut state = StateVector::zero(self.num_qubits)?;
-        self.apply_unchecked(weights, inputs, &mut state, Par::auto(self.num_qubits));
+        let first = self.start(&mut state);
+        self.apply_unchecked(
+            weights,
+            inputs,
+            &mut state,
+            Par::auto(self.num_qubits),
+            first,
+        );
         Ok(state)
     }
 
@@ -726,10 +799,18 @@ impl Program {
         })
     }
 
-    fn apply_unchecked(&self, weights: &[f64], inputs: &[f64], state: &mut StateVector, par: Par) {
+    /// Applies the steps from `first` on (`first > 0` only for unblocked programs).
+    fn apply_unchecked(
+        &self,
+        weights: &[f64],
+        inputs: &[f64],
+        state: &mut StateVector,
+        par: Par,
+        first: usize,
+    ) {
         let amps = state.amplitudes_mut();
         if self.plan.is_some() {
-            return self.execute(amps, par, |i| {
+            return self.execute(amps, par, first, |i| {
                 self.kernel_of(&self.steps[i], weights, inputs)
             });
         }
@@ -737,7 +818,7 @@ impl Program {
         // [`TRIG_BATCH`] (vectorized) before the steps that use them run.
         let (mut theta, mut sin, mut cos) =
             ([0.0; TRIG_BATCH], [0.0; TRIG_BATCH], [0.0; TRIG_BATCH]);
-        let mut start = 0;
+        let mut start = first;
         while start < self.steps.len() {
             let (mut end, mut count) = (start, 0);
             while let Some(step) = self.steps.get(end) {
@@ -765,16 +846,26 @@ impl Program {
         }
     }
 
-    /// Applies every step, `kernel_of(i)` giving step `i`'s kernel: one pass per step, or the
-    /// stages of the plan (whose local-kernel list is the one allocation of a blocked run).
-    fn execute(&self, amps: &mut [C64], par: Par, kernel_of: impl Fn(usize) -> Kernel) {
+    /// Applies the steps from `first` on, `kernel_of(i)` giving step `i`'s kernel: one pass
+    /// per step, or the stages of the plan (whose local-kernel list is the one allocation of a
+    /// blocked run, which always starts at step 0).
+    fn execute(
+        &self,
+        amps: &mut [C64],
+        par: Par,
+        first: usize,
+        kernel_of: impl Fn(usize) -> Kernel,
+    ) {
         match &self.plan {
             None => {
-                for (i, step) in self.steps.iter().enumerate() {
+                for (i, step) in self.steps.iter().enumerate().skip(first) {
                     kernels::apply(amps, &kernel_of(i), &step.subspace, par);
                 }
             }
-            Some(plan) => plan.apply(amps, par, &mut Vec::new(), kernel_of),
+            Some(plan) => {
+                debug_assert_eq!(first, 0, "blocked runs start at step 0");
+                plan.apply(amps, par, &mut Vec::new(), kernel_of)
+            }
         }
     }
 
@@ -912,10 +1003,12 @@ impl Program {
             });
         }
         self.check(&binding.weights, inputs, state)?;
-        state.reset();
-        self.execute(state.amplitudes_mut(), par, |i| match binding.kernels[i] {
-            Some(kernel) => kernel,
-            None => self.kernel_of(&self.steps[i], &binding.weights, inputs),
+        let first = self.start(state);
+        self.execute(state.amplitudes_mut(), par, first, |i| {
+            match binding.kernels[i] {
+                Some(kernel) => kernel,
+                None => self.kernel_of(&self.steps[i], &binding.weights, inputs),
+            }
         });
         Ok(())
     }
