@@ -380,3 +380,65 @@ pub(crate) fn apply(amps: &mut [C64], kernel: &Kernel, sub: &Subspace, par: Par)
         }),
     }
 }
+
+/// Qubits per table of [`apply_diagonal_layer`]: 2^6 entries, 1 KiB.
+const LAYER_GROUP: usize = 6;
+
+/// The most qubits [`apply_diagonal_layer`] takes (2^32 amplitudes are 64 GiB).
+pub(crate) const LAYER_MAX_QUBITS: usize = 32;
+
+/// The product `⊗_q diag(d[q][0], d[q][1])` over every qubit of the state in one pass (a layer
+/// of one-qubit diagonal gates, merged).
+///
+/// Two tables hold, for each value of the bits 0–5 and 6–11 of an index, the product of those
+/// qubits' entries (built by doubling, 2⁷ products each). Amplitude `i` is multiplied by
+/// `T₀[i mod 64] · T₁[(i >> 6) mod 64] · R(i >> 12)`, where `R` is the product over the qubits
+/// from 12 on, recomputed every 4096 amplitudes. The outer factor is constant over each block
+/// of 64 amplitudes, so a pass costs two complex products per amplitude however many gates
+/// the layer merged.
+pub(crate) fn apply_diagonal_layer(amps: &mut [C64], d: &[[C64; 2]], par: Par) {
+    let n = amps.len().trailing_zeros() as usize;
+    debug_assert!(amps.len().is_power_of_two() && d.len() == n && n <= LAYER_MAX_QUBITS);
+    let one = C64::new(1.0, 0.0);
+    let table = |qubits: &[[C64; 2]]| {
+        let mut table = [one; 1 << LAYER_GROUP];
+        for (b, q) in qubits.iter().enumerate() {
+            let half = 1usize << b;
+            for j in 0..half {
+                table[j | half] = table[j] * q[1];
+                table[j] *= q[0];
+            }
+        }
+        table
+    };
+    let low = n.min(LAYER_GROUP);
+    let t0 = table(&d[..low]);
+    if n <= LAYER_GROUP {
+        return simd::scale_by_table(amps, &t0[..1 << n], one);
+    }
+    let t1 = table(&d[LAYER_GROUP..n.min(2 * LAYER_GROUP)]);
+    let high = &d[n.min(2 * LAYER_GROUP)..];
+    // `first` is the index of the chunk's first amplitude; chunks hold whole 4096-blocks or
+    // lie inside one.
+    let chunk = |first: usize, x: &mut [C64]| {
+        let mut rest = one;
+        for (k, block) in x.chunks_exact_mut(1 << LAYER_GROUP).enumerate() {
+            let h = (first >> LAYER_GROUP) + k;
+            if k == 0 || h % (1 << LAYER_GROUP) == 0 {
+                let r = h >> LAYER_GROUP;
+                rest = high
+                    .iter()
+                    .enumerate()
+                    .fold(one, |f, (b, q)| f * q[r >> b & 1]);
+            }
+            simd::scale_by_table(block, &t0, t1[h % (1 << LAYER_GROUP)] * rest);
+        }
+    };
+    match par {
+        Par::Seq => chunk(0, amps),
+        Par::Rayon => amps
+            .par_chunks_mut(TASK_LEN)
+            .enumerate()
+            .for_each(|(k, x)| chunk(k * TASK_LEN, x)),
+    }
+}

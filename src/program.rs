@@ -202,6 +202,45 @@ impl StepKernel {
 /// How many affine steps' sines and cosines an unblocked run computes in one batch.
 const TRIG_BATCH: usize = 32;
 
+/// Smallest state whose diagonal runs are merged into one layer: below it, separate passes
+/// over at most 64 amplitudes cost less than the layer's tables (W2 with the `workloads`
+/// example at n = 4–8: break-even at 7 qubits).
+const LAYER_MIN_QUBITS: usize = 7;
+
+/// The sines and cosines of a run's affine steps, computed [`TRIG_BATCH`] steps ahead with
+/// [`sin_cos_batch`] (one vectorized call instead of one polynomial per step).
+#[derive(Default)]
+struct TrigBatch {
+    sin: [f64; TRIG_BATCH],
+    cos: [f64; TRIG_BATCH],
+    next: usize,
+    len: usize,
+}
+
+impl TrigBatch {
+    /// `sin_cos(kθ)` for affine step `i`; affine steps must ask once each, in order.
+    #[inline(always)]
+    fn take(&mut self, program: &Program, i: usize, weights: &[f64], inputs: &[f64]) -> (f64, f64) {
+        if self.next == self.len {
+            let mut theta = [0.0; TRIG_BATCH];
+            let angles = program.steps[i..]
+                .iter()
+                .filter_map(|s| s.kernel.affine_angle())
+                .take(TRIG_BATCH);
+            self.len = 0;
+            for (slot, (angle, k)) in theta.iter_mut().zip(angles) {
+                *slot = k * program.eval(angle, weights, inputs);
+                self.len += 1;
+            }
+            let len = self.len;
+            sin_cos_batch(&theta[..len], &mut self.sin[..len], &mut self.cos[..len]);
+            self.next = 0;
+        }
+        self.next += 1;
+        (self.sin[self.next - 1], self.cos[self.next - 1])
+    }
+}
+
 /// The run `factors` (first rightmost) as `after · G(θ) · before` when exactly one factor
 /// `G` is parameterized and has a [`TrigForm`]: the angle, the form, and the fixed products
 /// on either side (`None` for an empty side).
@@ -347,6 +386,28 @@ struct Step {
     subspace: Subspace,
 }
 
+impl Step {
+    /// Whether the step's kernel is an uncontrolled one-qubit diagonal for every parameter
+    /// value (`Diagonal`, `Phase` or `Identity`).
+    fn is_one_qubit_diagonal(&self) -> bool {
+        let diagonal_gate = |gate: &Gate| gate.structure() == Structure::Diagonal;
+        self.subspace.ctrl == 0
+            && self.subspace.qubits().count() == 1
+            && match &self.kernel {
+                StepKernel::Fixed(kernel) => {
+                    matches!(kernel, Kernel::Diagonal { .. } | Kernel::Phase { .. })
+                }
+                StepKernel::AffineRun { structure, .. } => *structure == Structure::Diagonal,
+                StepKernel::Bound { gate, .. } => diagonal_gate(gate),
+                StepKernel::Fused { factors, .. } => factors.iter().all(|f| match f {
+                    Factor::Fixed(m) => matches!(m, Mat2::Diagonal(_)),
+                    Factor::Bound { gate, .. } => diagonal_gate(gate),
+                }),
+                StepKernel::Select { .. } | StepKernel::AffineSelect { .. } => false,
+            }
+    }
+}
+
 /// A compiled circuit. See the [module docs](self).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Program {
@@ -359,6 +420,10 @@ pub struct Program {
     blocking: Blocking,
     plan: Option<Plan>,
     prefix: Option<Prefix>,
+    /// For each step, how many consecutive steps from it on are uncontrolled one-qubit
+    /// diagonals: an unblocked run of [`LAYER_MIN_QUBITS`] or more qubits applies two or more
+    /// of them as one merged layer.
+    diagonal_runs: Vec<u32>,
 }
 
 /// The state after the program's leading fixed steps, applied to `|0…0⟩` once at compile time:
@@ -530,7 +595,9 @@ impl Circuit {
             blocking: Blocking::Off,
             plan: None,
             prefix: None,
+            diagonal_runs: Vec::new(),
         }
+        .with_diagonal_runs()
         .with_fixed_prefix()
         .with_blocking(Blocking::default()))
     }
@@ -682,28 +749,39 @@ impl Program {
     /// The program with its [`Prefix`] computed (when it has leading fixed steps and is small
     /// enough).
     fn with_fixed_prefix(mut self) -> Program {
-        let steps = self
+        let mut steps = self
             .steps
             .iter()
             .take_while(|s| matches!(s.kernel, StepKernel::Fixed(_)))
             .count();
+        // A merged diagonal layer must not straddle the prefix's end: end it before the layer.
+        while steps > 0 && self.diagonal_runs[steps - 1] > 1 {
+            steps -= 1;
+        }
         if steps == 0 || self.num_qubits > PREFIX_QUBITS {
             return self;
         }
         let mut state = StateVector::zero(self.num_qubits).expect("at most 2^16 amplitudes");
         let amps = state.amplitudes_mut();
-        for step in &self.steps[..steps] {
-            kernels::apply(
-                amps,
-                &self.kernel_of(step, &[], &[]),
-                &step.subspace,
-                Par::Seq,
-            );
-        }
+        self.execute_unblocked(amps, Par::Seq, 0..steps, |i| {
+            self.kernel_of(&self.steps[i], &[], &[])
+        });
         self.prefix = Some(Prefix {
             steps,
             amplitudes: amps.to_vec(),
         });
+        self
+    }
+
+    /// The program with `diagonal_runs` filled in.
+    fn with_diagonal_runs(mut self) -> Program {
+        let mut runs = vec![0u32; self.steps.len()];
+        for i in (0..self.steps.len()).rev() {
+            if self.steps[i].is_one_qubit_diagonal() {
+                runs[i] = 1 + runs.get(i + 1).copied().unwrap_or(0);
+            }
+        }
+        self.diagonal_runs = runs;
         self
     }
 
@@ -814,35 +892,68 @@ impl Program {
                 self.kernel_of(&self.steps[i], weights, inputs)
             });
         }
-        // Unblocked: the sines and cosines of the affine steps are computed in batches of
-        // [`TRIG_BATCH`] (vectorized) before the steps that use them run.
-        let (mut theta, mut sin, mut cos) =
-            ([0.0; TRIG_BATCH], [0.0; TRIG_BATCH], [0.0; TRIG_BATCH]);
-        let mut start = first;
-        while start < self.steps.len() {
-            let (mut end, mut count) = (start, 0);
-            while let Some(step) = self.steps.get(end) {
-                if let Some((angle, k)) = step.kernel.affine_angle() {
-                    if count == TRIG_BATCH {
-                        break;
+        // Unblocked: the sines and cosines of the affine steps are computed in batches.
+        let mut trig = TrigBatch::default();
+        self.execute_unblocked(amps, par, first..self.steps.len(), |i| {
+            self.batched_kernel_of(i, &mut trig, weights, inputs)
+        });
+    }
+
+    /// [`Program::kernel_of`] for step `i`, taking an affine step's sine and cosine from
+    /// `trig` (the same values, bit for bit).
+    #[inline(always)]
+    fn batched_kernel_of(
+        &self,
+        i: usize,
+        trig: &mut TrigBatch,
+        weights: &[f64],
+        inputs: &[f64],
+    ) -> Kernel {
+        let step = &self.steps[i];
+        match step.kernel.affine_angle() {
+            Some(_) => step
+                .kernel
+                .affine_kernel(trig.take(self, i, weights, inputs)),
+            None => self.kernel_of(step, weights, inputs),
+        }
+    }
+
+    /// Applies the steps in `range` (which splits no run of diagonal steps), `kernel(i)`
+    /// giving step `i`'s kernel and called once per step in order: one pass per step, except
+    /// that two or more consecutive one-qubit diagonal steps are applied as one merged layer
+    /// ([`kernels::apply_diagonal_layer`]).
+    #[inline(always)]
+    fn execute_unblocked(
+        &self,
+        amps: &mut [C64],
+        par: Par,
+        range: std::ops::Range<usize>,
+        mut kernel: impl FnMut(usize) -> Kernel,
+    ) {
+        let one = C64::new(1.0, 0.0);
+        let mut i = range.start;
+        while i < range.end {
+            let run = self.diagonal_runs[i] as usize;
+            if run < 2 || !(LAYER_MIN_QUBITS..=kernels::LAYER_MAX_QUBITS).contains(&self.num_qubits)
+            {
+                kernels::apply(amps, &kernel(i), &self.steps[i].subspace, par);
+                i += 1;
+                continue;
+            }
+            debug_assert!(i + run <= range.end, "a diagonal run straddles the range");
+            let mut layer = [[one, one]; kernels::LAYER_MAX_QUBITS];
+            for j in i..i + run {
+                match kernel(j) {
+                    Kernel::Diagonal { t, d } => {
+                        layer[t] = [layer[t][0] * d[0], layer[t][1] * d[1]]
                     }
-                    theta[count] = k * self.eval(angle, weights, inputs);
-                    count += 1;
+                    Kernel::Phase { t, d } => layer[t][1] *= d,
+                    Kernel::Identity => {}
+                    other => unreachable!("a diagonal step gave {other:?}"),
                 }
-                end += 1;
             }
-            sin_cos_batch(&theta[..count], &mut sin[..count], &mut cos[..count]);
-            let mut next = 0;
-            for step in &self.steps[start..end] {
-                let kernel = if step.kernel.affine_angle().is_some() {
-                    next += 1;
-                    step.kernel.affine_kernel((sin[next - 1], cos[next - 1]))
-                } else {
-                    self.kernel_of(step, weights, inputs)
-                };
-                kernels::apply(amps, &kernel, &step.subspace, par);
-            }
-            start = end;
+            kernels::apply_diagonal_layer(amps, &layer[..self.num_qubits], par);
+            i += run;
         }
     }
 
@@ -857,11 +968,7 @@ impl Program {
         kernel_of: impl Fn(usize) -> Kernel,
     ) {
         match &self.plan {
-            None => {
-                for (i, step) in self.steps.iter().enumerate().skip(first) {
-                    kernels::apply(amps, &kernel_of(i), &step.subspace, par);
-                }
-            }
+            None => self.execute_unblocked(amps, par, first..self.steps.len(), kernel_of),
             Some(plan) => {
                 debug_assert_eq!(first, 0, "blocked runs start at step 0");
                 plan.apply(amps, par, &mut Vec::new(), kernel_of)

@@ -38,6 +38,24 @@ pub(crate) fn scale(x: &mut [C64], d: C64) {
     x.iter_mut().for_each(|a| *a *= d);
 }
 
+/// `x[j] ← (table[j]·f)·x[j]` for every `j` (a diagonal given entry by entry, times `f`).
+#[inline]
+pub(crate) fn scale_by_table(x: &mut [C64], table: &[C64], f: C64) {
+    debug_assert_eq!(x.len(), table.len());
+    #[cfg(target_arch = "x86_64")]
+    if x.len() >= 2 && avx2() {
+        // SAFETY: AVX2 and FMA are present.
+        return unsafe { avx::scale_by_table(x, table, f) };
+    }
+    scale_by_table_portable(x, table, f);
+}
+
+fn scale_by_table_portable(x: &mut [C64], table: &[C64], f: C64) {
+    for (a, t) in x.iter_mut().zip(table) {
+        *a *= t * f;
+    }
+}
+
 /// `diag(d₀, d₁)` on qubit `t` of `x`, whose length is a multiple of `2^{t+1}`: each block
 /// of `2^{t+1}` amplitudes has its lower half scaled by `d₀` and its upper half by `d₁`.
 #[inline]
@@ -225,6 +243,21 @@ mod avx {
     #[target_feature(enable = "avx2,fma")]
     pub(super) unsafe fn scale(x: &mut [C64], d: C64) {
         scale_run(x, split(d, d), d);
+    }
+
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) unsafe fn scale_by_table(x: &mut [C64], table: &[C64], f: C64) {
+        let (fr, fi) = split(f, f);
+        let mut pairs = x.chunks_exact_mut(2);
+        let mut entries = table.chunks_exact(2);
+        for (pair, entry) in (&mut pairs).zip(&mut entries) {
+            let p = pair.as_mut_ptr() as *mut f64;
+            // d = t·f, then d·x with d's real and imaginary parts duplicated per amplitude.
+            let d = mul(fr, fi, _mm256_loadu_pd(entry.as_ptr() as *const f64));
+            let (dr, di) = (_mm256_movedup_pd(d), _mm256_permute_pd(d, 0b1111));
+            _mm256_storeu_pd(p, mul(dr, di, _mm256_loadu_pd(p)));
+        }
+        super::scale_by_table_portable(pairs.into_remainder(), entries.remainder(), f);
     }
 
     #[target_feature(enable = "avx2,fma")]
@@ -462,6 +495,13 @@ mod tests {
                 }
                 assert_close(&pairs, &want);
             }
+        }
+        for len in [1, 2, 5, 64] {
+            let (x, table) = (random(len, 7), random(len, 8));
+            let mut scaled = x.clone();
+            scale_by_table(&mut scaled, &table, M[2]);
+            let want: Vec<C64> = x.iter().zip(&table).map(|(a, t)| t * M[2] * a).collect();
+            assert_close(&scaled, &want);
         }
         for t in 0..4 {
             let x = random(32, t as u64 + 3);

@@ -401,15 +401,71 @@ fn runs_from_the_cached_fixed_prefix_equal_full_runs() {
     ] {
         let program = circuit.compile().unwrap();
         let mut from_prefix = StateVector::zero(n).unwrap();
-        program.run(&weights, &[], &mut from_prefix, Par::Seq).unwrap();
+        program
+            .run(&weights, &[], &mut from_prefix, Par::Seq)
+            .unwrap();
         let mut full = StateVector::zero(n).unwrap();
         program.apply(&weights, &[], &mut full, Par::Seq).unwrap();
         let bits = |s: &StateVector| -> Vec<(u64, u64)> {
-            s.amplitudes().iter().map(|a| (a.re.to_bits(), a.im.to_bits())).collect()
+            s.amplitudes()
+                .iter()
+                .map(|a| (a.re.to_bits(), a.im.to_bits()))
+                .collect()
         };
         assert_eq!(bits(&from_prefix), bits(&full));
         // A run after another run starts from the prefix again, not from the last state.
-        program.run(&weights, &[], &mut from_prefix, Par::Seq).unwrap();
+        program
+            .run(&weights, &[], &mut from_prefix, Par::Seq)
+            .unwrap();
         assert_eq!(bits(&from_prefix), bits(&full));
+    }
+}
+
+/// Consecutive one-qubit diagonal steps run as one merged layer (tables over groups of
+/// qubits) on unblocked states of 7 qubits or more; they agree with the steps applied one at a
+/// time (the blocked path never merges) for states below, at and above the 6- and 12-qubit
+/// group boundaries, and serial and parallel layers agree bit for bit.
+#[test]
+fn merged_diagonal_layers_match_separate_passes() {
+    use qloop::Blocking;
+    for n in [7, 12, 13, 14] {
+        let w = |k: usize| Param::weight(format!("w{k}"));
+        let mut c = Circuit::new(n);
+        for q in 0..n {
+            c = c.h(q);
+        }
+        for q in 0..n - 1 {
+            c = c.cx(q, q + 1);
+        }
+        // A layer in the middle (ended by the CZ and the CX) and one at the end.
+        for q in 0..n {
+            c = match q % 4 {
+                0 => c.rz(w(q), q).t(q),
+                1 => c.p(w(q), q),
+                2 => c.s(q).z(q),
+                _ => c.rz(w(q), q),
+            };
+        }
+        c = c.cz(0, n - 1).cx(n - 1, 0);
+        for q in (0..n).rev() {
+            c = c.rz(w(n + q), q).tdg(q);
+        }
+        let merged = c.compile().unwrap().with_blocking(Blocking::Off);
+        let weights: Vec<f64> = (0..merged.layout().weights.len())
+            .map(|k| 0.7 * k as f64 - 3.0)
+            .collect();
+        let separate = c.compile().unwrap().with_blocking(Blocking::Qubits(7));
+        let mut a = StateVector::zero(n).unwrap();
+        let mut b = a.clone();
+        let mut p = a.clone();
+        merged.run(&weights, &[], &mut a, Par::Seq).unwrap();
+        merged.run(&weights, &[], &mut p, Par::Rayon).unwrap();
+        separate.run(&weights, &[], &mut b, Par::Seq).unwrap();
+        assert_close(a.amplitudes(), b.amplitudes(), 1e-12, &format!("n = {n}"));
+        assert_eq!(
+            a.amplitudes(),
+            p.amplitudes(),
+            "n = {n}: serial vs parallel"
+        );
     }
 }
