@@ -33,7 +33,7 @@ fn solve(hamiltonian: &str, n: usize, iterations: u64, seed: u64) -> qloop::Resu
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     let m = v.len() / 2;
-    if v.len() % 2 == 0 {
+    if v.len().is_multiple_of(2) {
         0.5 * (v[m - 1] + v[m])
     } else {
         v[m]

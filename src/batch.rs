@@ -128,7 +128,7 @@ impl Program {
         width: usize,
         readout: impl Fn(usize, &StateVector, &mut [T]) -> Result<()> + Sync,
     ) -> Result<()> {
-        if width == 0 || out.len() % width != 0 {
+        if width == 0 || !out.len().is_multiple_of(width) {
             return Err(Error::Shape {
                 context: "Program::run_batch".into(),
                 message: format!(

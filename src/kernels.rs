@@ -424,7 +424,7 @@ pub(crate) fn apply_diagonal_layer(amps: &mut [C64], d: &[[C64; 2]], par: Par) {
         let mut rest = one;
         for (k, block) in x.chunks_exact_mut(1 << LAYER_GROUP).enumerate() {
             let h = (first >> LAYER_GROUP) + k;
-            if k == 0 || h % (1 << LAYER_GROUP) == 0 {
+            if k == 0 || h.is_multiple_of(1 << LAYER_GROUP) {
                 let r = h >> LAYER_GROUP;
                 rest = high
                     .iter()

@@ -90,19 +90,7 @@ impl StateVector {
     /// ```
     pub fn expectation_z(&self, qubit: usize) -> Result<f64> {
         check_subset("expectation_z", &[qubit], self.num_qubits())?;
-        let bit = 1usize << qubit;
-        Ok(self
-            .amplitudes()
-            .iter()
-            .enumerate()
-            .map(|(i, a)| {
-                if i & bit == 0 {
-                    a.norm_sqr()
-                } else {
-                    -a.norm_sqr()
-                }
-            })
-            .sum())
+        Ok(crate::simd::z_sum(self.amplitudes(), qubit))
     }
 }
 

@@ -27,6 +27,19 @@ fn avx2() -> bool {
     }
 }
 
+/// Whether the AVX-512 paths may run on this CPU (AVX-512F, and AVX2 + FMA for the rest).
+#[inline(always)]
+fn avx512() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx512f") && avx2()
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
 /// `x ← d·x`.
 #[inline]
 pub(crate) fn scale(x: &mut [C64], d: C64) {
@@ -43,6 +56,11 @@ pub(crate) fn scale(x: &mut [C64], d: C64) {
 pub(crate) fn scale_by_table(x: &mut [C64], table: &[C64], f: C64) {
     debug_assert_eq!(x.len(), table.len());
     #[cfg(target_arch = "x86_64")]
+    if x.len().is_multiple_of(4) && avx512() {
+        // SAFETY: AVX-512F is present; the slices hold whole registers.
+        return unsafe { avx512::scale_by_table(x, table, f) };
+    }
+    #[cfg(target_arch = "x86_64")]
     if x.len() >= 2 && avx2() {
         // SAFETY: AVX2 and FMA are present.
         return unsafe { avx::scale_by_table(x, table, f) };
@@ -56,11 +74,75 @@ fn scale_by_table_portable(x: &mut [C64], table: &[C64], f: C64) {
     }
 }
 
+/// `Σᵢ (−1)^{bit q of i} |xᵢ|²`: ⟨Z_q⟩ of a state. Summed in 16 independent lanes (the
+/// squares of the real and imaginary parts of 8 amplitudes), so the loop vectorizes; AVX-512
+/// or AVX2 when the CPU has them.
+pub(crate) fn z_sum(x: &[C64], q: usize) -> f64 {
+    #[cfg(target_arch = "x86_64")]
+    if avx512() {
+        // SAFETY: AVX-512F is present.
+        return unsafe { z_sum_avx512(x, q) };
+    }
+    #[cfg(target_arch = "x86_64")]
+    if avx2() {
+        // SAFETY: AVX2 is present.
+        return unsafe { z_sum_avx2(x, q) };
+    }
+    z_sum_body(x, q)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn z_sum_avx512(x: &[C64], q: usize) -> f64 {
+    z_sum_body(x, q)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn z_sum_avx2(x: &[C64], q: usize) -> f64 {
+    z_sum_body(x, q)
+}
+
+#[inline(always)]
+fn z_sum_body(x: &[C64], q: usize) -> f64 {
+    const LANES: usize = 16;
+    // Lane k of a chunk of 8 amplitudes holds a part of amplitude k / 2.
+    let accumulate = |acc: &mut [f64; LANES], run: &[C64]| {
+        for chunk in run.chunks_exact(LANES / 2) {
+            for (k, a) in acc.iter_mut().enumerate() {
+                let amp = chunk[k / 2];
+                let part = if k % 2 == 0 { amp.re } else { amp.im };
+                *a += part * part;
+            }
+        }
+    };
+    let sign = |i: usize| if i >> q & 1 == 0 { 1.0 } else { -1.0 };
+    if x.len() < LANES / 2 {
+        return x
+            .iter()
+            .enumerate()
+            .map(|(i, a)| sign(i) * a.norm_sqr())
+            .sum();
+    }
+    if q < 3 {
+        // The sign pattern repeats in every chunk of 8 amplitudes.
+        let mut acc = [0.0; LANES];
+        accumulate(&mut acc, x);
+        return acc.iter().enumerate().map(|(k, a)| sign(k / 2) * a).sum();
+    }
+    // Runs of 2^q ≥ 8 amplitudes share their sign.
+    let (mut plus, mut minus) = ([0.0; LANES], [0.0; LANES]);
+    for (k, run) in x.chunks_exact(1 << q).enumerate() {
+        accumulate(if k % 2 == 0 { &mut plus } else { &mut minus }, run);
+    }
+    plus.iter().sum::<f64>() - minus.iter().sum::<f64>()
+}
+
 /// `diag(d₀, d₁)` on qubit `t` of `x`, whose length is a multiple of `2^{t+1}`: each block
 /// of `2^{t+1}` amplitudes has its lower half scaled by `d₀` and its upper half by `d₁`.
 #[inline]
 pub(crate) fn diagonal_blocks(x: &mut [C64], t: usize, d: [C64; 2]) {
-    debug_assert!(x.len() % (2 << t) == 0);
+    debug_assert!(x.len().is_multiple_of(2 << t));
     #[cfg(target_arch = "x86_64")]
     if avx2() {
         // SAFETY: AVX2 and FMA are present.
@@ -78,6 +160,11 @@ pub(crate) fn diagonal_blocks(x: &mut [C64], t: usize, d: [C64; 2]) {
 #[inline]
 pub(crate) fn dense(lo: &mut [C64], hi: &mut [C64], m: &[C64; 4]) {
     debug_assert_eq!(lo.len(), hi.len());
+    #[cfg(target_arch = "x86_64")]
+    if lo.len().is_multiple_of(4) && avx512() {
+        // SAFETY: AVX-512F is present; the runs hold whole registers.
+        return unsafe { avx512::dense(lo, hi, m) };
+    }
     #[cfg(target_arch = "x86_64")]
     if lo.len() >= 2 && avx2() {
         // SAFETY: AVX2 and FMA are present.
@@ -98,7 +185,12 @@ fn dense_portable(lo: &mut [C64], hi: &mut [C64], m: &[C64; 4]) {
 /// halves of every block of `2^{t+1}` amplitudes, as [`dense`].
 #[inline]
 pub(crate) fn dense_blocks(x: &mut [C64], t: usize, m: &[C64; 4]) {
-    debug_assert!(x.len() % (2 << t) == 0);
+    debug_assert!(x.len().is_multiple_of(2 << t));
+    #[cfg(target_arch = "x86_64")]
+    if x.len().is_multiple_of(4) && avx512() {
+        // SAFETY: AVX-512F is present; the state holds whole registers.
+        return unsafe { avx512::select_blocks(x, None, t, &[*m, *m]) };
+    }
     #[cfg(target_arch = "x86_64")]
     if avx2() {
         // SAFETY: AVX2 and FMA are present.
@@ -115,7 +207,12 @@ pub(crate) fn dense_blocks(x: &mut [C64], t: usize, m: &[C64; 4]) {
 /// `2^{max(c,t)+1}` and whose index bits are the low qubits of the state.
 #[inline]
 pub(crate) fn select_dense_blocks(x: &mut [C64], c: usize, t: usize, m: &[[C64; 4]; 2]) {
-    debug_assert!(x.len() % (2 << c.max(t)) == 0 && c != t);
+    debug_assert!(x.len().is_multiple_of(2 << c.max(t)) && c != t);
+    #[cfg(target_arch = "x86_64")]
+    if x.len().is_multiple_of(4) && avx512() {
+        // SAFETY: AVX-512F is present; the state holds whole registers.
+        return unsafe { avx512::select_blocks(x, Some(c), t, m) };
+    }
     #[cfg(target_arch = "x86_64")]
     if avx2() {
         // SAFETY: AVX2 and FMA are present.
@@ -134,7 +231,12 @@ pub(crate) fn select_dense_blocks(x: &mut [C64], c: usize, t: usize, m: &[[C64; 
 /// `m[bit c of j]`; the runs start at a multiple of `2^{c+1}` and their length is one too.
 #[inline]
 pub(crate) fn select_dense_pairs(lo: &mut [C64], hi: &mut [C64], c: usize, m: &[[C64; 4]; 2]) {
-    debug_assert!(lo.len() == hi.len() && lo.len() % (2 << c) == 0);
+    debug_assert!(lo.len() == hi.len() && lo.len().is_multiple_of(2 << c));
+    #[cfg(target_arch = "x86_64")]
+    if lo.len().is_multiple_of(4) && avx512() {
+        // SAFETY: AVX-512F is present; the runs hold whole registers.
+        return unsafe { avx512::select_pairs(lo, hi, c, m) };
+    }
     #[cfg(target_arch = "x86_64")]
     if avx2() {
         // SAFETY: AVX2 and FMA are present.
@@ -413,6 +515,228 @@ mod avx {
     }
 }
 
+/// The dense and select updates with four amplitudes per 512-bit register. The arithmetic is
+/// [`avx`]'s, lane for lane (the same fused operations in the same order), so both paths give
+/// the same bits; only the shuffles differ. Registers start at multiples of four amplitudes:
+/// a gate on qubit 0 or 1 has whole blocks in one register (the halves are exchanged by a
+/// shuffle), a gate on a higher qubit pairs registers `2^t` apart. A control on qubit 0 or 1
+/// varies within a register (lane-wise coefficients); a higher one is constant over runs of
+/// registers (two coefficient sets).
+#[cfg(target_arch = "x86_64")]
+mod avx512 {
+    use num_complex::Complex64 as C64;
+    use std::arch::x86_64::*;
+
+    /// A complex coefficient per amplitude slot (four per register): real and imaginary parts,
+    /// each over both lanes of its slot.
+    #[derive(Clone, Copy)]
+    struct Coeff {
+        re: __m512d,
+        im: __m512d,
+    }
+
+    #[inline(always)]
+    unsafe fn coeff(z: [C64; 4]) -> Coeff {
+        Coeff {
+            re: _mm512_setr_pd(
+                z[0].re, z[0].re, z[1].re, z[1].re, z[2].re, z[2].re, z[3].re, z[3].re,
+            ),
+            im: _mm512_setr_pd(
+                z[0].im, z[0].im, z[1].im, z[1].im, z[2].im, z[2].im, z[3].im, z[3].im,
+            ),
+        }
+    }
+
+    /// `p·a + q·b` slot-wise (as `avx::mul_add`).
+    #[inline(always)]
+    unsafe fn mul_add(p: Coeff, a: __m512d, q: Coeff, b: __m512d) -> __m512d {
+        let swapped = _mm512_fmadd_pd(
+            q.im,
+            _mm512_permute_pd::<0b0101_0101>(b),
+            _mm512_mul_pd(p.im, _mm512_permute_pd::<0b0101_0101>(a)),
+        );
+        _mm512_fmadd_pd(p.re, a, _mm512_fmaddsub_pd(q.re, b, swapped))
+    }
+
+    /// The entries `[m00, m01, m10, m11]` as coefficients, slot `s` taking its matrix from
+    /// `m[select[s]]`.
+    #[inline(always)]
+    unsafe fn entries(m: &[[C64; 4]; 2], [a, b, c, d]: [usize; 4]) -> [Coeff; 4] {
+        // Written out: closures here would be compiled without the target features.
+        [
+            coeff([m[a][0], m[b][0], m[c][0], m[d][0]]),
+            coeff([m[a][1], m[b][1], m[c][1], m[d][1]]),
+            coeff([m[a][2], m[b][2], m[c][2], m[d][2]]),
+            coeff([m[a][3], m[b][3], m[c][3], m[d][3]]),
+        ]
+    }
+
+    /// The coefficient sets of a select update on pair runs with control `c` below the
+    /// target: for `c` < 2 one lane-wise set (used for every register), else one set per
+    /// control value.
+    #[inline(always)]
+    unsafe fn pair_sets(m: &[[C64; 4]; 2], c: usize) -> [[Coeff; 4]; 2] {
+        match c {
+            0 => {
+                let set = entries(m, [0, 1, 0, 1]);
+                [set, set]
+            }
+            1 => {
+                let set = entries(m, [0, 0, 1, 1]);
+                [set, set]
+            }
+            _ => [entries(m, [0; 4]), entries(m, [1; 4])],
+        }
+    }
+
+    /// The select update on runs `lo`, `hi` (aligned to `2^{c+1}`) with [`pair_sets`].
+    #[inline(always)]
+    unsafe fn select_pairs_with(lo: &mut [C64], hi: &mut [C64], c: usize, sets: &[[Coeff; 4]; 2]) {
+        if c < 2 {
+            return pairs_run(lo, hi, &sets[0]);
+        }
+        for (k, (x, y)) in lo
+            .chunks_exact_mut(1 << c)
+            .zip(hi.chunks_exact_mut(1 << c))
+            .enumerate()
+        {
+            pairs_run(x, y, &sets[k & 1]);
+        }
+    }
+
+    /// The two coefficients `(C₀, C₁)` of an in-register update (`t` = 0 or 1): slot `s`
+    /// computes row `row(s)` of `m[select[s]]` from the shuffled inputs `A` and `B`.
+    #[inline(always)]
+    unsafe fn in_register(m: &[[C64; 4]; 2], t: usize, select: [usize; 4]) -> [Coeff; 2] {
+        // t = 0: slots (lo, hi, lo, hi) of two pairs; t = 1: (lo, lo, hi, hi) of one block.
+        let [r0, r1, r2, r3] = if t == 0 { [0, 2, 0, 2] } else { [0, 0, 2, 2] };
+        let [a, b, c, d] = select;
+        [
+            coeff([m[a][r0], m[b][r1], m[c][r2], m[d][r3]]),
+            coeff([m[a][r0 + 1], m[b][r1 + 1], m[c][r2 + 1], m[d][r3 + 1]]),
+        ]
+    }
+
+    /// `lo ← c₀·lo + c₁·hi`, `hi ← c₂·lo + c₃·hi` over runs of whole registers.
+    #[inline(always)]
+    unsafe fn pairs_run(lo: &mut [C64], hi: &mut [C64], c: &[Coeff; 4]) {
+        for (x, y) in lo.chunks_exact_mut(4).zip(hi.chunks_exact_mut(4)) {
+            let (px, py) = (x.as_mut_ptr() as *mut f64, y.as_mut_ptr() as *mut f64);
+            let (a, b) = (_mm512_loadu_pd(px), _mm512_loadu_pd(py));
+            _mm512_storeu_pd(px, mul_add(c[0], a, c[1], b));
+            _mm512_storeu_pd(py, mul_add(c[2], a, c[3], b));
+        }
+    }
+
+    /// The update of a gate on qubit `t` ∈ {0, 1} over whole registers: `A`, `B` hold each
+    /// slot's pair partners (lo and hi), the result is `C₀·A + C₁·B`.
+    #[inline(always)]
+    unsafe fn in_register_run(x: &mut [C64], t: usize, [c0, c1]: [Coeff; 2]) {
+        for r in x.chunks_exact_mut(4) {
+            let p = r.as_mut_ptr() as *mut f64;
+            let v = _mm512_loadu_pd(p);
+            let (a, b) = if t == 0 {
+                (_mm512_permutex_pd::<0x44>(v), _mm512_permutex_pd::<0xEE>(v))
+            } else {
+                (
+                    _mm512_shuffle_f64x2::<0x44>(v, v),
+                    _mm512_shuffle_f64x2::<0xEE>(v, v),
+                )
+            };
+            _mm512_storeu_pd(p, mul_add(c0, a, c1, b));
+        }
+    }
+
+    /// `d·x` slot-wise, `d` given as a [`Coeff`].
+    #[inline(always)]
+    unsafe fn mul(d: Coeff, x: __m512d) -> __m512d {
+        _mm512_fmaddsub_pd(
+            d.re,
+            x,
+            _mm512_mul_pd(d.im, _mm512_permute_pd::<0b0101_0101>(x)),
+        )
+    }
+
+    #[target_feature(enable = "avx512f,avx2,fma")]
+    pub(super) unsafe fn scale_by_table(x: &mut [C64], table: &[C64], f: C64) {
+        let f = coeff([f; 4]);
+        for (r, entry) in x.chunks_exact_mut(4).zip(table.chunks_exact(4)) {
+            let p = r.as_mut_ptr() as *mut f64;
+            // d = t·f, then d·x with d's parts duplicated over each slot (as `avx`).
+            let d = mul(f, _mm512_loadu_pd(entry.as_ptr() as *const f64));
+            let d = Coeff {
+                re: _mm512_movedup_pd(d),
+                im: _mm512_permute_pd::<0b1111_1111>(d),
+            };
+            _mm512_storeu_pd(p, mul(d, _mm512_loadu_pd(p)));
+        }
+    }
+
+    #[target_feature(enable = "avx512f,avx2,fma")]
+    pub(super) unsafe fn dense(lo: &mut [C64], hi: &mut [C64], m: &[C64; 4]) {
+        pairs_run(lo, hi, &entries(&[*m, *m], [0; 4]));
+    }
+
+    /// [`super::select_dense_pairs`] on runs of whole registers.
+    #[target_feature(enable = "avx512f,avx2,fma")]
+    pub(super) unsafe fn select_pairs(lo: &mut [C64], hi: &mut [C64], c: usize, m: &[[C64; 4]; 2]) {
+        select_pairs_with(lo, hi, c, &pair_sets(m, c));
+    }
+
+    /// `|0⟩⟨0|_c ⊗ m[0] + |1⟩⟨1|_c ⊗ m[1]` on target `t` of `x` (`c = None`: `m[0]`
+    /// everywhere), whose length is a multiple of 4 and of `2^{max(c,t)+1}`.
+    #[target_feature(enable = "avx512f,avx2,fma")]
+    pub(super) unsafe fn select_blocks(
+        x: &mut [C64],
+        c: Option<usize>,
+        t: usize,
+        m: &[[C64; 4]; 2],
+    ) {
+        if t >= 2 {
+            let stride = 1 << t;
+            match c {
+                None => {
+                    let set = entries(m, [0; 4]);
+                    for block in x.chunks_exact_mut(2 * stride) {
+                        let (lo, hi) = block.split_at_mut(stride);
+                        pairs_run(lo, hi, &set);
+                    }
+                }
+                Some(c) if c < t => {
+                    let sets = pair_sets(m, c);
+                    for block in x.chunks_exact_mut(2 * stride) {
+                        let (lo, hi) = block.split_at_mut(stride);
+                        select_pairs_with(lo, hi, c, &sets);
+                    }
+                }
+                Some(c) => {
+                    // Block k starts at k·2^{t+1}: its bit c picks the matrix.
+                    let sets = [entries(m, [0; 4]), entries(m, [1; 4])];
+                    for (k, block) in x.chunks_exact_mut(2 * stride).enumerate() {
+                        let (lo, hi) = block.split_at_mut(stride);
+                        pairs_run(lo, hi, &sets[(k >> (c - t - 1)) & 1]);
+                    }
+                }
+            }
+            return;
+        }
+        match c {
+            None => in_register_run(x, t, in_register(m, t, [0; 4])),
+            // The control is the other of qubits 0 and 1: it varies within each register.
+            Some(c) if c < 2 => {
+                let select = if t == 0 { [0, 0, 1, 1] } else { [0, 1, 0, 1] };
+                in_register_run(x, t, in_register(m, t, select));
+            }
+            Some(c) => {
+                let sets = [in_register(m, t, [0; 4]), in_register(m, t, [1; 4])];
+                for (k, run) in x.chunks_exact_mut(1 << c).enumerate() {
+                    in_register_run(run, t, sets[k & 1]);
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -434,6 +758,65 @@ mod tests {
     fn assert_close(a: &[C64], b: &[C64]) {
         for (x, y) in a.iter().zip(b) {
             assert!((x - y).norm() <= 4.0 * f64::EPSILON, "{x} vs {y}");
+        }
+    }
+
+    /// On a CPU with AVX-512, its paths give the AVX2 paths' bits for every placement.
+    #[test]
+    #[cfg(target_arch = "x86_64")]
+    fn avx512_paths_equal_avx2_bit_for_bit() {
+        if !avx512() {
+            return;
+        }
+        let m2 = [M, [M[3], M[0], M[1], M[2]]];
+        let bits = |x: &[C64]| -> Vec<(u64, u64)> {
+            x.iter().map(|a| (a.re.to_bits(), a.im.to_bits())).collect()
+        };
+        for len in [4usize, 8, 64] {
+            for t in (0..len.trailing_zeros() as usize).take(5) {
+                let x = random(len, (len + t) as u64);
+                let (mut wide, mut narrow) = (x.clone(), x.clone());
+                // SAFETY: both feature sets are present (checked above).
+                unsafe {
+                    avx512::select_blocks(&mut wide, None, t, &[M, M]);
+                    avx::dense_blocks(&mut narrow, t, &M);
+                }
+                assert_eq!(bits(&wide), bits(&narrow), "dense on {t}, {len} amplitudes");
+                for c in (0..len.trailing_zeros() as usize).filter(|&c| c != t) {
+                    let (mut wide, mut narrow) = (x.clone(), x.clone());
+                    unsafe {
+                        avx512::select_blocks(&mut wide, Some(c), t, &m2);
+                        avx::select_dense_blocks(&mut narrow, c, t, &m2);
+                    }
+                    assert_eq!(bits(&wide), bits(&narrow), "select {c} → {t}, {len}");
+                }
+            }
+            let (lo, hi) = (random(len, 5), random(len, 6));
+            for c in (0..len.trailing_zeros() as usize).take(4) {
+                let (mut wl, mut wh, mut nl, mut nh) =
+                    (lo.clone(), hi.clone(), lo.clone(), hi.clone());
+                unsafe {
+                    avx512::select_pairs(&mut wl, &mut wh, c, &m2);
+                    avx::select_dense_pairs(&mut nl, &mut nh, c, &m2);
+                }
+                assert_eq!(
+                    (bits(&wl), bits(&wh)),
+                    (bits(&nl), bits(&nh)),
+                    "pairs, control {c}"
+                );
+            }
+            let (mut wl, mut wh, mut nl, mut nh) = (lo.clone(), hi.clone(), lo.clone(), hi.clone());
+            unsafe {
+                avx512::dense(&mut wl, &mut wh, &M);
+                avx::dense(&mut nl, &mut nh, &M);
+            }
+            assert_eq!((bits(&wl), bits(&wh)), (bits(&nl), bits(&nh)), "dense runs");
+            let (mut wide, mut narrow) = (lo.clone(), lo.clone());
+            unsafe {
+                avx512::scale_by_table(&mut wide, &hi, M[1]);
+                avx::scale_by_table(&mut narrow, &hi, M[1]);
+            }
+            assert_eq!(bits(&wide), bits(&narrow), "table");
         }
     }
 
@@ -494,6 +877,23 @@ mod tests {
                     select_dense_pairs(lo, hi, c, &m2);
                 }
                 assert_close(&pairs, &want);
+            }
+        }
+        for len in [1, 2, 4, 8, 64, 256] {
+            let x = random(len, 9);
+            for q in 0..len.trailing_zeros() as usize {
+                let want: f64 = x
+                    .iter()
+                    .enumerate()
+                    .map(|(i, a)| {
+                        if i >> q & 1 == 0 {
+                            a.norm_sqr()
+                        } else {
+                            -a.norm_sqr()
+                        }
+                    })
+                    .sum();
+                assert!((z_sum(&x, q) - want).abs() <= 1e-14, "len {len}, qubit {q}");
             }
         }
         for len in [1, 2, 5, 64] {

@@ -24,7 +24,7 @@ struct Progress {
 impl Observe<SpsaState> for Progress {
     fn observe_iter(&mut self, state: &SpsaState, _kv: &KV) -> Result<(), argmin::core::Error> {
         let k = state.get_iter() + 1;
-        if k % 25 == 0 || k == state.get_max_iters() {
+        if k.is_multiple_of(25) || k == state.get_max_iters() {
             if let Some(p) = state.get_param() {
                 self.last_accuracy = (self.accuracy)(p);
             }
