@@ -53,7 +53,11 @@ impl TrigForm {
     /// The matrix for `(sin, cos)` of `kθ`.
     #[inline(always)]
     pub fn at(&self, (sin, cos): (f64, f64)) -> [C64; 4] {
-        std::array::from_fn(|i| self.c[i] + self.a[i] * cos + self.b[i] * sin)
+        let mut m = self.c;
+        for (i, entry) in m.iter_mut().enumerate() {
+            *entry = self.c[i] + self.a[i] * cos + self.b[i] * sin;
+        }
+        m
     }
 }
 

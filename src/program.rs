@@ -164,7 +164,12 @@ impl<const N: usize> Affine<N> {
     /// The entries for `(sin, cos)` of `kθ`.
     #[inline(always)]
     fn at(&self, (sin, cos): (f64, f64)) -> [C64; N] {
-        std::array::from_fn(|i| self.c[i] + self.a[i] * cos + self.b[i] * sin)
+        // A plain loop: `array::from_fn` is not always inlined, and this is on the hot path.
+        let mut m = self.c;
+        for (i, entry) in m.iter_mut().enumerate() {
+            *entry = self.c[i] + self.a[i] * cos + self.b[i] * sin;
+        }
+        m
     }
 }
 

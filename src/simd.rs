@@ -40,6 +40,12 @@ fn avx512() -> bool {
     }
 }
 
+/// Whether a slice of `len` amplitudes takes the AVX-512 path (whole registers only).
+#[inline(always)]
+fn wide(len: usize) -> bool {
+    len.is_multiple_of(4) && avx512()
+}
+
 /// `x ← d·x`.
 #[inline]
 pub(crate) fn scale(x: &mut [C64], d: C64) {
@@ -56,7 +62,7 @@ pub(crate) fn scale(x: &mut [C64], d: C64) {
 pub(crate) fn scale_by_table(x: &mut [C64], table: &[C64], f: C64) {
     debug_assert_eq!(x.len(), table.len());
     #[cfg(target_arch = "x86_64")]
-    if x.len().is_multiple_of(4) && avx512() {
+    if wide(x.len()) {
         // SAFETY: AVX-512F is present; the slices hold whole registers.
         return unsafe { avx512::scale_by_table(x, table, f) };
     }
@@ -116,6 +122,18 @@ fn z_sum_body(x: &[C64], q: usize) -> f64 {
             }
         }
     };
+    // Pairwise: a tree of adds, not one long chain (short states pay its latency).
+    let tree = |acc: [f64; LANES]| -> f64 {
+        let mut v = acc;
+        let mut width = LANES;
+        while width > 1 {
+            width /= 2;
+            for k in 0..width {
+                v[k] += v[k + width];
+            }
+        }
+        v[0]
+    };
     let sign = |i: usize| if i >> q & 1 == 0 { 1.0 } else { -1.0 };
     if x.len() < LANES / 2 {
         return x
@@ -128,14 +146,17 @@ fn z_sum_body(x: &[C64], q: usize) -> f64 {
         // The sign pattern repeats in every chunk of 8 amplitudes.
         let mut acc = [0.0; LANES];
         accumulate(&mut acc, x);
-        return acc.iter().enumerate().map(|(k, a)| sign(k / 2) * a).sum();
+        for (k, a) in acc.iter_mut().enumerate() {
+            *a *= sign(k / 2);
+        }
+        return tree(acc);
     }
     // Runs of 2^q ≥ 8 amplitudes share their sign.
     let (mut plus, mut minus) = ([0.0; LANES], [0.0; LANES]);
     for (k, run) in x.chunks_exact(1 << q).enumerate() {
         accumulate(if k % 2 == 0 { &mut plus } else { &mut minus }, run);
     }
-    plus.iter().sum::<f64>() - minus.iter().sum::<f64>()
+    tree(plus) - tree(minus)
 }
 
 /// `diag(d₀, d₁)` on qubit `t` of `x`, whose length is a multiple of `2^{t+1}`: each block
@@ -161,7 +182,7 @@ pub(crate) fn diagonal_blocks(x: &mut [C64], t: usize, d: [C64; 2]) {
 pub(crate) fn dense(lo: &mut [C64], hi: &mut [C64], m: &[C64; 4]) {
     debug_assert_eq!(lo.len(), hi.len());
     #[cfg(target_arch = "x86_64")]
-    if lo.len().is_multiple_of(4) && avx512() {
+    if wide(lo.len()) {
         // SAFETY: AVX-512F is present; the runs hold whole registers.
         return unsafe { avx512::dense(lo, hi, m) };
     }
@@ -187,7 +208,7 @@ fn dense_portable(lo: &mut [C64], hi: &mut [C64], m: &[C64; 4]) {
 pub(crate) fn dense_blocks(x: &mut [C64], t: usize, m: &[C64; 4]) {
     debug_assert!(x.len().is_multiple_of(2 << t));
     #[cfg(target_arch = "x86_64")]
-    if x.len().is_multiple_of(4) && avx512() {
+    if wide(x.len()) {
         // SAFETY: AVX-512F is present; the state holds whole registers.
         return unsafe { avx512::select_blocks(x, None, t, &[*m, *m]) };
     }
@@ -209,7 +230,7 @@ pub(crate) fn dense_blocks(x: &mut [C64], t: usize, m: &[C64; 4]) {
 pub(crate) fn select_dense_blocks(x: &mut [C64], c: usize, t: usize, m: &[[C64; 4]; 2]) {
     debug_assert!(x.len().is_multiple_of(2 << c.max(t)) && c != t);
     #[cfg(target_arch = "x86_64")]
-    if x.len().is_multiple_of(4) && avx512() {
+    if wide(x.len()) {
         // SAFETY: AVX-512F is present; the state holds whole registers.
         return unsafe { avx512::select_blocks(x, Some(c), t, m) };
     }
@@ -233,7 +254,7 @@ pub(crate) fn select_dense_blocks(x: &mut [C64], c: usize, t: usize, m: &[[C64; 
 pub(crate) fn select_dense_pairs(lo: &mut [C64], hi: &mut [C64], c: usize, m: &[[C64; 4]; 2]) {
     debug_assert!(lo.len() == hi.len() && lo.len().is_multiple_of(2 << c));
     #[cfg(target_arch = "x86_64")]
-    if lo.len().is_multiple_of(4) && avx512() {
+    if wide(lo.len()) {
         // SAFETY: AVX-512F is present; the runs hold whole registers.
         return unsafe { avx512::select_pairs(lo, hi, c, m) };
     }
