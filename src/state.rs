@@ -70,6 +70,7 @@ impl StateVector {
                 bytes_needed: state_bytes(num_qubits),
                 bytes_available: available_memory(),
             })?;
+        advise_huge_pages(&amps);
         amps.resize(len, C64::new(0.0, 0.0));
         amps[0] = C64::new(1.0, 0.0);
         Ok(StateVector { num_qubits, amps })
@@ -140,4 +141,31 @@ impl StateVector {
             .map(|(a, b)| a.conj() * b)
             .sum()
     }
+}
+
+/// Asks Linux to back a large state's allocation with 2 MiB pages before it is first touched
+/// (transparent huge pages are often in `madvise` mode). A blocked run gathers pieces that lie
+/// megabytes apart; with 4 KiB pages each piece is a TLB miss.
+fn advise_huge_pages(amps: &Vec<C64>) {
+    #[cfg(target_os = "linux")]
+    {
+        const HUGE: usize = 2 << 20;
+        let begin = amps.as_ptr() as usize;
+        let end = begin + amps.capacity() * std::mem::size_of::<C64>();
+        let (first, last) = (begin.next_multiple_of(HUGE), end / HUGE * HUGE);
+        if last > first {
+            // SAFETY: [first, last) lies inside the vector's allocation; MADV_HUGEPAGE is
+            // advice about how to back it and changes no contents. Its result is ignored:
+            // without huge pages the state is only slower.
+            unsafe {
+                libc::madvise(
+                    first as *mut libc::c_void,
+                    last - first,
+                    libc::MADV_HUGEPAGE,
+                );
+            }
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = amps;
 }
