@@ -11,6 +11,11 @@
 //! on the target of a controlled one-target gate `U` with a non-diagonal base (CX, CY, CH,
 //! CRX, …) joins that gate: `|0⟩⟨0| ⊗ F + |1⟩⟨1| ⊗ U·F` costs one dense pass, not two.
 //!
+//! A run of a state that fits one cache block starts from the state its leading fixed steps
+//! prepare (computed here, once), computes the sines and cosines of its rotation steps in
+//! vectorized batches, and applies two or more consecutive one-qubit diagonal steps as one
+//! merged layer (see `docs/architecture.md`, "An unblocked run").
+//!
 //! States larger than a cache block run in stages planned here, once ([`crate::blocking`]):
 //! each stage applies many steps per pass over memory. [`Program::with_blocking`] changes or
 //! switches off the plan.

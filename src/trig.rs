@@ -14,6 +14,10 @@
 //! standard library over `|x| ≤ 10⁴`); `sin_cos(0) = (0, 1)` exactly, so zero angles still give
 //! exact identities. Angles beyond `|x| = 2¹⁹` (never a rotation a circuit means) take the
 //! standard library path.
+//!
+//! [`sin_cos_batch`] computes the same values, bit for bit, for many angles at once: the fast
+//! path has no branch, so its loop runs in vector lanes (a run computes the angles of all its
+//! rotation steps this way before applying them).
 
 // The constants are written as published (fdlibm), digits beyond f64 included.
 #![allow(clippy::excessive_precision)]
