@@ -396,49 +396,74 @@ pub(crate) const LAYER_MAX_QUBITS: usize = 32;
 /// from 12 on, recomputed every 4096 amplitudes. The outer factor is constant over each block
 /// of 64 amplitudes, so a pass costs two complex products per amplitude however many gates
 /// the layer merged.
-pub(crate) fn apply_diagonal_layer(amps: &mut [C64], d: &[[C64; 2]], par: Par) {
-    let n = amps.len().trailing_zeros() as usize;
-    debug_assert!(amps.len().is_power_of_two() && d.len() == n && n <= LAYER_MAX_QUBITS);
-    let one = C64::new(1.0, 0.0);
-    let table = |qubits: &[[C64; 2]]| {
-        let mut table = [one; 1 << LAYER_GROUP];
-        for (b, q) in qubits.iter().enumerate() {
-            let half = 1usize << b;
-            for j in 0..half {
-                table[j | half] = table[j] * q[1];
-                table[j] *= q[0];
+pub(crate) struct DiagonalLayer<'a> {
+    t0: [C64; 1 << LAYER_GROUP],
+    t1: [C64; 1 << LAYER_GROUP],
+    /// The entries of the qubits from 12 on.
+    high: &'a [[C64; 2]],
+    num_qubits: usize,
+}
+
+impl<'a> DiagonalLayer<'a> {
+    /// The tables of the layer `d` (one entry pair per qubit of the state).
+    pub(crate) fn new(d: &'a [[C64; 2]]) -> Self {
+        let n = d.len();
+        debug_assert!(n <= LAYER_MAX_QUBITS);
+        let one = C64::new(1.0, 0.0);
+        let table = |qubits: &[[C64; 2]]| {
+            let mut table = [one; 1 << LAYER_GROUP];
+            for (b, q) in qubits.iter().enumerate() {
+                let half = 1usize << b;
+                for j in 0..half {
+                    table[j | half] = table[j] * q[1];
+                    table[j] *= q[0];
+                }
             }
+            table
+        };
+        DiagonalLayer {
+            t0: table(&d[..n.min(LAYER_GROUP)]),
+            t1: table(&d[n.min(LAYER_GROUP)..n.min(2 * LAYER_GROUP)]),
+            high: &d[n.min(2 * LAYER_GROUP)..],
+            num_qubits: n,
         }
-        table
-    };
-    let low = n.min(LAYER_GROUP);
-    let t0 = table(&d[..low]);
-    if n <= LAYER_GROUP {
-        return simd::scale_by_table(amps, &t0[..1 << n], one);
     }
-    let t1 = table(&d[LAYER_GROUP..n.min(2 * LAYER_GROUP)]);
-    let high = &d[n.min(2 * LAYER_GROUP)..];
-    // `first` is the index of the chunk's first amplitude; chunks hold whole 4096-blocks or
-    // lie inside one.
-    let chunk = |first: usize, x: &mut [C64]| {
+
+    /// Applies the layer to `x`, the amplitudes from index `first` on: the whole state, or (for
+    /// more than 6 qubits) a piece of whole 64-blocks that holds whole 4096-blocks or lies
+    /// inside one.
+    #[inline]
+    pub(crate) fn apply_at(&self, first: usize, x: &mut [C64]) {
+        let one = C64::new(1.0, 0.0);
+        if self.num_qubits <= LAYER_GROUP {
+            debug_assert_eq!((first, x.len()), (0, 1 << self.num_qubits));
+            return simd::scale_by_table(x, &self.t0[..x.len()], one);
+        }
         let mut rest = one;
         for (k, block) in x.chunks_exact_mut(1 << LAYER_GROUP).enumerate() {
             let h = (first >> LAYER_GROUP) + k;
             if k == 0 || h.is_multiple_of(1 << LAYER_GROUP) {
                 let r = h >> LAYER_GROUP;
-                rest = high
+                rest = self
+                    .high
                     .iter()
                     .enumerate()
                     .fold(one, |f, (b, q)| f * q[r >> b & 1]);
             }
-            simd::scale_by_table(block, &t0, t1[h % (1 << LAYER_GROUP)] * rest);
+            simd::scale_by_table(block, &self.t0, self.t1[h % (1 << LAYER_GROUP)] * rest);
         }
-    };
+    }
+}
+
+/// Applies the [`DiagonalLayer`] `d` to the whole state.
+pub(crate) fn apply_diagonal_layer(amps: &mut [C64], d: &[[C64; 2]], par: Par) {
+    debug_assert!(amps.len().is_power_of_two() && d.len() == amps.len().trailing_zeros() as usize);
+    let layer = DiagonalLayer::new(d);
     match par {
-        Par::Seq => chunk(0, amps),
-        Par::Rayon => amps
+        Par::Rayon if d.len() > LAYER_GROUP => amps
             .par_chunks_mut(TASK_LEN)
             .enumerate()
-            .for_each(|(k, x)| chunk(k * TASK_LEN, x)),
+            .for_each(|(k, x)| layer.apply_at(k * TASK_LEN, x)),
+        _ => layer.apply_at(0, amps),
     }
 }

@@ -40,6 +40,7 @@ use crate::param::Angle;
 use crate::state::StateVector;
 use crate::trig::{sin_cos, sin_cos_batch};
 use num_complex::Complex64 as C64;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 /// The order of the values in the two flat parameter vectors of a program: weights and inputs,
@@ -211,6 +212,20 @@ impl StepKernel {
 
 /// How many affine steps' sines and cosines an unblocked run computes in one batch.
 const TRIG_BATCH: usize = 32;
+
+/// Qubits of the blocks in which an unblocked run applies groups of steps on low qubits:
+/// 2^11 · 16 B = 32 KiB, within the 48 KiB L1 of the reference machine (W2 at 12 qubits:
+/// 29 µs with 11, 31 µs with 10).
+const L1_BLOCK_QUBITS: usize = 11;
+
+/// Smallest state whose runs give up their leading diagonal factors ([`split_diagonal_lead`]).
+/// W2 (`seed_layers`, 3 layers) with the `workloads` example, split against not: 2.7 against
+/// 2.4 µs at 8 qubits (below L1 size the complex updates cost little, the extra layer more),
+/// even at 10, 17 against 20 µs at 11, 29 against 45 µs at 12, 0.76 against 0.91 ms at 16.
+const SPLIT_MIN_QUBITS: usize = 11;
+
+/// Most steps applied per block in one group (their kernels sit in an array on the stack).
+const GROUP_MAX: usize = 16;
 
 /// Smallest state whose diagonal runs are merged into one layer: below it, separate passes
 /// over at most 64 amplitudes cost less than the layer's tables (W2 with the `workloads`
@@ -520,6 +535,9 @@ impl Circuit {
         // Uncontrolled single-qubit gates wait here, per qubit, until a gate on more qubits
         // touches that qubit (or the circuit ends); each run becomes one step.
         let mut pending: Vec<Vec<Factor>> = vec![Vec::new(); self.num_qubits()];
+        // Whether runs give up their leading diagonal factors to merged layers (see
+        // [`split_diagonal_lead`]): for states that run unblocked and outgrow L1.
+        let split = (SPLIT_MIN_QUBITS..=Blocking::DEFAULT_QUBITS).contains(&self.num_qubits());
         for inst in self.instructions() {
             let (gate, qubits) = match inst {
                 Instruction::Gate { gate, qubits } => (gate, qubits),
@@ -554,18 +572,27 @@ impl Circuit {
                 if nc == 1 && !pending[t].is_empty() && gate.structure() != Structure::Diagonal {
                     // The target's pending run F joins the controlled gate: F where the
                     // control is 0, U·F where it is 1, in one pass.
-                    flush(c, &mut pending[c], &mut steps);
-                    let run = std::mem::take(&mut pending[t]);
+                    flush(c, &mut pending[c], &mut steps, split);
                     let controlled = one_qubit_factor();
-                    steps.push(Step {
-                        kernel: select_step(c, t, run, controlled),
-                        subspace: Subspace::new(&[], &[c, t]),
-                    });
-                    continue;
+                    if split {
+                        if let Some(lead) = split_diagonal_lead(&mut pending[t], Some(&controlled))
+                        {
+                            push_run(t, lead, &mut steps);
+                        }
+                    }
+                    if !pending[t].is_empty() {
+                        let run = std::mem::take(&mut pending[t]);
+                        steps.push(Step {
+                            kernel: select_step(c, t, run, controlled),
+                            subspace: Subspace::new(&[], &[c, t]),
+                        });
+                        continue;
+                    }
+                    // The whole run was diagonal: the gate follows it as a step of its own.
                 }
             }
             for &q in qubits {
-                flush(q, &mut pending[q], &mut steps);
+                flush(q, &mut pending[q], &mut steps, split);
             }
             let (controls, target_list) = qubits.split_at(nc);
             let targets = [
@@ -593,8 +620,9 @@ impl Circuit {
             }
         }
         for (q, run) in pending.iter_mut().enumerate() {
-            flush(q, run, &mut steps);
+            flush(q, run, &mut steps, split);
         }
+        gather_diagonals(&mut steps);
         Ok(Program {
             num_qubits: self.num_qubits(),
             num_clbits: self.num_clbits(),
@@ -650,11 +678,104 @@ fn compile_angles(
 /// Emits the pending single-qubit run on qubit `t` as one step and empties it: constant runs
 /// become one fixed kernel (dropped if exactly the identity), runs with parameters a
 /// [`StepKernel::Fused`] (or a plain bound step when the run is a single gate).
-fn flush(t: usize, run: &mut Vec<Factor>, steps: &mut Vec<Step>) {
+fn flush(t: usize, run: &mut Vec<Factor>, steps: &mut Vec<Step>, split: bool) {
     if run.is_empty() {
         return;
     }
-    let factors = merge_fixed(std::mem::take(run));
+    if split {
+        if let Some(lead) = split_diagonal_lead(run, None) {
+            push_run(t, lead, steps);
+        }
+    }
+    push_run(t, std::mem::take(run), steps);
+}
+
+/// Whether a run factor is diagonal for every parameter value.
+fn is_diagonal_factor(factor: &Factor) -> bool {
+    match factor {
+        Factor::Fixed(m) => matches!(m, Mat2::Diagonal(_)),
+        Factor::Bound { gate, .. } => gate.structure() == Structure::Diagonal,
+    }
+}
+
+/// Splits a run `G·D` (its leading factors `D` diagonal, applied first) when the rest `G` is
+/// fixed and real, and so is `U·G` for the controlled factor `U` of a select step: returns
+/// `D` and leaves `G` in `run` (empty when the whole run was diagonal and `U` follows).
+///
+/// Applied as one matrix, a complex `D` makes the whole update complex: four fused operations
+/// per register. Split, `D` joins the neighbouring diagonal steps in one merged layer
+/// ([`gather_diagonals`]) and `G` (H, X, CX and their products) runs on real arithmetic, two
+/// fused operations per register (`simd::is_real`). The `seed_layers` circuit at 12 qubits:
+/// W2 in docs/performance.md.
+fn split_diagonal_lead(run: &mut Vec<Factor>, controlled: Option<&Factor>) -> Option<Vec<Factor>> {
+    let lead = run.iter().take_while(|f| is_diagonal_factor(f)).count();
+    if lead == 0 || (lead == run.len() && controlled.is_none()) {
+        return None;
+    }
+    let rest = run[lead..]
+        .iter()
+        .map(|f| match f {
+            Factor::Fixed(m) => Some(*m),
+            Factor::Bound { .. } => None,
+        })
+        .collect::<Option<Vec<Mat2>>>()?;
+    let g = rest.into_iter().reduce(|acc, m| m.mul(&acc));
+    let real = |m: Mat2| m.dense().iter().all(|z| z.im == 0.0);
+    let pays = match (g, controlled) {
+        (Some(g), None) => real(g),
+        (g, Some(Factor::Fixed(u))) => g.is_none_or(real) && real(g.map_or(*u, |g| u.mul(&g))),
+        (_, Some(Factor::Bound { .. })) => false,
+        (None, None) => false,
+    };
+    if !pays {
+        return None;
+    }
+    let rest = run.split_off(lead);
+    Some(std::mem::replace(run, rest))
+}
+
+/// Moves each one-qubit diagonal step back to just after the nearest diagonal step before it
+/// (at most [`GATHER_WINDOW`] steps back) when no step in between touches its qubit, with
+/// which it commutes: diagonal steps that the circuit interleaves with gates on other qubits
+/// become consecutive and merge into one layer. A step that reads parameters never moves into
+/// the leading fixed steps (the fixed prefix).
+fn gather_diagonals(steps: &mut Vec<Step>) {
+    let lead = steps
+        .iter()
+        .take_while(|s| matches!(s.kernel, StepKernel::Fixed(_)))
+        .count();
+    for i in 0..steps.len() {
+        if !steps[i].is_one_qubit_diagonal() {
+            continue;
+        }
+        let q = steps[i].subspace.qubits().next().expect("one qubit");
+        let floor = match steps[i].kernel {
+            StepKernel::Fixed(_) => 1,
+            _ => lead.max(1),
+        };
+        let mut j = i;
+        while j > floor.max(i.saturating_sub(GATHER_WINDOW))
+            && !steps[j - 1].is_one_qubit_diagonal()
+            && steps[j - 1].subspace.qubits().all(|p| p != q)
+        {
+            j -= 1;
+        }
+        if j < i && steps[j - 1].is_one_qubit_diagonal() {
+            let step = steps.remove(i);
+            steps.insert(j, step);
+        }
+    }
+}
+
+/// How far back [`gather_diagonals`] looks for a diagonal step to join.
+const GATHER_WINDOW: usize = 64;
+
+/// Pushes the step of a run of single-qubit factors on `t` (first applied first).
+fn push_run(t: usize, run: Vec<Factor>, steps: &mut Vec<Step>) {
+    if run.is_empty() {
+        return;
+    }
+    let factors = merge_fixed(run);
     let affine = single_trig_factor(&factors).map(|(angle, form, after, before)| {
         let [c, a, b] = [form.c, form.a, form.b].map(|m| sandwich(after, m, before));
         StepKernel::AffineRun {
@@ -931,7 +1052,9 @@ impl Program {
     /// Applies the steps in `range` (which splits no run of diagonal steps), `kernel(i)`
     /// giving step `i`'s kernel and called once per step in order: one pass per step, except
     /// that two or more consecutive one-qubit diagonal steps are applied as one merged layer
-    /// ([`kernels::apply_diagonal_layer`]).
+    /// ([`kernels::DiagonalLayer`]), and that above [`L1_BLOCK_QUBITS`] qubits consecutive
+    /// steps on the low qubits (with at most one merged layer among them) are applied block by
+    /// block, every block in L1 ([`Program::apply_group`]).
     #[inline(always)]
     fn execute_unblocked(
         &self,
@@ -940,30 +1063,127 @@ impl Program {
         range: std::ops::Range<usize>,
         mut kernel: impl FnMut(usize) -> Kernel,
     ) {
-        let one = C64::new(1.0, 0.0);
         let mut i = range.start;
         while i < range.end {
-            let run = self.diagonal_runs[i] as usize;
-            if run < 2 || !(LAYER_MIN_QUBITS..=kernels::LAYER_MAX_QUBITS).contains(&self.num_qubits)
-            {
-                kernels::apply(amps, &kernel(i), &self.steps[i].subspace, par);
-                i += 1;
-                continue;
-            }
-            debug_assert!(i + run <= range.end, "a diagonal run straddles the range");
-            let mut layer = [[one, one]; kernels::LAYER_MAX_QUBITS];
-            for j in i..i + run {
-                match kernel(j) {
-                    Kernel::Diagonal { t, d } => {
-                        layer[t] = [layer[t][0] * d[0], layer[t][1] * d[1]]
-                    }
-                    Kernel::Phase { t, d } => layer[t][1] *= d,
-                    Kernel::Identity => {}
-                    other => unreachable!("a diagonal step gave {other:?}"),
+            if self.num_qubits > L1_BLOCK_QUBITS {
+                let (end, items) = self.group_end(i, range.end);
+                if items >= 2 {
+                    self.apply_group(amps, par, i..end, items, &mut kernel);
+                    i = end;
+                    continue;
                 }
             }
-            kernels::apply_diagonal_layer(amps, &layer[..self.num_qubits], par);
+            let run = self.merged_run(i);
+            if run == 1 {
+                kernels::apply(amps, &kernel(i), &self.steps[i].subspace, par);
+            } else {
+                debug_assert!(i + run <= range.end, "a diagonal run straddles the range");
+                let layer = self.layer_of(i..i + run, &mut kernel);
+                kernels::apply_diagonal_layer(amps, &layer[..self.num_qubits], par);
+            }
             i += run;
+        }
+    }
+
+    /// How many steps from `i` on an unblocked run applies as one merged diagonal layer (1: the
+    /// step alone).
+    #[inline(always)]
+    fn merged_run(&self, i: usize) -> usize {
+        let run = self.diagonal_runs[i] as usize;
+        match run >= 2 && (LAYER_MIN_QUBITS..=kernels::LAYER_MAX_QUBITS).contains(&self.num_qubits)
+        {
+            true => run,
+            false => 1,
+        }
+    }
+
+    /// The entries `diag(d₀, d₁)` per qubit of the merged layer of the steps `range`.
+    #[inline(always)]
+    fn layer_of(
+        &self,
+        range: std::ops::Range<usize>,
+        kernel: &mut impl FnMut(usize) -> Kernel,
+    ) -> [[C64; 2]; kernels::LAYER_MAX_QUBITS] {
+        let one = C64::new(1.0, 0.0);
+        let mut layer = [[one, one]; kernels::LAYER_MAX_QUBITS];
+        for j in range {
+            match kernel(j) {
+                Kernel::Diagonal { t, d } => layer[t] = [layer[t][0] * d[0], layer[t][1] * d[1]],
+                Kernel::Phase { t, d } => layer[t][1] *= d,
+                Kernel::Identity => {}
+                other => unreachable!("a diagonal step gave {other:?}"),
+            }
+        }
+        layer
+    }
+
+    /// The end of the group that starts at step `i` and the number of its items: steps on
+    /// qubits below [`L1_BLOCK_QUBITS`] and at most one merged layer, at most [`GROUP_MAX`]
+    /// items, within `..end`.
+    fn group_end(&self, i: usize, end: usize) -> (usize, usize) {
+        let (mut j, mut items, mut layers) = (i, 0, 0);
+        while j < end && items < GROUP_MAX {
+            let run = self.merged_run(j);
+            let low = || self.steps[j].subspace.qubits().all(|q| q < L1_BLOCK_QUBITS);
+            match run {
+                1 if low() => {}
+                1 => break,
+                _ if layers == 0 => layers = 1,
+                _ => break,
+            }
+            j += run;
+            items += 1;
+        }
+        (j, items)
+    }
+
+    /// Applies the group `range` of `items` items ([`Program::group_end`]) block by block:
+    /// every step and the layer on one block of 2^[`L1_BLOCK_QUBITS`] amplitudes, then the
+    /// next block. A step on the low qubits only never couples amplitudes of two blocks, and
+    /// a diagonal layer scales each amplitude on its own.
+    fn apply_group(
+        &self,
+        amps: &mut [C64],
+        par: Par,
+        range: std::ops::Range<usize>,
+        items: usize,
+        kernel: &mut impl FnMut(usize) -> Kernel,
+    ) {
+        let mut kernels = [Kernel::Identity; GROUP_MAX];
+        let mut subspaces = [Subspace::default(); GROUP_MAX];
+        let mut layer = None;
+        let mut j = range.start;
+        for item in 0..items {
+            let run = self.merged_run(j);
+            if run == 1 {
+                kernels[item] = kernel(j);
+                subspaces[item] = self.steps[j].subspace;
+            } else {
+                layer = Some((item, self.layer_of(j..j + run, kernel)));
+            }
+            j += run;
+        }
+        debug_assert_eq!(j, range.end);
+        let tables = layer
+            .as_ref()
+            .map(|(item, d)| (*item, kernels::DiagonalLayer::new(&d[..self.num_qubits])));
+        let block = |(k, x): (usize, &mut [C64])| {
+            for item in 0..items {
+                match &tables {
+                    Some((at, layer)) if *at == item => layer.apply_at(k << L1_BLOCK_QUBITS, x),
+                    _ => kernels::apply(x, &kernels[item], &subspaces[item], Par::Seq),
+                }
+            }
+        };
+        match par {
+            Par::Seq => amps
+                .chunks_mut(1 << L1_BLOCK_QUBITS)
+                .enumerate()
+                .for_each(block),
+            Par::Rayon => amps
+                .par_chunks_mut(1 << L1_BLOCK_QUBITS)
+                .enumerate()
+                .for_each(block),
         }
     }
 
