@@ -287,6 +287,9 @@ fn walk_quarter(
 pub(crate) fn apply(amps: &mut [C64], kernel: &Kernel, sub: &Subspace, par: Par) {
     // Uncontrolled one-target gates whose blocks fit a task: the block loop runs inside the
     // vectorized function (short runs would pay a call each).
+    if amps.len() <= simd::TINY_LEN && apply_tiny(amps, kernel, sub) {
+        return;
+    }
     let small_blocks =
         |t: usize| sub.ctrl == 0 && sub.num_zeros == 1 && (2usize << t) <= TASK_LEN.min(amps.len());
     match *kernel {
@@ -379,6 +382,23 @@ pub(crate) fn apply(amps: &mut [C64], kernel: &Kernel, sub: &Subspace, par: Par)
             })
         }),
     }
+}
+
+/// Applies a one-target kernel (dense, diagonal or phase, uncontrolled; or a select) to a
+/// state of at most [`simd::TINY_LEN`] amplitudes with [`simd::tiny_select`]; returns whether
+/// it did (other kernels, or a CPU without AVX-512, take the general path).
+#[inline(always)]
+fn apply_tiny(amps: &mut [C64], kernel: &Kernel, sub: &Subspace) -> bool {
+    let (zero, one) = (C64::new(0.0, 0.0), C64::new(1.0, 0.0));
+    let (c, t, m) = match *kernel {
+        Kernel::SelectDense { c, t, m } => (Some(c), t, m),
+        _ if sub.ctrl != 0 => return false,
+        Kernel::Dense { t, m } => (None, t, [m, m]),
+        Kernel::Diagonal { t, d } => (None, t, [[d[0], zero, zero, d[1]]; 2]),
+        Kernel::Phase { t, d } => (None, t, [[one, zero, zero, d]; 2]),
+        _ => return false,
+    };
+    simd::tiny_select(amps, c, t, &m)
 }
 
 /// Qubits per table of [`apply_diagonal_layer`]: 2^6 entries, 1 KiB.

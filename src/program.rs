@@ -37,6 +37,7 @@ use crate::kernels::{self, Kernel, Subspace};
 use crate::mat2::Mat2;
 use crate::par::Par;
 use crate::param::Angle;
+use crate::simd;
 use crate::state::StateVector;
 use crate::trig::{sin_cos, sin_cos_batch};
 use num_complex::Complex64 as C64;
@@ -1025,9 +1026,44 @@ impl Program {
         }
         // Unblocked: the sines and cosines of the affine steps are computed in batches.
         let mut trig = TrigBatch::default();
+        if amps.len() <= simd::TINY_LEN {
+            return self.execute_tiny(amps, par, first, &mut trig, weights, inputs);
+        }
         self.execute_unblocked(amps, par, first..self.steps.len(), |i| {
             self.batched_kernel_of(i, &mut trig, weights, inputs)
         });
+    }
+
+    /// Applies the steps from `first` on to a state of at most [`simd::TINY_LEN`] amplitudes:
+    /// affine steps form their matrices in registers and update the state there
+    /// ([`simd::tiny_affine`]; the same bits as their kernels), other steps run their kernels.
+    fn execute_tiny(
+        &self,
+        amps: &mut [C64],
+        par: Par,
+        first: usize,
+        trig: &mut TrigBatch,
+        weights: &[f64],
+        inputs: &[f64],
+    ) {
+        for (i, step) in self.steps.iter().enumerate().skip(first) {
+            let (control, t, parts): (_, _, [&[C64]; 3]) = match &step.kernel {
+                StepKernel::AffineRun { t, form, .. } => (None, *t, [&form.c, &form.a, &form.b]),
+                StepKernel::AffineSelect { c, t, form } => {
+                    (Some(*c), *t, [&form.c, &form.a, &form.b])
+                }
+                _ => {
+                    let kernel = self.kernel_of(step, weights, inputs);
+                    kernels::apply(amps, &kernel, &step.subspace, par);
+                    continue;
+                }
+            };
+            let sin_cos = trig.take(self, i, weights, inputs);
+            if !simd::tiny_affine(amps, control, t, parts, sin_cos) {
+                let kernel = step.kernel.affine_kernel(sin_cos);
+                kernels::apply(amps, &kernel, &step.subspace, par);
+            }
+        }
     }
 
     /// [`Program::kernel_of`] for step `i`, taking an affine step's sine and cosine from

@@ -27,12 +27,14 @@ fn avx2() -> bool {
     }
 }
 
-/// Whether the AVX-512 paths may run on this CPU (AVX-512F, and AVX2 + FMA for the rest).
+/// Whether the AVX-512 paths may run on this CPU (AVX-512F and DQ, and AVX2 + FMA for the rest).
 #[inline(always)]
 fn avx512() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
-        std::arch::is_x86_feature_detected!("avx512f") && avx2()
+        std::arch::is_x86_feature_detected!("avx512f")
+            && std::arch::is_x86_feature_detected!("avx512dq")
+            && avx2()
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
@@ -272,6 +274,56 @@ pub(crate) fn select_dense_blocks(x: &mut [C64], c: usize, t: usize, m: &[[C64; 
         x[i] = m[k][0] * a + m[k][1] * b;
         x[i | st] = m[k][2] * a + m[k][3] * b;
     }
+}
+
+/// Most amplitudes [`tiny_select`] takes: four 512-bit registers.
+pub(crate) const TINY_LEN: usize = 16;
+
+/// `|0⟩⟨0|_c ⊗ m[0] + |1⟩⟨1|_c ⊗ m[1]` on target `t` (`c = None`: `m[0]` everywhere) of a
+/// state of 4 to [`TINY_LEN`] amplitudes, if this CPU has AVX-512 (returns whether it ran).
+///
+/// The whole state sits in at most four registers, and each register's coefficients are
+/// picked from the sixteen doubles of `m` by fixed index vectors: a few shuffles per register
+/// in place of the per-block set-up of the general kernels, which dominates at this size.
+#[inline]
+pub(crate) fn tiny_select(x: &mut [C64], c: Option<usize>, t: usize, m: &[[C64; 4]; 2]) -> bool {
+    debug_assert!(x.len() <= TINY_LEN && c != Some(t) && c.max(Some(t)) < Some(4));
+    #[cfg(target_arch = "x86_64")]
+    if tiny(x.len(), c, t) {
+        // SAFETY: AVX-512F/DQ, AVX2 and FMA are present; the state holds whole registers.
+        unsafe { avx512::tiny_select(x, c, t, m) };
+        return true;
+    }
+    false
+}
+
+/// [`tiny_select`] with the matrices `m = c + a·cos + b·sin` given by their parts
+/// (`parts[k]` of 4 entries for `m[0] = m[1]`, uncontrolled, or of 8 for `[m[0], m[1]]`),
+/// formed in registers (a [`crate::Program`]'s affine steps at this size).
+#[inline]
+pub(crate) fn tiny_affine(
+    x: &mut [C64],
+    c: Option<usize>,
+    t: usize,
+    parts: [&[C64]; 3],
+    sin_cos: (f64, f64),
+) -> bool {
+    debug_assert!(parts
+        .iter()
+        .all(|p| p.len() == 4 * (1 + c.is_some() as usize)));
+    #[cfg(target_arch = "x86_64")]
+    if tiny(x.len(), c, t) {
+        // SAFETY: AVX-512F, AVX2 and FMA are present; the state holds whole registers.
+        unsafe { avx512::tiny_affine(x, c, t, parts, sin_cos) };
+        return true;
+    }
+    false
+}
+
+/// Whether the tiny path takes a state of `len` amplitudes and qubits `c`, `t`.
+#[inline(always)]
+fn tiny(len: usize, c: Option<usize>, t: usize) -> bool {
+    (4..=TINY_LEN).contains(&len) && len > 1 << c.max(Some(t)).unwrap_or(0) && avx512()
 }
 
 /// The select update on runs `lo`, `hi` (bit `t` clear and set) for `c < t`: element `j` uses
@@ -744,6 +796,158 @@ mod avx512 {
         }
     }
 
+    /// [`TINY_INDICES`] for control `c` (4: none), target `t`, register `r`, coefficient `k`.
+    const fn tiny_indices() -> [[[[i64; 8]; 4]; 4]; 20] {
+        let mut table = [[[[0; 8]; 4]; 4]; 20];
+        let mut entry = 0;
+        while entry < 20 {
+            let (c, t) = (entry / 4, entry % 4);
+            let mut r = 0;
+            while r < 4 {
+                let mut lane = 0;
+                while lane < 8 {
+                    // Lane pair (2j, 2j + 1) holds amplitude i = 4r + j: row b = bit t of i of
+                    // the matrix m[s], s = bit c of i, whose entries (m_b0, m_b1) start at
+                    // double 8s + 4b of [m[0], m[1]].
+                    let i = 4 * r + lane / 2;
+                    let b = (i >> t) & 1;
+                    let s = if c == 4 { 0 } else { (i >> c) & 1 };
+                    let mut k = 0;
+                    while k < 4 {
+                        table[entry][r][k][lane] = (8 * s + 4 * b + k) as i64;
+                        k += 1;
+                    }
+                    lane += 1;
+                }
+                r += 1;
+            }
+            entry += 1;
+        }
+        table
+    }
+
+    /// For each (control or none, target) below 4 and each register, the index vectors that
+    /// pick `(Re P, Im P, Re Q, Im Q)` from `[m[0], m[1]]` (16 doubles), both lanes of a slot
+    /// alike: amplitude `i` becomes `P·ψ_{i with bit t clear} + Q·ψ_{i with bit t set}`.
+    static TINY_INDICES: [[[[i64; 8]; 4]; 4]; 20] = tiny_indices();
+
+    /// The eight complex entries `z[0..4]`, `z[4..8]` as two registers, loaded 128 bits at a
+    /// time: a matrix just written entry by entry (a kernel built on the way here) forwards
+    /// from those stores, where one 512-bit load would wait for them to retire.
+    #[inline(always)]
+    unsafe fn load_entries(z: *const C64) -> __m512d {
+        // Written out: closures here would be compiled without the target features.
+        let low = _mm512_castpd128_pd512(_mm_loadu_pd(z as *const f64));
+        let low = _mm512_insertf64x2::<1>(low, _mm_loadu_pd(z.add(1) as *const f64));
+        let low = _mm512_insertf64x2::<2>(low, _mm_loadu_pd(z.add(2) as *const f64));
+        _mm512_insertf64x2::<3>(low, _mm_loadu_pd(z.add(3) as *const f64))
+    }
+
+    /// [`super::tiny_select`]: `x` holds 4, 8 or 16 amplitudes and qubits `c`, `t`.
+    #[target_feature(enable = "avx512f,avx512dq,avx2,fma")]
+    pub(super) unsafe fn tiny_select(x: &mut [C64], c: Option<usize>, t: usize, m: &[[C64; 4]; 2]) {
+        let (m0, m1) = (load_entries(m[0].as_ptr()), load_entries(m[1].as_ptr()));
+        tiny_update(x, c, t, m0, m1);
+    }
+
+    /// [`super::tiny_affine`]: `parts` are `[c, a, b]` of 4 (uncontrolled) or 8 entries.
+    #[target_feature(enable = "avx512f,avx2,fma")]
+    pub(super) unsafe fn tiny_affine(
+        x: &mut [C64],
+        c: Option<usize>,
+        t: usize,
+        parts: [&[C64]; 3],
+        (sin, cos): (f64, f64),
+    ) {
+        let (sin, cos) = (_mm512_set1_pd(sin), _mm512_set1_pd(cos));
+        let m0 = affine_half(parts, 0, sin, cos);
+        let m1 = match parts[0].len() {
+            8 => affine_half(parts, 4, sin, cos),
+            _ => m0,
+        };
+        tiny_update(x, c, t, m0, m1);
+    }
+
+    /// Entries `k..k + 4` of `(c + a·cos) + b·sin`, `parts = [c, a, b]`, rounded as the
+    /// program's scalar `Affine::at` rounds them (no fused operations): the same matrix.
+    #[inline(always)]
+    unsafe fn affine_half(parts: [&[C64]; 3], k: usize, sin: __m512d, cos: __m512d) -> __m512d {
+        let [c, a, b] = parts.map(|part| part[k..k + 4].as_ptr() as *const f64);
+        let (c, a, b) = (_mm512_loadu_pd(c), _mm512_loadu_pd(a), _mm512_loadu_pd(b));
+        _mm512_add_pd(
+            _mm512_add_pd(c, _mm512_mul_pd(a, cos)),
+            _mm512_mul_pd(b, sin),
+        )
+    }
+
+    /// The tiny select update with the matrices `m[0]`, `m[1]` in registers.
+    #[inline(always)]
+    unsafe fn tiny_update(x: &mut [C64], c: Option<usize>, t: usize, m0: __m512d, m1: __m512d) {
+        let p = x.as_mut_ptr() as *mut f64;
+        let indices = &TINY_INDICES[4 * c.unwrap_or(4) + t];
+        // Register count and target as constants, so that the state stays in registers.
+        match (x.len() / 4, t) {
+            (1, 0) => tiny_registers::<1, 0>(p, indices, m0, m1),
+            (1, _) => tiny_registers::<1, 1>(p, indices, m0, m1),
+            (2, 0) => tiny_registers::<2, 0>(p, indices, m0, m1),
+            (2, 1) => tiny_registers::<2, 1>(p, indices, m0, m1),
+            (2, _) => tiny_registers::<2, 2>(p, indices, m0, m1),
+            (_, 0) => tiny_registers::<4, 0>(p, indices, m0, m1),
+            (_, 1) => tiny_registers::<4, 1>(p, indices, m0, m1),
+            (_, 2) => tiny_registers::<4, 2>(p, indices, m0, m1),
+            (_, _) => tiny_registers::<4, 3>(p, indices, m0, m1),
+        }
+    }
+
+    /// [`tiny_update`] on `R` registers at `p`, target `T`.
+    #[inline(always)]
+    unsafe fn tiny_registers<const R: usize, const T: usize>(
+        p: *mut f64,
+        indices: &[[[i64; 8]; 4]; 4],
+        m0: __m512d,
+        m1: __m512d,
+    ) {
+        let mut v = [_mm512_setzero_pd(); R];
+        for (r, reg) in v.iter_mut().enumerate() {
+            *reg = _mm512_loadu_pd(p.add(8 * r));
+        }
+        let mut out = [_mm512_setzero_pd(); R];
+        for (r, reg) in out.iter_mut().enumerate() {
+            let (a, b) = match T {
+                0 => (
+                    _mm512_permutex_pd::<0x44>(v[r]),
+                    _mm512_permutex_pd::<0xEE>(v[r]),
+                ),
+                1 => (
+                    _mm512_shuffle_f64x2::<0x44>(v[r], v[r]),
+                    _mm512_shuffle_f64x2::<0xEE>(v[r], v[r]),
+                ),
+                _ => (v[r & !(1 << (T - 2))], v[r | 1 << (T - 2)]),
+            };
+            let [pr, pi, qr, qi] = &indices[r];
+            let (pr, pi) = (
+                _mm512_loadu_epi64(pr.as_ptr()),
+                _mm512_loadu_epi64(pi.as_ptr()),
+            );
+            let (qr, qi) = (
+                _mm512_loadu_epi64(qr.as_ptr()),
+                _mm512_loadu_epi64(qi.as_ptr()),
+            );
+            let coeff_p = Coeff {
+                re: _mm512_permutex2var_pd(m0, pr, m1),
+                im: _mm512_permutex2var_pd(m0, pi, m1),
+            };
+            let coeff_q = Coeff {
+                re: _mm512_permutex2var_pd(m0, qr, m1),
+                im: _mm512_permutex2var_pd(m0, qi, m1),
+            };
+            *reg = Complex::mul_add(coeff_p, a, coeff_q, b);
+        }
+        for (r, reg) in out.iter().enumerate() {
+            _mm512_storeu_pd(p.add(8 * r), *reg);
+        }
+    }
+
     /// `d·x` slot-wise, `d` given as a [`Coeff`].
     #[inline(always)]
     unsafe fn mul(d: Coeff, x: __m512d) -> __m512d {
@@ -971,6 +1175,53 @@ mod tests {
             avx512::dense::<avx512::Complex>(&mut cl, &mut ch, &m2[1]);
         }
         assert_eq!((rl, rh), (cl, ch), "dense runs");
+    }
+
+    /// The tiny path gives the general AVX2 paths' bits on every placement of 4–16 amplitudes,
+    /// from a matrix in memory and from an affine form.
+    #[test]
+    #[cfg(target_arch = "x86_64")]
+    fn tiny_paths_equal_the_general_paths_bit_for_bit() {
+        if !avx512() {
+            return;
+        }
+        let m2 = [M, [M[3], M[0], M[1], M[2]]];
+        let bits = |x: &[C64]| -> Vec<(u64, u64)> {
+            x.iter().map(|a| (a.re.to_bits(), a.im.to_bits())).collect()
+        };
+        for len in [4usize, 8, 16] {
+            let n = len.trailing_zeros() as usize;
+            for t in 0..n {
+                for c in (0..n).map(Some).chain([None]).filter(|&c| c != Some(t)) {
+                    let x = random(len, (7 * len + t) as u64);
+                    let (mut tiny, mut general) = (x.clone(), x.clone());
+                    assert!(tiny_select(&mut tiny, c, t, &m2));
+                    // SAFETY: AVX2 and FMA are present (AVX-512 was checked above).
+                    unsafe {
+                        match c {
+                            Some(c) => avx::select_dense_blocks(&mut general, c, t, &m2),
+                            None => avx::dense_blocks(&mut general, t, &m2[0]),
+                        }
+                    }
+                    assert_eq!(
+                        bits(&tiny),
+                        bits(&general),
+                        "{len}: control {c:?}, target {t}"
+                    );
+                    // The affine form c + a·cos + b·sin with a = b = 0 is the matrix itself.
+                    let zero = [C64::new(0.0, 0.0); 8];
+                    let entries: Vec<C64> = match c {
+                        Some(_) => m2.iter().flatten().copied().collect(),
+                        None => m2[0].to_vec(),
+                    };
+                    let k = entries.len();
+                    let mut affine = x.clone();
+                    let parts = [&entries[..], &zero[..k], &zero[..k]];
+                    assert!(tiny_affine(&mut affine, c, t, parts, (0.3, 0.7)));
+                    assert_eq!(bits(&affine), bits(&general), "affine, {len}: {c:?}, {t}");
+                }
+            }
+        }
     }
 
     const M: [C64; 4] = [
