@@ -1046,6 +1046,7 @@ impl Program {
         weights: &[f64],
         inputs: &[f64],
     ) {
+        let cpu = simd::Avx512::detect();
         for (i, step) in self.steps.iter().enumerate().skip(first) {
             let (control, t, parts): (_, _, [&[C64]; 3]) = match &step.kernel {
                 StepKernel::AffineRun { t, form, .. } => (None, *t, [&form.c, &form.a, &form.b]),
@@ -1059,7 +1060,9 @@ impl Program {
                 }
             };
             let sin_cos = trig.take(self, i, weights, inputs);
-            if !simd::tiny_affine(amps, control, t, parts, sin_cos) {
+            let done =
+                cpu.is_some_and(|cpu| simd::tiny_affine(amps, control, t, parts, sin_cos, cpu));
+            if !done {
                 let kernel = step.kernel.affine_kernel(sin_cos);
                 kernels::apply(amps, &kernel, &step.subspace, par);
             }
