@@ -14,7 +14,9 @@
 //! A run of a state that fits one cache block starts from the state its leading fixed steps
 //! prepare (computed here, once), computes the sines and cosines of its rotation steps in
 //! vectorized batches, and applies two or more consecutive one-qubit diagonal steps as one
-//! merged layer (see `docs/architecture.md`, "An unblocked run").
+//! merged layer. From 11 qubits, runs give up leading diagonal factors to such layers when
+//! the rest is real, and steps on qubits 0–10 run in groups, block by block in L1; states of
+//! at most 16 amplitudes update in registers (see `docs/architecture.md`, "An unblocked run").
 //!
 //! States larger than a cache block run in stages planned here, once ([`crate::blocking`]):
 //! each stage applies many steps per pass over memory. [`Program::with_blocking`] changes or
