@@ -384,9 +384,9 @@ pub(crate) fn apply(amps: &mut [C64], kernel: &Kernel, sub: &Subspace, par: Par)
     }
 }
 
-/// Applies a one-target kernel (dense, diagonal or phase, uncontrolled; or a select) to a
-/// state of at most [`simd::TINY_LEN`] amplitudes with [`simd::tiny_select`]; returns whether
-/// it did (other kernels, or a CPU without AVX-512, take the general path).
+/// Applies a one-target kernel (dense, diagonal, phase or anti-diagonal, uncontrolled; or a
+/// select) to a state of at most [`simd::TINY_LEN`] amplitudes with [`simd::tiny_select`];
+/// returns whether it did (other kernels, or a CPU without AVX-512, take the general path).
 #[inline(always)]
 fn apply_tiny(amps: &mut [C64], kernel: &Kernel, sub: &Subspace) -> bool {
     let (zero, one) = (C64::new(0.0, 0.0), C64::new(1.0, 0.0));
@@ -396,6 +396,11 @@ fn apply_tiny(amps: &mut [C64], kernel: &Kernel, sub: &Subspace) -> bool {
         Kernel::Dense { t, m } => (None, t, [m, m]),
         Kernel::Diagonal { t, d } => (None, t, [[d[0], zero, zero, d[1]]; 2]),
         Kernel::Phase { t, d } => (None, t, [[one, zero, zero, d]; 2]),
+        // Also these: a program's affine steps on such states always take the tiny update
+        // (whatever structure their matrix has for the angle), and their kernels must round
+        // alike (`run` and `run_bound` agree bit for bit).
+        Kernel::AntiDiagonal { t, a } => (None, t, [[zero, a[0], a[1], zero]; 2]),
+        Kernel::Flip { t } => (None, t, [[zero, one, one, zero]; 2]),
         _ => return false,
     };
     simd::tiny_select(amps, c, t, &m)
