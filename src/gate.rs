@@ -9,7 +9,7 @@
 //! [`Structure`], which picks the simulation kernel ([`crate::program`]).
 
 use crate::param::Angle;
-use crate::trig::sin_cos;
+use crate::sim::trig::sin_cos;
 use num_complex::Complex64 as C64;
 use serde::{Deserialize, Serialize};
 use std::f64::consts::FRAC_1_SQRT_2;
@@ -24,6 +24,32 @@ pub enum Structure {
     Permutation,
     /// Any other unitary (H, SX, RX, RY, U, RXX, RYY).
     Dense,
+}
+
+impl Structure {
+    /// The structure read from a concrete matrix's exact zeros: diagonal when every
+    /// off-diagonal entry is zero; for one target, a permutation when both diagonal entries
+    /// are; otherwise dense. (The one place structure is read from numbers; gates with symbolic
+    /// angles keep their declared structure.)
+    ///
+    /// ```
+    /// use qloop::{BaseMatrix, Structure};
+    /// use num_complex::Complex64 as C;
+    /// let (o, i) = (C::new(0.0, 0.0), C::new(1.0, 0.0));
+    /// assert_eq!(Structure::of_exact(&BaseMatrix::One([o, i, i, o])), Structure::Permutation);
+    /// assert_eq!(Structure::of_exact(&BaseMatrix::One([i, o, o, i])), Structure::Diagonal);
+    /// ```
+    pub fn of_exact(matrix: &BaseMatrix) -> Structure {
+        let zero = C64::new(0.0, 0.0);
+        match matrix {
+            BaseMatrix::One(m) if m[1] == zero && m[2] == zero => Structure::Diagonal,
+            BaseMatrix::One(m) if m[0] == zero && m[3] == zero => Structure::Permutation,
+            BaseMatrix::Two(m) if (0..16).all(|k| k % 5 == 0 || m[k] == zero) => {
+                Structure::Diagonal
+            }
+            _ => Structure::Dense,
+        }
+    }
 }
 
 /// A base matrix: 2×2 for one target, 4×4 for two, row-major.

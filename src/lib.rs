@@ -16,27 +16,25 @@
 
 #![warn(missing_docs)]
 
-pub mod batch;
-pub mod blocking;
 pub mod circuit;
 pub mod draw;
 pub mod entropy;
 pub mod error;
 pub mod gate;
-mod kernels;
 pub mod lint;
-mod mat2;
 pub mod measure;
 pub mod par;
 pub mod param;
 pub mod pauli;
 pub mod plot;
-pub mod program;
 pub mod qasm;
-mod simd;
+pub mod sim;
 pub mod state;
 pub mod train;
-mod trig;
+
+/// The simulator's modules under their short paths (`qloop::program`, `qloop::blocking`,
+/// `qloop::batch`).
+pub use sim::{batch, blocking, program};
 
 pub use blocking::Blocking;
 pub use circuit::{Circuit, Instruction};

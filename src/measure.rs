@@ -90,7 +90,11 @@ impl StateVector {
     /// ```
     pub fn expectation_z(&self, qubit: usize) -> Result<f64> {
         check_subset("expectation_z", &[qubit], self.num_qubits())?;
-        Ok(crate::simd::z_sum(self.amplitudes(), qubit))
+        Ok(crate::sim::simd::z_sum(
+            self.amplitudes(),
+            qubit,
+            crate::sim::simd::Cpu::detect(),
+        ))
     }
 }
 

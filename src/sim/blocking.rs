@@ -21,7 +21,8 @@
 //! The block size, [`Blocking::DEFAULT_QUBITS`], was chosen with `cargo bench --bench
 //! simulator -- blocking` on the reference machine (see `docs/performance.md`).
 
-use crate::kernels::{self, Kernel, SharedAmps, Subspace};
+use super::kernels::{self, Kernel, SharedAmps, Subspace};
+use super::simd::Cpu;
 use crate::par::Par;
 use num_complex::Complex64 as C64;
 use rayon::prelude::*;
@@ -142,7 +143,8 @@ impl Plan {
         amps: &mut [C64],
         par: Par,
         scratch: &mut Vec<(Kernel, Subspace)>,
-        kernel_of: impl Fn(usize) -> Kernel,
+        cpu: Cpu,
+        mut kernel_of: impl FnMut(usize) -> Kernel,
     ) {
         for stage in &self.stages {
             let mut global_to_local = [0usize; usize::BITS as usize];
@@ -156,7 +158,7 @@ impl Plan {
                     .iter()
                     .map(|&(i, sub)| (kernel_of(i).remap(|q| global_to_local[q]), sub)),
             );
-            stage.apply(amps, par, scratch);
+            stage.apply(amps, par, scratch, cpu);
         }
     }
 }
@@ -224,11 +226,11 @@ impl Stage {
         c
     }
 
-    fn apply(&self, amps: &mut [C64], par: Par, kernels: &[(Kernel, Subspace)]) {
+    fn apply(&self, amps: &mut [C64], par: Par, kernels: &[(Kernel, Subspace)], cpu: Cpu) {
         let k = self.qubits.len();
         let run_steps = |chunk: &mut [C64]| {
             for (kernel, sub) in kernels {
-                kernels::apply(chunk, kernel, sub, Par::Seq);
+                kernels::apply(chunk, kernel, sub, Par::Seq, cpu);
             }
         };
         if self.low == k {

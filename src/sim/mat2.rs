@@ -8,7 +8,7 @@
 //!
 //! Row-major throughout: `[m00, m01, m10, m11]`.
 
-use crate::gate::Structure;
+use crate::gate::{BaseMatrix, Structure};
 use num_complex::Complex64 as C64;
 
 const ZERO: C64 = C64::new(0.0, 0.0);
@@ -38,13 +38,7 @@ impl Mat2 {
 
     /// The matrix `m` with the sparsity read from its exact zeros.
     pub(crate) fn detect(m: [C64; 4]) -> Mat2 {
-        if m[1] == ZERO && m[2] == ZERO {
-            Mat2::Diagonal([m[0], m[3]])
-        } else if m[0] == ZERO && m[3] == ZERO {
-            Mat2::AntiDiagonal([m[1], m[2]])
-        } else {
-            Mat2::Dense(m)
-        }
+        Mat2::new(Structure::of_exact(&BaseMatrix::One(m)), m)
     }
 
     /// The four entries, row-major.

@@ -6,15 +6,17 @@
 //! then set, so `base` enumerates exactly the subspace where every control is 1. Bits below the
 //! lowest gate qubit `z₀` pass through unchanged, so base indices come in contiguous *runs* of
 //! `2^{z₀}`; every walker hands whole runs to the update, which runs the vectorized loops of
-//! [`crate::simd`] on them. Uncontrolled one-target gates with small strides hand whole blocks
+//! [`super::simd`] on them. Uncontrolled one-target gates with small strides hand whole blocks
 //! instead, so the short runs are looped over inside the vectorized code (on qubit 0 the pair
 //! `(ψ_{2k}, ψ_{2k+1})` shares one 256-bit register).
 //!
 //! Each kernel's update is written once, as a closure; the walker chooses serial or rayon
 //! iteration from [`Par`]. Kernels only `debug_assert!`: [`crate::Program`] validated operands.
 
+use super::mat2::Mat2;
+use super::simd::{self, Cpu};
+use crate::gate::{BaseMatrix, Structure};
 use crate::par::Par;
-use crate::simd;
 use num_complex::Complex64 as C64;
 use rayon::prelude::*;
 
@@ -183,6 +185,41 @@ impl Subspace {
     }
 }
 
+/// Picks the kernel for a 2×2 matrix on target `t`.
+#[inline(always)]
+pub(crate) fn one_target_kernel(t: usize, m: Mat2) -> Kernel {
+    let one = C64::new(1.0, 0.0);
+    match m {
+        Mat2::Diagonal([d0, d1]) => match (d0 == one, d1 == one) {
+            (true, true) => Kernel::Identity,
+            (true, false) => Kernel::Phase { t, d: d1 },
+            _ => Kernel::Diagonal { t, d: [d0, d1] },
+        },
+        Mat2::AntiDiagonal([a0, a1]) if a0 == one && a1 == one => Kernel::Flip { t },
+        Mat2::AntiDiagonal(a) => Kernel::AntiDiagonal { t, a },
+        Mat2::Dense(m) => Kernel::Dense { t, m },
+    }
+}
+
+/// Picks the kernel for a base matrix of the given structure on `targets`.
+pub(crate) fn kernel_for(structure: Structure, targets: [usize; 2], matrix: &BaseMatrix) -> Kernel {
+    let one = C64::new(1.0, 0.0);
+    let [t, u] = targets;
+    match (structure, matrix) {
+        (_, BaseMatrix::One(m)) => one_target_kernel(t, Mat2::new(structure, *m)),
+        (Structure::Diagonal, BaseMatrix::Two(m)) => {
+            let d = [m[0], m[5], m[10], m[15]];
+            if d.iter().all(|&x| x == one) {
+                Kernel::Identity
+            } else {
+                Kernel::Diagonal2 { t: [t, u], d }
+            }
+        }
+        (Structure::Permutation, BaseMatrix::Two(_)) => Kernel::Swap { t: [t, u] },
+        (Structure::Dense, BaseMatrix::Two(m)) => Kernel::Dense2 { t: [t, u], m: *m },
+    }
+}
+
 /// Calls `f(lo, hi)` on runs of amplitudes `lo = ψ[i..i+r]` with bit `t` of `i` clear and every
 /// control bit set, and `hi = ψ[i+2^t..i+2^t+r]`: together they cover every coupled pair once.
 #[inline(always)]
@@ -284,10 +321,10 @@ fn walk_quarter(
 }
 
 /// Applies `kernel` restricted to the subspace `sub` (controls set) to the amplitudes.
-pub(crate) fn apply(amps: &mut [C64], kernel: &Kernel, sub: &Subspace, par: Par) {
+pub(crate) fn apply(amps: &mut [C64], kernel: &Kernel, sub: &Subspace, par: Par, cpu: Cpu) {
     // Uncontrolled one-target gates whose blocks fit a task: the block loop runs inside the
     // vectorized function (short runs would pay a call each).
-    if amps.len() <= simd::TINY_LEN && apply_tiny(amps, kernel, sub) {
+    if amps.len() <= simd::TINY_LEN && apply_tiny(amps, kernel, sub, cpu) {
         return;
     }
     let small_blocks =
@@ -295,18 +332,18 @@ pub(crate) fn apply(amps: &mut [C64], kernel: &Kernel, sub: &Subspace, par: Par)
     match *kernel {
         Kernel::Identity => {}
         Kernel::Phase { t, d } if small_blocks(t) => walk_blocks(amps, par, |x| {
-            simd::diagonal_blocks(x, t, [C64::new(1.0, 0.0), d])
+            simd::diagonal_blocks(x, t, [C64::new(1.0, 0.0), d], cpu)
         }),
         Kernel::Diagonal { t, d } if small_blocks(t) => {
-            walk_blocks(amps, par, |x| simd::diagonal_blocks(x, t, d))
+            walk_blocks(amps, par, |x| simd::diagonal_blocks(x, t, d, cpu))
         }
         Kernel::Dense { t, m } if small_blocks(t) => {
-            walk_blocks(amps, par, |x| simd::dense_blocks(x, t, &m))
+            walk_blocks(amps, par, |x| simd::dense_blocks(x, t, &m, cpu))
         }
-        Kernel::Phase { t, d } => walk_pairs(amps, t, sub, par, |_, hi| simd::scale(hi, d)),
+        Kernel::Phase { t, d } => walk_pairs(amps, t, sub, par, |_, hi| simd::scale(hi, d, cpu)),
         Kernel::Diagonal { t, d } => walk_pairs(amps, t, sub, par, |lo, hi| {
-            simd::scale(lo, d[0]);
-            simd::scale(hi, d[1]);
+            simd::scale(lo, d[0], cpu);
+            simd::scale(hi, d[1], cpu);
         }),
         Kernel::Flip { t } => walk_pairs(amps, t, sub, par, |lo, hi| lo.swap_with_slice(hi)),
         Kernel::AntiDiagonal { t, a } => walk_pairs(amps, t, sub, par, |lo, hi| {
@@ -316,14 +353,16 @@ pub(crate) fn apply(amps: &mut [C64], kernel: &Kernel, sub: &Subspace, par: Par)
                 *y = a[1] * l;
             }
         }),
-        Kernel::Dense { t, m } => walk_pairs(amps, t, sub, par, |lo, hi| simd::dense(lo, hi, &m)),
+        Kernel::Dense { t, m } => {
+            walk_pairs(amps, t, sub, par, |lo, hi| simd::dense(lo, hi, &m, cpu))
+        }
         Kernel::Diagonal2 { t, d } => {
             for (k, offset) in [0, 1 << t[0], 1 << t[1], (1 << t[0]) | (1 << t[1])]
                 .into_iter()
                 .enumerate()
             {
                 if d[k] != C64::new(1.0, 0.0) {
-                    walk_quarter(amps, sub, offset, par, |x| simd::scale(x, d[k]));
+                    walk_quarter(amps, sub, offset, par, |x| simd::scale(x, d[k], cpu));
                 }
             }
         }
@@ -339,21 +378,22 @@ pub(crate) fn apply(amps: &mut [C64], kernel: &Kernel, sub: &Subspace, par: Par)
             });
         }
         Kernel::SelectDense { c, t, m } if (2usize << c.max(t)) <= TASK_LEN.min(amps.len()) => {
-            walk_blocks(amps, par, |x| simd::select_dense_blocks(x, c, t, &m))
+            walk_blocks(amps, par, |x| simd::select_dense_blocks(x, c, t, &m, cpu))
         }
         Kernel::SelectDense { c, t, m } if c < t && (2usize << c) <= TASK_LEN / 2 => {
             // Long pair runs on t; the select bit c alternates inside them.
             let target = Subspace::new(&[], &[t]);
             walk_pairs(amps, t, &target, par, |lo, hi| {
-                simd::select_dense_pairs(lo, hi, c, &m)
+                simd::select_dense_pairs(lo, hi, c, &m, cpu)
             })
         }
         Kernel::SelectDense { c, t, m }
             if c > t && (1usize << c) >= TASK_LEN && (2usize << t) <= TASK_LEN =>
         {
             // Every task-sized piece lies in one half of a 2^{c+1} block: one matrix each.
-            let piece =
-                |(k, x): (usize, &mut [C64])| simd::dense_blocks(x, t, &m[(k * TASK_LEN) >> c & 1]);
+            let piece = |(k, x): (usize, &mut [C64])| {
+                simd::dense_blocks(x, t, &m[(k * TASK_LEN) >> c & 1], cpu)
+            };
             match par {
                 Par::Seq => amps.chunks_mut(TASK_LEN).enumerate().for_each(piece),
                 Par::Rayon => amps.par_chunks_mut(TASK_LEN).enumerate().for_each(piece),
@@ -372,6 +412,7 @@ pub(crate) fn apply(amps: &mut [C64], kernel: &Kernel, sub: &Subspace, par: Par)
                         std::slice::from_raw_parts_mut(shared.ptr(start | offset), run),
                         std::slice::from_raw_parts_mut(shared.ptr(start | offset | mt), run),
                         m,
+                        cpu,
                     );
                 }
             });
@@ -388,7 +429,7 @@ pub(crate) fn apply(amps: &mut [C64], kernel: &Kernel, sub: &Subspace, par: Par)
 /// select) to a state of at most [`simd::TINY_LEN`] amplitudes with [`simd::tiny_select`];
 /// returns whether it did (other kernels, or a CPU without AVX-512, take the general path).
 #[inline(always)]
-fn apply_tiny(amps: &mut [C64], kernel: &Kernel, sub: &Subspace) -> bool {
+fn apply_tiny(amps: &mut [C64], kernel: &Kernel, sub: &Subspace, cpu: Cpu) -> bool {
     let (zero, one) = (C64::new(0.0, 0.0), C64::new(1.0, 0.0));
     let (c, t, m) = match *kernel {
         Kernel::SelectDense { c, t, m } => (Some(c), t, m),
@@ -403,7 +444,7 @@ fn apply_tiny(amps: &mut [C64], kernel: &Kernel, sub: &Subspace) -> bool {
         Kernel::Flip { t } => (None, t, [[zero, one, one, zero]; 2]),
         _ => return false,
     };
-    simd::tiny_select(amps, c, t, &m)
+    simd::tiny_select(amps, c, t, &m, cpu)
 }
 
 /// Qubits per table of [`apply_diagonal_layer`]: 2^6 entries, 1 KiB.
@@ -427,11 +468,12 @@ pub(crate) struct DiagonalLayer<'a> {
     /// The entries of the qubits from 12 on.
     high: &'a [[C64; 2]],
     num_qubits: usize,
+    cpu: Cpu,
 }
 
 impl<'a> DiagonalLayer<'a> {
     /// The tables of the layer `d` (one entry pair per qubit of the state).
-    pub(crate) fn new(d: &'a [[C64; 2]]) -> Self {
+    pub(crate) fn new(d: &'a [[C64; 2]], cpu: Cpu) -> Self {
         let n = d.len();
         debug_assert!(n <= LAYER_MAX_QUBITS);
         let one = C64::new(1.0, 0.0);
@@ -451,6 +493,7 @@ impl<'a> DiagonalLayer<'a> {
             t1: table(&d[n.min(LAYER_GROUP)..n.min(2 * LAYER_GROUP)]),
             high: &d[n.min(2 * LAYER_GROUP)..],
             num_qubits: n,
+            cpu,
         }
     }
 
@@ -462,7 +505,7 @@ impl<'a> DiagonalLayer<'a> {
         let one = C64::new(1.0, 0.0);
         if self.num_qubits <= LAYER_GROUP {
             debug_assert_eq!((first, x.len()), (0, 1 << self.num_qubits));
-            return simd::scale_by_table(x, &self.t0[..x.len()], one);
+            return simd::scale_by_table(x, &self.t0[..x.len()], one, self.cpu);
         }
         let mut rest = one;
         for (k, block) in x.chunks_exact_mut(1 << LAYER_GROUP).enumerate() {
@@ -475,15 +518,20 @@ impl<'a> DiagonalLayer<'a> {
                     .enumerate()
                     .fold(one, |f, (b, q)| f * q[r >> b & 1]);
             }
-            simd::scale_by_table(block, &self.t0, self.t1[h % (1 << LAYER_GROUP)] * rest);
+            simd::scale_by_table(
+                block,
+                &self.t0,
+                self.t1[h % (1 << LAYER_GROUP)] * rest,
+                self.cpu,
+            );
         }
     }
 }
 
 /// Applies the [`DiagonalLayer`] `d` to the whole state.
-pub(crate) fn apply_diagonal_layer(amps: &mut [C64], d: &[[C64; 2]], par: Par) {
+pub(crate) fn apply_diagonal_layer(amps: &mut [C64], d: &[[C64; 2]], par: Par, cpu: Cpu) {
     debug_assert!(amps.len().is_power_of_two() && d.len() == amps.len().trailing_zeros() as usize);
-    let layer = DiagonalLayer::new(d);
+    let layer = DiagonalLayer::new(d, cpu);
     match par {
         Par::Rayon if d.len() > LAYER_GROUP => amps
             .par_chunks_mut(TASK_LEN)

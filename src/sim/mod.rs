@@ -1,0 +1,36 @@
+//! The simulator: a [`Circuit`](crate::Circuit) compiled once into a [`Program`], bound to
+//! parameter values and executed on a [`StateVector`](crate::StateVector), many times.
+//!
+//! One room per concern, in the order a run passes through them:
+//!
+//! | module | concern |
+//! | --- | --- |
+//! | `ir` | the compiled step IR: steps, compiled angles, fused factors, affine forms |
+//! | `compile` | `Circuit::compile`: the passes that produce the steps |
+//! | [`program`] | [`Program`], the public face: checks at the edge, then bind and execute |
+//! | `bind` | binding, the one place that turns (weights, inputs) into kernels |
+//! | `execute` | execution: a schedule of steps, kernels from a binder, `Par`; never the program |
+//! | [`backend`] | the [`Backend`] seam: where a bound program runs (the statevector today) |
+//! | [`blocking`] | the cache-blocking planner and its staged application |
+//! | [`batch`] | many parameter rows over a pool of per-worker states |
+//! | `kernels` | amplitude updates chosen by matrix structure, serial or rayon |
+//! | `simd` | the innermost loops, one file per instruction set, features detected once |
+//! | `mat2`, `trig` | sparse 2×2 products; the inlined and batched `sin_cos` |
+//!
+//! Conventions (qubit order, matrices, parameter layout): `docs/conventions.md`.
+
+pub mod backend;
+pub mod batch;
+mod bind;
+pub mod blocking;
+mod compile;
+mod execute;
+mod ir;
+pub(crate) mod kernels;
+pub(crate) mod mat2;
+pub mod program;
+pub(crate) mod simd;
+pub(crate) mod trig;
+
+pub use backend::{Backend, Statevector};
+pub use program::Program;
