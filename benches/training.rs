@@ -10,7 +10,7 @@
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use qloop::train::{
-    optimize, Activation, Dataset, DenseStack, HybridModel, Loss, Readout, ReadoutSpec, RunOptions,
+    optimize, Activation, Dataset, HybridModel, Loss, Network, Readout, ReadoutSpec, RunOptions,
     Scaler, Spsa, Stream, Supervised,
 };
 use qloop::{Circuit, Param};
@@ -29,7 +29,7 @@ fn model(shots: Option<usize>) -> HybridModel {
     for q in 0..4 {
         c = c.rz(Param::weight(format!("theta{q}")), q).h(q);
     }
-    let net = DenseStack::new(&[4, 4, 4, 3], Activation::Tanh, Activation::Softmax).unwrap();
+    let net = Network::dense(&[4, 4, 4, 3], Activation::Tanh, Activation::Softmax).unwrap();
     HybridModel::new(
         c,
         ReadoutSpec {

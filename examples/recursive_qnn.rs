@@ -13,7 +13,7 @@
 
 use qloop::train::objective::accuracy;
 use qloop::train::{
-    optimize, Activation, Bounds, Dataset, DenseStack, HybridModel, Loss, Readout, ReadoutSpec,
+    optimize, Activation, Bounds, Dataset, HybridModel, Loss, Network, Readout, ReadoutSpec,
     RunOptions, Scaler, Spsa, StepSize, Stream, Supervised,
 };
 use qloop::{Circuit, Param};
@@ -56,7 +56,7 @@ fn main() -> qloop::Result<()> {
         ("with H after RZ", true),
     ] {
         println!("== {name} ==");
-        let net = DenseStack::new(&[4, 4, 4, 3], Activation::Tanh, Activation::Softmax)?;
+        let net = Network::dense(&[4, 4, 4, 3], Activation::Tanh, Activation::Softmax)?;
         let model = HybridModel::new(
             circuit(basis_change),
             ReadoutSpec::exact(Readout::ExpectationZ),
@@ -90,7 +90,7 @@ fn main() -> qloop::Result<()> {
             .map(sensitivity)
             .collect::<qloop::Result<_>>()?;
         let dense_grad: Vec<f64> = layout
-            .dense
+            .network
             .clone()
             .map(sensitivity)
             .collect::<qloop::Result<_>>()?;
@@ -116,7 +116,7 @@ fn main() -> qloop::Result<()> {
                 Bounds::Periodic { lo: -PI, hi: PI },
             )
             .block(
-                layout.dense.clone(),
+                layout.network.clone(),
                 StepSize::Calibrated(0.3),
                 0.2,
                 Bounds::Free,

@@ -12,7 +12,7 @@
 
 use ndarray::{array, Array2};
 use qloop::train::{
-    optimize, Activation, DenseStack, HybridModel, Objective, Readout, ReadoutSpec, RecurrentModel,
+    optimize, Activation, HybridModel, Network, Objective, Readout, ReadoutSpec, RecurrentModel,
     RunOptions, SequenceRegression, Spsa, Stream,
 };
 use qloop::{Circuit, Param};
@@ -42,7 +42,7 @@ fn windows(start: usize, count: usize, seed: u64) -> (Vec<Array2<f64>>, Vec<f64>
 /// The classical baseline: an Elman-style cell with one hidden layer of width 2.
 #[derive(Clone)]
 struct ClassicalRnn {
-    cell: DenseStack,
+    cell: Network,
     sequences: Vec<Array2<f64>>,
     targets: Vec<f64>,
 }
@@ -88,7 +88,7 @@ fn main() -> qloop::Result<()> {
             .ry(Param::weight(format!("t{l}_1")), 1)
             .cx(0, 1);
     }
-    let head = DenseStack::new(&[2, 1], Activation::Tanh, Activation::Tanh)?;
+    let head = Network::dense(&[2, 1], Activation::Tanh, Activation::Tanh)?;
     let cell = HybridModel::new(circuit, ReadoutSpec::exact(Readout::ExpectationZ), head)?;
     let quantum = SequenceRegression {
         model: RecurrentModel::new(cell, 1)?,
@@ -96,7 +96,7 @@ fn main() -> qloop::Result<()> {
         targets: train_y.clone(),
     };
     let classical = ClassicalRnn {
-        cell: DenseStack::new(&[2, 2, 1], Activation::Tanh, Activation::Tanh)?,
+        cell: Network::dense(&[2, 2, 1], Activation::Tanh, Activation::Tanh)?,
         sequences: train_x.clone(),
         targets: train_y.clone(),
     };

@@ -7,7 +7,7 @@ use argmin::core::{State, KV};
 use qloop::train::experiment::{Experiment, TrainConfig};
 use qloop::train::spsa::gradient_estimate;
 use qloop::train::{
-    ansatz, optimize, Activation, AtomicCheckpoint, Bounds, DenseStack, Energy, HybridModel,
+    ansatz, optimize, Activation, AtomicCheckpoint, Bounds, Energy, HybridModel, Network,
     Objective, Readout, ReadoutSpec, RecurrentModel, RunOptions, Spsa, SpsaState, StepSize, Stream,
 };
 use qloop::{Circuit, Error, Param, PauliSum};
@@ -136,7 +136,7 @@ fn small_hybrid(shots: Option<usize>) -> (HybridModel, ndarray::Array2<f64>, nda
         readout: Readout::ExpectationZ,
         shots,
     };
-    let net = DenseStack::new(&[2, 3, 1], Activation::Tanh, Activation::Sigmoid).unwrap();
+    let net = Network::dense(&[2, 3, 1], Activation::Tanh, Activation::Sigmoid).unwrap();
     let model = HybridModel::new(circuit, readout, net).unwrap();
     let data = qloop::train::Dataset::two_moons(40, 0.1, 5);
     let scaler = qloop::train::Scaler::fit(&data.features, (0.0, std::f64::consts::PI));
@@ -164,7 +164,7 @@ fn two_block_solver(obj: &qloop::train::Supervised) -> Spsa {
             Bounds::Periodic { lo: -3.2, hi: 3.2 },
         )
         .block(
-            layout.dense.clone(),
+            layout.network.clone(),
             StepSize::Calibrated(0.3),
             0.2,
             Bounds::Clip { lo: -5.0, hi: 5.0 },
@@ -242,7 +242,7 @@ fn the_layout_rejects_wrong_lengths() {
     let (model, x, _) = small_hybrid(None);
     let layout = model.layout();
     assert_eq!(layout.circuit, 0..4);
-    assert_eq!(layout.dense, 4..4 + 3 * 3 + 4);
+    assert_eq!(layout.network, 4..4 + 3 * 3 + 4);
     let params = vec![0.1; layout.len() + 1];
     let err = model
         .forward(&params, x.view(), Stream::new(0))
@@ -321,7 +321,7 @@ fn recurrent_cell_feeds_outputs_into_the_next_step() {
         .ry(Param::input("h0"), 1)
         .cx(0, 1)
         .ry(Param::weight("t0"), 1);
-    let net = DenseStack::new(&[2, 1], Activation::Tanh, Activation::Tanh).unwrap();
+    let net = Network::dense(&[2, 1], Activation::Tanh, Activation::Tanh).unwrap();
     let cell = HybridModel::new(circuit, ReadoutSpec::exact(Readout::ExpectationZ), net).unwrap();
     let model = RecurrentModel::new(cell.clone(), 1).unwrap();
     let params = [0.4, 0.9, -0.3, 0.1];

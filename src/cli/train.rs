@@ -121,7 +121,7 @@ pub fn train(
             .network()
             .layers()
             .iter()
-            .map(|l| l.outputs)
+            .map(qloop::train::Layer::output_width)
             .collect::<Vec<_>>(),
         layout.len(),
         layout

@@ -246,9 +246,12 @@ impl<'a> Binder<'a> {
     pub(crate) fn next_tiny(&mut self, i: usize) -> TinyStep<'a> {
         let steps = self.steps;
         let (control, t, parts): (_, _, [&'a [C64]; 3]) = match &steps[i].kernel {
-            _ if self.bound(i).is_some() => return TinyStep::Kernel(self.next(i)),
-            StepKernel::AffineRun { t, form, .. } => (None, *t, [&form.c, &form.a, &form.b]),
-            StepKernel::AffineSelect { c, t, form } => (Some(*c), *t, [&form.c, &form.a, &form.b]),
+            StepKernel::AffineRun { t, form, .. } if self.bound(i).is_none() => {
+                (None, *t, [&form.c, &form.a, &form.b])
+            }
+            StepKernel::AffineSelect { c, t, form } if self.bound(i).is_none() => {
+                (Some(*c), *t, [&form.c, &form.a, &form.b])
+            }
             _ => return TinyStep::Kernel(self.next(i)),
         };
         TinyStep::Affine {

@@ -26,8 +26,8 @@ use crate::entropy::{half_cut, LogBase};
 use crate::error::{Error, ParamKind, Result};
 use crate::train::objective::{accuracy, Loss, Supervised};
 use crate::train::{
-    ansatz, optimize, Activation, AtomicCheckpoint, Bounds, Dataset, DenseStack, Gains,
-    HybridModel, ModelLayout, Outcome, Readout, ReadoutSpec, RunOptions, Scaler, Spsa, SpsaState,
+    ansatz, optimize, Activation, AtomicCheckpoint, Bounds, Dataset, Gains, HybridModel,
+    ModelLayout, Network, Outcome, Readout, ReadoutSpec, RunOptions, Scaler, Spsa, SpsaState,
     StateEntanglement, StepSize, Stream,
 };
 use crate::Circuit;
@@ -430,7 +430,7 @@ impl Experiment {
         let mut widths = vec![spec.width(n)];
         widths.extend(&config.model.hidden);
         widths.push(width);
-        let network = DenseStack::new(&widths, config.model.activation, output)?;
+        let network = Network::dense(&widths, config.model.activation, output)?;
         let model = HybridModel::new(circuit, spec, network)?;
         let targets = |set: &Dataset| -> Array2<f64> {
             if classes == 2 {
@@ -477,9 +477,9 @@ impl Experiment {
                 Bounds::Periodic { lo: -PI, hi: PI },
             );
         }
-        if !layout.dense.is_empty() {
+        if !layout.network.is_empty() {
             spsa = spsa.block(
-                layout.dense.clone(),
+                layout.network.clone(),
                 StepSize::Calibrated(t.dense_step),
                 t.dense_c,
                 Bounds::Free,

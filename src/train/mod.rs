@@ -7,7 +7,7 @@
 //! ```
 //!
 //! - [`readout`]: probabilities, `⟨Z_q⟩`, Pauli sums; exact or from shots.
-//! - [`dense`]: the classical stack on `ndarray`.
+//! - [`layer`]: the classical [`Network`] of [`Layer`]s; [`dense`]: the dense layer.
 //! - [`model`]: [`HybridModel`] with its flat parameter [`ModelLayout`], and the
 //!   [`RecurrentModel`] that feeds outputs of step `t` into circuit inputs of step `t + 1`.
 //! - [`objective`]: losses, and the [`Objective`]s SPSA minimizes (supervised, sequence,
@@ -23,6 +23,7 @@ pub mod checkpoint;
 pub mod data;
 pub mod dense;
 pub mod experiment;
+pub mod layer;
 pub mod model;
 pub mod objective;
 pub mod readout;
@@ -31,7 +32,8 @@ pub mod stream;
 
 pub use checkpoint::AtomicCheckpoint;
 pub use data::{Dataset, Scaler};
-pub use dense::{Activation, DenseStack};
+pub use dense::{Activation, Dense};
+pub use layer::{AnyLayer, Layer, Network, TimeStep};
 pub use model::{HybridModel, ModelLayout, RecurrentModel, StateEntanglement};
 pub use objective::{Energy, Loss, Objective, SequenceRegression, Supervised};
 pub use readout::{Readout, ReadoutSpec};

@@ -1,12 +1,12 @@
-//! Hybrid models: circuit → readout → dense stack, and its recurrent unrolling.
+//! Hybrid models: circuit → readout → network of layers, and its recurrent unrolling.
 //!
 //! A [`HybridModel`] evaluates one sample `x` as
-//! `y = dense(readout(U(θ, x)|0…0⟩))`: the sample's features bind the circuit's *input*
+//! `y = network(readout(U(θ, x)|0…0⟩))`: the sample's features bind the circuit's *input*
 //! parameters (in [`crate::ParameterLayout`] order, i.e. order of first appearance, so an input
 //! used several times is re-uploaded), the circuit's *weights* are the trainable angles θ.
 //!
 //! All trainable numbers live in one flat vector laid out as
-//! `[circuit weights | layer 1 W, b | layer 2 W, b | …]` ([`ModelLayout`]); every entry point
+//! `[circuit weights | layer 1 | layer 2 | …]` ([`ModelLayout`], each layer in its own order); every entry point
 //! checks its length, so a wrong vector is an error, never a silent misread.
 //!
 //! A [`RecurrentModel`] unrolls a hybrid cell over a sequence: at step `t` the cell's inputs are
@@ -19,7 +19,7 @@ use crate::entropy::LogBase;
 use crate::error::{Error, Result};
 use crate::program::Program;
 use crate::state::StateVector;
-use crate::train::dense::DenseStack;
+use crate::train::layer::{Layer, Network};
 use crate::train::readout::ReadoutSpec;
 use crate::train::stream::Stream;
 use ndarray::{Array2, ArrayView2};
@@ -53,19 +53,37 @@ pub struct StateEntanglement {
     pub meyer_wallach_mean: f64,
 }
 
-/// Where each block of a model's flat parameter vector lives.
+/// Where each block of a model's flat parameter vector lives, derived from the circuit and
+/// the network's layers (the one cursor over the vector).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ModelLayout {
     /// The circuit's trainable angles (in the circuit's weight order).
     pub circuit: Range<usize>,
-    /// The dense stack's weights and biases (layer after layer, `W` row-major then `b`).
-    pub dense: Range<usize>,
+    /// Every network parameter (layer after layer), right after the circuit's.
+    pub network: Range<usize>,
+    /// Each layer's range and what its parameters are, input side first.
+    pub layers: Vec<(Range<usize>, String)>,
 }
 
 impl ModelLayout {
+    /// The layout of `num_circuit` circuit angles followed by `network`'s layers.
+    pub fn new(num_circuit: usize, network: &Network) -> Self {
+        let layers = network
+            .ranges(num_circuit)
+            .into_iter()
+            .zip(network.layers())
+            .map(|(r, l)| (r, l.describe_params().to_string()))
+            .collect();
+        ModelLayout {
+            circuit: 0..num_circuit,
+            network: num_circuit..num_circuit + network.num_params(),
+            layers,
+        }
+    }
+
     /// Total length of the parameter vector.
     pub fn len(&self) -> usize {
-        self.dense.end
+        self.network.end
     }
 
     /// Whether the model has no parameters.
@@ -90,20 +108,35 @@ impl std::fmt::Display for ModelLayout {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "[circuit angles {}..{} | dense weights and biases {}..{}]",
-            self.circuit.start, self.circuit.end, self.dense.start, self.dense.end
-        )
+            "[circuit angles {}..{}",
+            self.circuit.start, self.circuit.end
+        )?;
+        // Consecutive layers of one kind are one block: `dense weights and biases 4..17`.
+        let mut blocks: Vec<(Range<usize>, &str)> = Vec::new();
+        for (range, what) in &self.layers {
+            match blocks.last_mut() {
+                Some((r, w)) if *w == what.as_str() => r.end = range.end,
+                _ => blocks.push((range.clone(), what)),
+            }
+        }
+        if blocks.is_empty() {
+            blocks.push((self.network.clone(), "dense weights and biases"));
+        }
+        for (range, what) in blocks {
+            write!(f, " | {what} {}..{}", range.start, range.end)?;
+        }
+        write!(f, "]")
     }
 }
 
-/// A circuit, its readout and a dense stack. See the [module docs](self).
+/// A circuit, its readout and a network. See the [module docs](self).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(try_from = "ModelSpec", into = "ModelSpec")]
 pub struct HybridModel {
     circuit: Circuit,
     program: Program,
     readout: ReadoutSpec,
-    network: DenseStack,
+    network: Network,
 }
 
 /// The serialized form of a [`HybridModel`] (the compiled program is rebuilt on load).
@@ -111,7 +144,7 @@ pub struct HybridModel {
 struct ModelSpec {
     circuit: Circuit,
     readout: ReadoutSpec,
-    network: DenseStack,
+    network: Network,
 }
 
 impl TryFrom<ModelSpec> for HybridModel {
@@ -139,9 +172,9 @@ thread_local! {
 }
 
 impl HybridModel {
-    /// Compiles the circuit and checks that the readout fits it and feeds the dense stack
+    /// Compiles the circuit and checks that the readout fits it and feeds the network
     /// (an empty stack passes the readout through).
-    pub fn new(circuit: Circuit, readout: ReadoutSpec, network: DenseStack) -> Result<Self> {
+    pub fn new(circuit: Circuit, readout: ReadoutSpec, network: Network) -> Result<Self> {
         let program = circuit.compile()?;
         readout.check(circuit.num_qubits())?;
         let width = readout.width(circuit.num_qubits());
@@ -178,18 +211,14 @@ impl HybridModel {
         &self.readout
     }
 
-    /// The dense stack.
-    pub fn network(&self) -> &DenseStack {
+    /// The classical network.
+    pub fn network(&self) -> &Network {
         &self.network
     }
 
     /// The layout of the flat parameter vector.
     pub fn layout(&self) -> ModelLayout {
-        let nc = self.program.layout().weights.len();
-        ModelLayout {
-            circuit: 0..nc,
-            dense: nc..nc + self.network.num_params(),
-        }
+        ModelLayout::new(self.program.layout().weights.len(), &self.network)
     }
 
     /// Number of data inputs per sample (the circuit's input parameters).
@@ -204,14 +233,14 @@ impl HybridModel {
             .unwrap_or_else(|| self.readout.width(self.circuit.num_qubits()))
     }
 
-    /// Initial parameters: circuit angles uniform in `[−π, π)`, Glorot-uniform dense weights,
-    /// zero biases, all drawn from `stream`.
+    /// Initial parameters: circuit angles uniform in `[−π, π)` from `stream.child(0)`, then
+    /// each layer's own initialisation ([`Network::init`] from `stream.child(1)`).
     pub fn init_params(&self, stream: Stream) -> Vec<f64> {
         let mut rng = stream.child(0).rng();
         let mut params: Vec<f64> = (0..self.layout().circuit.len())
             .map(|_| rng.random_range(-PI..PI))
             .collect();
-        params.extend(self.network.glorot(stream.child(1)));
+        params.extend(self.network.init(stream.child(1)));
         params
     }
 
@@ -228,11 +257,11 @@ impl HybridModel {
     ///
     /// ```
     /// use qloop::entropy::LogBase;
-    /// use qloop::train::{DenseStack, HybridModel, Readout, ReadoutSpec};
+    /// use qloop::train::{Network, HybridModel, Readout, ReadoutSpec};
     /// use qloop::{Circuit, Param};
     /// let circuit = Circuit::new(2).ry(Param::input("x"), 0).cx(0, 1);
     /// let model =
-    ///     HybridModel::new(circuit, ReadoutSpec::exact(Readout::ExpectationZ), DenseStack::identity())
+    ///     HybridModel::new(circuit, ReadoutSpec::exact(Readout::ExpectationZ), Network::identity())
     ///         .unwrap();
     /// let x = ndarray::array![[std::f64::consts::FRAC_PI_2], [0.0]];
     /// let e = model.entanglement(&[], x.view(), &[0], LogBase::Two).unwrap();
@@ -346,7 +375,7 @@ impl HybridModel {
             return Ok(features);
         }
         self.network
-            .forward(&params[self.layout().dense], features.view())
+            .forward(&params[self.layout().network], features.view())
     }
 }
 

@@ -44,6 +44,7 @@ impl Cpu {
     }
 
     /// No vector extension: every loop takes its portable form.
+    #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) const fn portable() -> Cpu {
         Cpu {
             avx2: false,

@@ -1,0 +1,326 @@
+//! The classical part of a model: a [`Network`] of [`Layer`]s.
+//!
+//! A layer maps a batch `X` (samples × input width) to `Y` (samples × output width) with its
+//! own slice of the model's flat parameter vector. A layer may carry a state across the steps
+//! of a sequence (`state_width() > 0`: a recurrent or spiking layer); each step then also sees
+//! the elapsed time `Δt` per sample, so irregularly sampled sequences work. Stateless layers
+//! ignore both.
+//!
+//! The network's parameters are its layers' parameters, layer after layer, each in the order
+//! its layer documents (see `docs/conventions.md`); [`Network::ranges`] gives every layer's
+//! range, checked once by the model. Layer `l` initialises from `stream.child(l)`.
+//!
+//! A new kind of layer is a new type implementing [`Layer`] in a file of its own, and one
+//! variant of [`AnyLayer`] (the serialized form, tagged by `kind`).
+
+use crate::error::{Error, Result};
+use crate::train::dense::{Activation, Dense};
+use crate::train::stream::Stream;
+use ndarray::{Array2, ArrayView1, ArrayView2, ArrayViewMut2};
+use serde::{Deserialize, Serialize};
+use std::ops::Range;
+
+/// One step of a sequence as a stateful layer sees it: its state for every sample of the
+/// batch (samples × [`Layer::state_width`], updated in place) and the time elapsed since the
+/// previous step, per sample.
+pub struct TimeStep<'a> {
+    /// The layer's carried state, one row per sample.
+    pub state: ArrayViewMut2<'a, f64>,
+    /// Elapsed time `Δt` per sample (positive; 1 for regularly sampled data).
+    pub dt: ArrayView1<'a, f64>,
+}
+
+/// A layer of the classical network. See the [module docs](self).
+pub trait Layer {
+    /// Width of each input row.
+    fn input_width(&self) -> usize;
+
+    /// Width of each output row.
+    fn output_width(&self) -> usize;
+
+    /// Number of parameters this layer reads from the flat vector.
+    fn num_params(&self) -> usize;
+
+    /// Initial parameters (length [`Layer::num_params`]), drawn from `stream`.
+    fn init(&self, stream: Stream) -> Vec<f64>;
+
+    /// Width of the state carried across time steps (0 for a stateless layer).
+    fn state_width(&self) -> usize {
+        0
+    }
+
+    /// The forward pass of a batch. `params` has length [`Layer::num_params`] and `x` width
+    /// [`Layer::input_width`] (the network checks both); `time` is `Some` inside a sequence for
+    /// a stateful layer, `None` otherwise (a stateful layer then runs one step from a zero
+    /// state with `Δt = 1`).
+    fn forward(
+        &self,
+        params: &[f64],
+        x: ArrayView2<f64>,
+        time: Option<TimeStep<'_>>,
+    ) -> Result<Array2<f64>>;
+
+    /// What the layer's parameters are, for layouts and messages ("dense weights and biases").
+    fn describe_params(&self) -> &'static str;
+}
+
+/// Every kind of layer, as stored in model files (`{"kind": "dense", …}`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum AnyLayer {
+    /// A dense layer ([`Dense`]).
+    Dense(Dense),
+}
+
+impl AnyLayer {
+    fn inner(&self) -> &dyn Layer {
+        match self {
+            AnyLayer::Dense(l) => l,
+        }
+    }
+}
+
+impl From<Dense> for AnyLayer {
+    fn from(layer: Dense) -> Self {
+        AnyLayer::Dense(layer)
+    }
+}
+
+impl Layer for AnyLayer {
+    fn input_width(&self) -> usize {
+        self.inner().input_width()
+    }
+    fn output_width(&self) -> usize {
+        self.inner().output_width()
+    }
+    fn num_params(&self) -> usize {
+        self.inner().num_params()
+    }
+    fn init(&self, stream: Stream) -> Vec<f64> {
+        self.inner().init(stream)
+    }
+    fn state_width(&self) -> usize {
+        self.inner().state_width()
+    }
+    fn forward(
+        &self,
+        params: &[f64],
+        x: ArrayView2<f64>,
+        time: Option<TimeStep<'_>>,
+    ) -> Result<Array2<f64>> {
+        self.inner().forward(params, x, time)
+    }
+    fn describe_params(&self) -> &'static str {
+        self.inner().describe_params()
+    }
+}
+
+/// A chain of layers; each layer's input width is the previous layer's output width.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "NetworkSpec", into = "NetworkSpec")]
+pub struct Network {
+    layers: Vec<AnyLayer>,
+}
+
+/// The serialized form of a [`Network`] (its widths are checked on load).
+#[derive(Serialize, Deserialize)]
+struct NetworkSpec {
+    layers: Vec<AnyLayer>,
+}
+
+impl TryFrom<NetworkSpec> for Network {
+    type Error = Error;
+    fn try_from(spec: NetworkSpec) -> Result<Self> {
+        Network::new(spec.layers)
+    }
+}
+
+impl From<Network> for NetworkSpec {
+    fn from(n: Network) -> Self {
+        NetworkSpec { layers: n.layers }
+    }
+}
+
+impl Network {
+    /// A network of `layers`, input side first; consecutive widths must agree and every width
+    /// must be positive.
+    ///
+    /// ```
+    /// use qloop::train::{Activation, Dense, Network};
+    /// let net = Network::new(vec![
+    ///     Dense::new(4, 8, Activation::Tanh)?.into(),
+    ///     Dense::new(8, 3, Activation::Softmax)?.into(),
+    /// ])?;
+    /// assert_eq!(net.num_params(), 8 * 5 + 3 * 9);
+    /// assert!(Network::new(vec![Dense::new(4, 8, Activation::Tanh)?.into(),
+    ///                           Dense::new(7, 3, Activation::Softmax)?.into()]).is_err());
+    /// # Ok::<(), qloop::Error>(())
+    /// ```
+    pub fn new(layers: Vec<AnyLayer>) -> Result<Self> {
+        for (l, pair) in layers.windows(2).enumerate() {
+            if pair[0].output_width() != pair[1].input_width() {
+                return Err(Error::Shape {
+                    context: "network".into(),
+                    message: format!(
+                        "layer {l} gives {} values but layer {} takes {}",
+                        pair[0].output_width(),
+                        l + 1,
+                        pair[1].input_width()
+                    ),
+                });
+            }
+        }
+        Ok(Network { layers })
+    }
+
+    /// A stack of dense layers with widths `widths[0] → widths[1] → …`, `activation` on every
+    /// hidden layer and `output` on the last. `widths` needs at least two entries, all positive.
+    ///
+    /// ```
+    /// use qloop::train::{Activation, Network};
+    /// let net = Network::dense(&[4, 8, 3], Activation::Tanh, Activation::Softmax).unwrap();
+    /// assert_eq!(net.num_params(), 8 * 5 + 3 * 9);
+    /// ```
+    pub fn dense(widths: &[usize], activation: Activation, output: Activation) -> Result<Self> {
+        if widths.len() < 2 || widths.contains(&0) {
+            return Err(Error::Shape {
+                context: "dense stack".into(),
+                message: format!(
+                    "layer widths must be at least two positive numbers, got {widths:?}"
+                ),
+            });
+        }
+        let last = widths.len() - 2;
+        let layers = widths
+            .windows(2)
+            .enumerate()
+            .map(|(l, w)| {
+                let f = if l == last { output } else { activation };
+                Dense::new(w[0], w[1], f).map(AnyLayer::from)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Network::new(layers)
+    }
+
+    /// The empty network: the identity on its input (a pure quantum model).
+    pub fn identity() -> Self {
+        Network { layers: Vec::new() }
+    }
+
+    /// The layers, input side first.
+    pub fn layers(&self) -> &[AnyLayer] {
+        &self.layers
+    }
+
+    /// Total number of parameters.
+    pub fn num_params(&self) -> usize {
+        self.layers.iter().map(Layer::num_params).sum()
+    }
+
+    /// Each layer's range in the network's parameter vector (starting at `offset`).
+    pub fn ranges(&self, offset: usize) -> Vec<Range<usize>> {
+        let mut start = offset;
+        self.layers
+            .iter()
+            .map(|l| {
+                let r = start..start + l.num_params();
+                start = r.end;
+                r
+            })
+            .collect()
+    }
+
+    /// Input width, or `None` for the empty network.
+    pub fn input_width(&self) -> Option<usize> {
+        self.layers.first().map(Layer::input_width)
+    }
+
+    /// Output width, or `None` for the empty network.
+    pub fn output_width(&self) -> Option<usize> {
+        self.layers.last().map(Layer::output_width)
+    }
+
+    /// Total width of the states the layers carry across time steps.
+    pub fn state_width(&self) -> usize {
+        self.layers.iter().map(Layer::state_width).sum()
+    }
+
+    /// Initial parameters: layer `l` from `stream.child(l)`.
+    pub fn init(&self, stream: Stream) -> Vec<f64> {
+        let mut params = Vec::with_capacity(self.num_params());
+        for (l, layer) in self.layers.iter().enumerate() {
+            params.extend(layer.init(stream.child(l as u64)));
+        }
+        params
+    }
+
+    /// The forward pass of a batch `x` (samples × input width) with the flat parameters
+    /// `params` (length [`Network::num_params`], checked), stateless (every stateful layer
+    /// runs one step from a zero state).
+    pub fn forward(&self, params: &[f64], x: ArrayView2<f64>) -> Result<Array2<f64>> {
+        self.check(params, x)?;
+        let mut out = x.to_owned();
+        for (layer, range) in self.layers.iter().zip(self.ranges(0)) {
+            out = layer.forward(&params[range], out.view(), None)?;
+        }
+        Ok(out)
+    }
+
+    /// One step of a sequence: `state` (samples × [`Network::state_width`]) holds every
+    /// stateful layer's state side by side, in layer order, and is updated in place; `dt` is
+    /// the elapsed time per sample.
+    pub fn step(
+        &self,
+        params: &[f64],
+        x: ArrayView2<f64>,
+        state: &mut Array2<f64>,
+        dt: ArrayView1<f64>,
+    ) -> Result<Array2<f64>> {
+        self.check(params, x)?;
+        let (n, width) = (x.nrows(), self.state_width());
+        if state.dim() != (n, width) || dt.len() != n {
+            return Err(Error::Shape {
+                context: "network step".into(),
+                message: format!(
+                    "a batch of {n} needs a state of {n} × {width} and {n} time steps, got {:?} and {}",
+                    state.dim(),
+                    dt.len()
+                ),
+            });
+        }
+        let mut out = x.to_owned();
+        let mut column = 0;
+        for (layer, range) in self.layers.iter().zip(self.ranges(0)) {
+            let w = layer.state_width();
+            let time = (w > 0).then(|| TimeStep {
+                state: state.slice_mut(ndarray::s![.., column..column + w]),
+                dt,
+            });
+            column += w;
+            out = layer.forward(&params[range], out.view(), time)?;
+        }
+        Ok(out)
+    }
+
+    fn check(&self, params: &[f64], x: ArrayView2<f64>) -> Result<()> {
+        if params.len() != self.num_params() {
+            return Err(Error::Shape {
+                context: "dense stack".into(),
+                message: format!(
+                    "needs {} parameters, got {}",
+                    self.num_params(),
+                    params.len()
+                ),
+            });
+        }
+        if let Some(w) = self.input_width() {
+            if x.ncols() != w {
+                return Err(Error::Shape {
+                    context: "dense stack".into(),
+                    message: format!("first layer takes {w} features, got {}", x.ncols()),
+                });
+            }
+        }
+        Ok(())
+    }
+}
