@@ -22,6 +22,7 @@ pub mod ansatz;
 pub mod checkpoint;
 pub mod data;
 pub mod dense;
+#[cfg(feature = "cli")]
 pub mod experiment;
 pub mod layer;
 pub mod model;

@@ -1,7 +1,75 @@
-//! `qloop draw`: SVG (standard or Feynman) or text diagrams of a circuit file or of a trained
-//! model's circuit, with the optional activation and entropy overlays.
+//! `qloop draw`: draw a circuit (OpenQASM, qloop JSON, or a trained model.json with its trained angles).
 
-use crate::Failure;
+use crate::common::*;
+
+/// The arguments of `qloop draw`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// Circuit file, or the model.json written by `qloop train`.
+    file: PathBuf,
+    /// Bind a symbolic parameter: NAME=VALUE (repeatable).
+    #[arg(long = "bind", value_name = "NAME=VALUE", value_parser = parse_binding)]
+    bindings: Vec<(String, f64)>,
+    /// Diagram style.
+    #[arg(long, value_enum, default_value = "standard")]
+    style: DrawStyle,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "svg")]
+    format: DrawFormat,
+    /// Write to this file instead of standard output.
+    #[arg(short, long)]
+    output: Option<PathBuf>,
+    /// Fold after this many columns.
+    #[arg(long, value_name = "N")]
+    fold: Option<usize>,
+    /// Colour theme (SVG).
+    #[arg(long, default_value = "light")]
+    theme: qloop::draw::Theme,
+    /// Draw a colour band of the measured probabilities (for a model with --input: its
+    /// output activations) above the diagram.
+    #[arg(long)]
+    activations: bool,
+    /// Print the entanglement entropy of each cut between the world-lines (Feynman style).
+    #[arg(long)]
+    entropy: bool,
+    /// For a model.json: one sample (raw features, comma-separated) to bind the inputs.
+    #[arg(long, value_name = "X1,X2,...", allow_hyphen_values = true)]
+    input: Option<String>,
+}
+
+/// Runs the command, writing its report to `out`.
+pub fn run(args: Args, out: &mut dyn Write) -> Result<(), Failure> {
+    let Args {
+        file,
+        bindings,
+        style,
+        format,
+        output,
+        fold,
+        theme,
+        activations,
+        entropy,
+        input,
+    } = args;
+    let request = crate::draw::DrawRequest {
+        file,
+        bindings,
+        view: match style {
+            DrawStyle::Standard => qloop::draw::View::Standard,
+            DrawStyle::Feynman => qloop::draw::View::Feynman,
+        },
+        text: matches!(format, DrawFormat::Text),
+        output,
+        fold,
+        theme,
+        activations,
+        entropy,
+        input,
+    };
+    crate::draw::draw(&request, out)?;
+    Ok(())
+}
+
 use qloop::draw::{Activations, Style, Theme, View};
 use qloop::entropy::LogBase;
 use qloop::train::experiment::SavedModel;
@@ -53,7 +121,7 @@ fn load(request: &DrawRequest) -> Result<(Circuit, Option<Activations>), Failure
     let mut circuit = saved.trained_circuit();
     let mut outputs = None;
     if let Some(text) = &request.input {
-        let raw: Vec<f64> = crate::train_cmd::parse_sample(text, "--input")?;
+        let raw: Vec<f64> = crate::common::parse_sample(text, "--input")?;
         let width = saved.scaler.min.len();
         if raw.len() != width {
             return Err(Error::Shape {
@@ -167,4 +235,18 @@ pub fn draw(request: &DrawRequest, out: &mut dyn Write) -> Result<(), Failure> {
         None => out.write_all(document.as_bytes())?,
     }
     Ok(())
+}
+
+/// The diagram styles.
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum DrawStyle {
+    Standard,
+    Feynman,
+}
+
+/// The output formats of a drawing.
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum DrawFormat {
+    Svg,
+    Text,
 }

@@ -1,6 +1,58 @@
-//! `qloop entropy`: entanglement of a circuit's state.
+//! `qloop entropy`: entanglement entropy of the circuit's state (before any final measurement) across a cut.
 
-use crate::Failure;
+use crate::common::*;
+
+/// The arguments of `qloop entropy`.
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    input: Input,
+    /// The subsystem A as comma-separated qubits (any qubits, any order); default: the
+    /// first ⌊n/2⌋ qubits.
+    #[arg(long, value_name = "Q1,Q2,...")]
+    subsystem: Option<String>,
+    /// Logarithm base: e (nats) or 2 (bits).
+    #[arg(long, default_value = "e")]
+    base: qloop::entropy::LogBase,
+    /// Also the Rényi entropy of this order (≥ 0; 1 is von Neumann, inf the min-entropy).
+    #[arg(long, value_name = "ALPHA", allow_hyphen_values = true)]
+    renyi: Option<f64>,
+    /// Also the entropy across every cut of the chain, {0..k-1} | {k..n-1}.
+    #[arg(long)]
+    profile: bool,
+    /// Draw the profile as an SVG plot at this path (implies --profile).
+    #[arg(long, value_name = "SVG")]
+    plot: Option<PathBuf>,
+    /// Print {"entropy": x, "base": "e", "subsystem": [..]} plus the extras asked for.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Runs the command, writing its report to `out`.
+pub fn run(args: Args, out: &mut dyn Write) -> Result<(), Failure> {
+    let Args {
+        input,
+        subsystem,
+        base,
+        renyi,
+        profile,
+        plot,
+        json,
+    } = args;
+    let (_, program) = load(&input)?;
+    let state = program.statevector(&[], &[])?;
+    let request = crate::entropy::EntropyRequest {
+        subsystem: subsystem.as_deref(),
+        base,
+        renyi,
+        profile: profile || plot.is_some(),
+        plot: plot.as_deref(),
+        json,
+    };
+    crate::entropy::entropy(&state, &request, out)?;
+    Ok(())
+}
+
 use qloop::entropy::{half_cut, LogBase};
 use qloop::{Error, StateVector};
 use std::io::Write;

@@ -1,7 +1,34 @@
-//! `qloop train` and `qloop predict`.
+//! `qloop train`: train a hybrid model with SPSA. Without --config: the built-in default (re-uploading.
+
+use crate::common::*;
+
+/// The arguments of `qloop train`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// TOML configuration (see the qloop::train::experiment docs for every key).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Output directory.
+    #[arg(long, default_value = "qloop-run")]
+    out: PathBuf,
+    /// Continue the interrupted run whose checkpoint is in DIR.
+    #[arg(long)]
+    resume: bool,
+}
+
+/// Runs the command, writing its report to `out`.
+pub fn run(args: Args, out: &mut dyn Write) -> Result<(), Failure> {
+    let Args {
+        config,
+        out: dir,
+        resume,
+    } = args;
+    train(config, dir, resume, out)?;
+    Ok(())
+}
 
 use indicatif::{ProgressBar, ProgressStyle};
-use qloop::train::experiment::{Experiment, SavedModel, TrainConfig};
+use qloop::train::experiment::{Experiment, TrainConfig};
 use qloop::train::{AtomicCheckpoint, SpsaState, Stream};
 use qloop::Error;
 use std::io::Write;
@@ -225,66 +252,5 @@ pub fn train(
         plot_path.display()
     )
     .ok();
-    Ok(())
-}
-
-/// One sample given as comma-separated finite numbers.
-pub fn parse_sample(text: &str, context: &str) -> Result<Vec<f64>, Error> {
-    text.split(',')
-        .map(|v| v.trim().parse::<f64>().ok().filter(|v| v.is_finite()))
-        .collect::<Option<Vec<f64>>>()
-        .ok_or_else(|| Error::Shape {
-            context: context.into(),
-            message: format!("'{text}' is not a comma-separated list of finite numbers"),
-        })
-}
-
-/// Evaluates a saved model on samples given as comma-separated feature values.
-pub fn predict(
-    model: &Path,
-    inputs: &[String],
-    json: bool,
-    w: &mut dyn Write,
-) -> Result<(), Error> {
-    let saved = SavedModel::load(model)?;
-    let width = saved.scaler.min.len();
-    let mut values = Vec::new();
-    for (k, text) in inputs.iter().enumerate() {
-        let row = parse_sample(text, &format!("--input {}", k + 1))?;
-        if row.len() != width {
-            return Err(Error::Shape {
-                context: format!("--input {}", k + 1),
-                message: format!("the model takes {width} features, got {}", row.len()),
-            });
-        }
-        values.extend(row);
-    }
-    let x = ndarray::Array2::from_shape_vec((inputs.len(), width), values).expect("rows × width");
-    let y = saved.predict(&x)?;
-    let classes = qloop::train::objective::argmax_rows(y.view());
-    let label = |i: usize, row: &[f64]| -> String {
-        if row.len() == 1 {
-            saved.classes[(row[0] >= 0.5) as usize].clone()
-        } else {
-            saved.classes[classes[i]].clone()
-        }
-    };
-    for (i, row) in y.outer_iter().enumerate() {
-        let row = row.to_vec();
-        if json {
-            let v = serde_json::json!({"input": x.row(i).to_vec(), "output": row, "class": label(i, &row)});
-            writeln!(w, "{v}").ok();
-        } else {
-            let probs: Vec<String> = row.iter().map(|p| format!("{p:.4}")).collect();
-            writeln!(
-                w,
-                "{}  →  {}  [{}]",
-                inputs[i],
-                label(i, &row),
-                probs.join(", ")
-            )
-            .ok();
-        }
-    }
     Ok(())
 }

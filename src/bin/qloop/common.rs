@@ -1,0 +1,112 @@
+//! What the commands share: the circuit argument, loading and binding, the error type,
+//! number formatting and atomic file writes.
+
+pub use qloop::{Circuit, Error, Program};
+use std::io::BufWriter;
+pub use std::io::{self, Write};
+pub use std::path::{Path, PathBuf};
+
+#[derive(clap::Args)]
+/// The circuit a command reads, and the values bound to its symbolic parameters.
+pub struct Input {
+    /// Circuit file: OpenQASM 2.0, or qloop JSON (detected by a leading '{').
+    pub file: PathBuf,
+    /// Bind a symbolic parameter: NAME=VALUE (repeatable).
+    #[arg(long = "bind", value_name = "NAME=VALUE", value_parser = parse_binding)]
+    pub bindings: Vec<(String, f64)>,
+}
+
+/// A `--bind NAME=VALUE` argument.
+pub fn parse_binding(text: &str) -> Result<(String, f64), String> {
+    let (name, value) = text
+        .split_once('=')
+        .ok_or_else(|| format!("'{text}' is not NAME=VALUE"))?;
+    let value: f64 = value
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{value}' is not a number"))?;
+    if !value.is_finite() {
+        return Err(format!(
+            "'{name}' is bound to {value}; values must be finite"
+        ));
+    }
+    Ok((name.trim().to_string(), value))
+}
+
+/// An error of the tool: the library's, or a failed write.
+pub enum Failure {
+    Qloop(Error),
+    Io(io::Error),
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        Failure::Qloop(e)
+    }
+}
+
+impl From<io::Error> for Failure {
+    fn from(e: io::Error) -> Self {
+        Failure::Io(e)
+    }
+}
+
+/// Loads the circuit and substitutes the `--bind` values (other parameters stay symbolic).
+pub fn load_bound(input: &Input) -> Result<Circuit, Error> {
+    let circuit = Circuit::load(&input.file)?;
+    Ok(circuit.bind(|p| {
+        input
+            .bindings
+            .iter()
+            .find(|(n, _)| *n == p.name)
+            .map(|b| b.1)
+    }))
+}
+
+/// Loads, binds and compiles the circuit; every parameter must be bound.
+pub fn load(input: &Input) -> Result<(Circuit, Program), Error> {
+    let circuit = load_bound(input)?;
+    if let Some(p) = circuit.parameters().into_iter().next() {
+        return Err(Error::UnboundParameter {
+            name: p.name,
+            kind: p.kind,
+        });
+    }
+    let program = circuit.compile()?;
+    Ok((circuit, program))
+}
+
+pub fn seed_or_random(seed: Option<u64>) -> u64 {
+    seed.unwrap_or_else(rand::random)
+}
+
+/// A finite `f64` in shortest round-trip form (JSON has no NaN or infinity).
+pub fn json_f64(v: f64) -> String {
+    serde_json::Number::from_f64(v).map_or_else(|| "null".into(), |n| n.to_string())
+}
+
+pub fn write_file(
+    path: &Path,
+    write: impl Fn(&mut dyn Write) -> io::Result<()>,
+) -> Result<(), Failure> {
+    let wrap = |source| {
+        Failure::Qloop(Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })
+    };
+    let file = std::fs::File::create(path).map_err(wrap)?;
+    let mut w = BufWriter::new(file);
+    write(&mut w).and_then(|_| w.flush()).map_err(wrap)
+}
+
+/// One sample given as comma-separated finite numbers.
+pub fn parse_sample(text: &str, context: &str) -> Result<Vec<f64>, Error> {
+    text.split(',')
+        .map(|v| v.trim().parse::<f64>().ok().filter(|v| v.is_finite()))
+        .collect::<Option<Vec<f64>>>()
+        .ok_or_else(|| Error::Shape {
+            context: context.into(),
+            message: format!("'{text}' is not a comma-separated list of finite numbers"),
+        })
+}
