@@ -159,5 +159,5 @@ fn main() -> qloop::Result<()> {
 }
 
 fn objective_loss(o: &Supervised, p: &[f64], s: Stream) -> qloop::Result<f64> {
-    qloop::train::Objective::loss(o, p, s)
+    o.loss(p, s)
 }

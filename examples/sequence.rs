@@ -12,8 +12,8 @@
 
 use ndarray::{array, Array2};
 use qloop::train::{
-    optimize, Activation, HybridModel, Network, Objective, Readout, ReadoutSpec, RecurrentModel,
-    RunOptions, SequenceRegression, Spsa, Stream,
+    optimize, Activation, CostFunction, HybridModel, Network, Objective, Probe, Readout,
+    ReadoutSpec, RecurrentModel, RunOptions, SequenceRegression, Spsa, Stream,
 };
 use qloop::{Circuit, Param};
 use rand::Rng;
@@ -66,7 +66,19 @@ impl Objective for ClassicalRnn {
     fn num_params(&self) -> usize {
         self.cell.num_params()
     }
-    fn loss(&self, params: &[f64], _: Stream) -> qloop::Result<f64> {
+}
+
+impl CostFunction for ClassicalRnn {
+    type Param = Probe;
+    type Output = f64;
+    fn cost(&self, probe: &Probe) -> Result<f64, argmin::core::Error> {
+        Ok(self.loss(&probe.params)?)
+    }
+}
+
+impl ClassicalRnn {
+    /// The mean squared error at `params` (the cell is deterministic: no stream).
+    fn loss(&self, params: &[f64]) -> qloop::Result<f64> {
         Ok(mse(&self.predict(params)?, &self.targets))
     }
 }
@@ -142,8 +154,8 @@ fn main() -> qloop::Result<()> {
     );
     println!(
         "  classical recurrent cell: train MSE {:.5}  test MSE {:.5}  ({tc:.2} s)",
-        classical.loss(&c.params, Stream::new(0))?,
-        classical_test.loss(&c.params, Stream::new(0))?
+        classical.loss(&c.params)?,
+        classical_test.loss(&c.params)?
     );
     println!("  repeat-the-last-value baseline: test MSE {naive:.5}; noise floor (σ² of the added noise) 0.00250");
     let preds = quantum_test.predict(&q.params, Stream::new(0))?;

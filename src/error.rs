@@ -242,6 +242,15 @@ pub enum Error {
     },
 }
 
+impl Error {
+    /// The qloop error inside an argmin error (an objective's own error comes back as it
+    /// was), or the argmin error as [`Error::Optimizer`].
+    pub(crate) fn from_argmin(e: argmin::core::Error) -> Error {
+        e.downcast::<Error>()
+            .unwrap_or_else(|e| Error::Optimizer(e.to_string()))
+    }
+}
+
 /// `Result` with qloop's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 

@@ -7,8 +7,9 @@ use argmin::core::{State, KV};
 use qloop::train::experiment::{Experiment, TrainConfig};
 use qloop::train::spsa::gradient_estimate;
 use qloop::train::{
-    ansatz, optimize, Activation, AtomicCheckpoint, Bounds, Energy, HybridModel, Network,
-    Objective, Readout, ReadoutSpec, RecurrentModel, RunOptions, Spsa, SpsaState, StepSize, Stream,
+    ansatz, optimize, Activation, AtomicCheckpoint, Bounds, CostFunction, Energy, HybridModel,
+    Network, Objective, Probe, Readout, ReadoutSpec, RecurrentModel, RunOptions, Spsa, SpsaState,
+    StepSize, Stream,
 };
 use qloop::{Circuit, Error, Param, PauliSum};
 use std::f64::consts::FRAC_PI_2;
@@ -24,8 +25,14 @@ impl Objective for Quadratic {
     fn num_params(&self) -> usize {
         self.minimum.len()
     }
-    fn loss(&self, p: &[f64], stream: Stream) -> qloop::Result<f64> {
+}
+
+impl CostFunction for Quadratic {
+    type Param = Probe;
+    type Output = f64;
+    fn cost(&self, probe: &Probe) -> Result<f64, argmin::core::Error> {
         use rand::Rng;
+        let (p, stream) = (&probe.params, probe.stream);
         let value: f64 = p
             .iter()
             .zip(&self.minimum)
@@ -54,7 +61,7 @@ fn run(
     solver: Spsa,
     init: Vec<f64>,
     iters: u64,
-) -> qloop::train::Outcome {
+) -> qloop::train::Outcome<Spsa> {
     let options = RunOptions {
         max_iters: iters,
         ..Default::default()

@@ -26,9 +26,9 @@ use crate::entropy::{half_cut, LogBase};
 use crate::error::{Error, ParamKind, Result};
 use crate::train::objective::{accuracy, Loss, Supervised};
 use crate::train::{
-    ansatz, optimize, Activation, AtomicCheckpoint, Bounds, Dataset, Gains, HybridModel,
-    ModelLayout, Network, Outcome, Readout, ReadoutSpec, RunOptions, Scaler, Spsa, SpsaState,
-    StateEntanglement, StepSize, Stream,
+    ansatz, optimize, Activation, AtomicCheckpoint, Bounds, Dataset, HybridModel, ModelLayout,
+    Network, Optimizer, OptimizerRecord, Outcome, Readout, ReadoutSpec, RunOptions, Scaler, Spsa,
+    SpsaState, StateEntanglement, StepSize, Stream,
 };
 use crate::Circuit;
 use argmin::core::observers::Observe;
@@ -343,8 +343,8 @@ pub struct SavedModel {
     pub classes: Vec<String>,
     /// The configuration (seed included).
     pub config: TrainConfig,
-    /// SPSA gains in force.
-    pub gains: Gains,
+    /// The optimizer that trained it: name, settings and fitted values (SPSA: its gains).
+    pub optimizer: OptimizerRecord,
     /// Final metrics.
     pub metrics: Metrics,
     /// Loss estimate of every iteration.
@@ -494,7 +494,7 @@ impl Experiment {
         checkpoint: Option<AtomicCheckpoint>,
         ctrlc: bool,
         observers: Vec<Box<dyn Observe<SpsaState>>>,
-    ) -> Result<Outcome> {
+    ) -> Result<Outcome<Spsa>> {
         let options = RunOptions {
             max_iters: self.config.train.iterations,
             target_loss: self.config.train.target_loss,
@@ -511,7 +511,7 @@ impl Experiment {
     }
 
     /// Metrics of trained parameters (exact readout, plus test accuracy with shots).
-    pub fn metrics(&self, outcome: &Outcome) -> Result<Metrics> {
+    pub fn metrics<S>(&self, outcome: &Outcome<S>) -> Result<Metrics> {
         let exact_model = HybridModel::new(
             self.objective.model.circuit().clone(),
             ReadoutSpec::exact(self.objective.model.readout().readout.clone()),
@@ -553,7 +553,11 @@ impl Experiment {
     }
 
     /// The model file contents for trained parameters.
-    pub fn saved_model(&self, outcome: &Outcome, metrics: Metrics) -> SavedModel {
+    pub fn saved_model<S: Optimizer<I>, I: argmin::core::State>(
+        &self,
+        outcome: &Outcome<S>,
+        metrics: Metrics,
+    ) -> SavedModel {
         SavedModel {
             qloop_version: env!("CARGO_PKG_VERSION").into(),
             model: self.objective.model.clone(),
@@ -562,9 +566,9 @@ impl Experiment {
             scaler: self.scaler.clone(),
             classes: self.classes.clone(),
             config: self.config.clone(),
-            gains: outcome.solver.gains(),
+            optimizer: outcome.solver.record(),
             metrics,
-            loss_history: outcome.solver.history().to_vec(),
+            loss_history: outcome.solver.history(),
         }
     }
 }

@@ -20,6 +20,7 @@ use crate::program::Program;
 use crate::state::StateVector;
 use crate::train::model::{HybridModel, RecurrentModel};
 use crate::train::stream::{role, Stream};
+use argmin::core::CostFunction;
 use ndarray::{Array2, ArrayView2, Axis};
 use serde::{Deserialize, Serialize};
 
@@ -79,14 +80,61 @@ impl Loss {
     }
 }
 
-/// A function SPSA can minimize: a loss at a parameter vector, with its randomness (minibatch,
-/// shot noise) named by a [`Stream`].
-pub trait Objective: Sync {
+/// A point at which a stochastic objective is evaluated: the parameters and the [`Stream`] that
+/// names every random draw of the evaluation (minibatch, shot noise), so that the two sides of
+/// an SPSA difference see the same noise and a seeded run repeats exactly.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Probe {
+    /// The parameter vector.
+    pub params: Vec<f64>,
+    /// Where the evaluation's randomness comes from.
+    pub stream: Stream,
+}
+
+impl Probe {
+    /// The point `params` with randomness from `stream`.
+    pub fn new(params: Vec<f64>, stream: Stream) -> Self {
+        Probe { params, stream }
+    }
+}
+
+/// A loss the optimizers minimize: an argmin [`CostFunction`] over [`Probe`]s (argmin's
+/// `bulk_cost` evaluates the ± pairs of an iteration in parallel), with a known parameter count.
+///
+/// ```
+/// use qloop::train::{CostFunction, Objective, Probe, Stream};
+/// struct Bowl;
+/// impl CostFunction for Bowl {
+///     type Param = Probe;
+///     type Output = f64;
+///     fn cost(&self, p: &Probe) -> Result<f64, argmin::core::Error> {
+///         Ok(p.params.iter().map(|x| x * x).sum())
+///     }
+/// }
+/// impl Objective for Bowl {
+///     fn num_params(&self) -> usize { 2 }
+/// }
+/// assert_eq!(Bowl.cost(&Probe::new(vec![1.0, 2.0], Stream::new(0))).unwrap(), 5.0);
+/// ```
+pub trait Objective: CostFunction<Param = Probe, Output = f64> + Sync {
     /// Length of the parameter vector.
     fn num_params(&self) -> usize;
-    /// The loss at `params`, drawing any randomness from `stream`.
-    fn loss(&self, params: &[f64], stream: Stream) -> Result<f64>;
 }
+
+/// `CostFunction` for objectives whose inherent `loss(&self, params, stream)` computes it.
+macro_rules! cost_from_loss {
+    ($($t:ty),*) => {$(
+        impl CostFunction for $t {
+            type Param = Probe;
+            type Output = f64;
+            fn cost(&self, p: &Probe) -> std::result::Result<f64, argmin::core::Error> {
+                Ok(self.loss(&p.params, p.stream)?)
+            }
+        }
+    )*};
+}
+
+cost_from_loss!(Supervised, SequenceRegression, Energy);
 
 /// Index of the largest entry of each row.
 pub fn argmax_rows(y: ArrayView2<f64>) -> Vec<usize> {
@@ -208,8 +256,11 @@ impl Objective for Supervised {
     fn num_params(&self) -> usize {
         self.model.layout().len()
     }
+}
 
-    fn loss(&self, params: &[f64], stream: Stream) -> Result<f64> {
+impl Supervised {
+    /// The loss at `params`, drawing any randomness from `stream`.
+    pub fn loss(&self, params: &[f64], stream: Stream) -> Result<f64> {
         let shots = stream.child(role::SHOTS);
         match self.batch_rows(stream) {
             None => {
@@ -250,8 +301,11 @@ impl Objective for SequenceRegression {
     fn num_params(&self) -> usize {
         self.model.cell().layout().len()
     }
+}
 
-    fn loss(&self, params: &[f64], stream: Stream) -> Result<f64> {
+impl SequenceRegression {
+    /// The loss at `params`, drawing any randomness from `stream`.
+    pub fn loss(&self, params: &[f64], stream: Stream) -> Result<f64> {
         let p = self.predict(params, stream.child(role::SHOTS))?;
         Ok(p.iter()
             .zip(&self.targets)
@@ -310,8 +364,11 @@ impl Objective for Energy {
     fn num_params(&self) -> usize {
         self.program.layout().weights.len()
     }
+}
 
-    fn loss(&self, params: &[f64], stream: Stream) -> Result<f64> {
+impl Energy {
+    /// The loss at `params`, drawing any randomness from `stream`.
+    pub fn loss(&self, params: &[f64], stream: Stream) -> Result<f64> {
         ENERGY_STATE.with(|cell| {
             let mut slot = cell.borrow_mut();
             let n = self.program.num_qubits();

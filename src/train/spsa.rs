@@ -31,19 +31,18 @@
 //! The cost stored in argmin's state is an estimate of `L(θ_k)`: the mean of the `y±`, or, with
 //! blocking, the loss of the accepted point.
 
-use crate::train::objective::Objective;
+use crate::train::objective::{Objective, Probe};
+use crate::train::optimize::{OptimState, Optimizer, OptimizerRecord};
 use crate::train::stream::{role, Stream};
 use argmin::core::{
-    Error as ArgminError, IterState, Problem, Solver, State, TerminationReason, TerminationStatus,
-    KV,
+    Error as ArgminError, Problem, Solver, State, TerminationReason, TerminationStatus, KV,
 };
 use rand::Rng;
-use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::ops::Range;
 
 /// The argmin state SPSA works on: parameters `Vec<f64>`, cost `f64`.
-pub type SpsaState = IterState<Vec<f64>, (), (), (), (), f64>;
+pub type SpsaState = OptimState;
 
 /// How the gain `a` of a block is chosen.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -338,17 +337,12 @@ impl Spsa {
         out
     }
 
-    /// Evaluates `(point, stream)` pairs in parallel, in order.
+    /// Evaluates the probes in parallel, in order (argmin's `bulk_cost`, counted).
     fn evaluate<O: Objective>(
         problem: &mut Problem<O>,
-        jobs: &[(Vec<f64>, Stream)],
+        jobs: &[Probe],
     ) -> Result<Vec<f64>, ArgminError> {
-        problem.bulk_problem("cost_count", jobs.len(), |o| {
-            jobs.par_iter()
-                .map(|(p, s)| o.loss(p, *s))
-                .collect::<crate::Result<Vec<f64>>>()
-                .map_err(ArgminError::from)
-        })
+        problem.bulk_cost(jobs)
     }
 }
 
@@ -372,10 +366,11 @@ pub fn gradient_estimate<O: Objective>(
             .collect()
     };
     let (plus, minus) = rayon::join(
-        || objective.loss(&shifted(1.0), eval),
-        || objective.loss(&shifted(-1.0), eval),
+        || objective.cost(&Probe::new(shifted(1.0), eval)),
+        || objective.cost(&Probe::new(shifted(-1.0), eval)),
     );
-    let diff = plus? - minus?;
+    let diff =
+        plus.map_err(crate::Error::from_argmin)? - minus.map_err(crate::Error::from_argmin)?;
     Ok(c.iter()
         .zip(&delta)
         .map(|(c, d)| diff / (2.0 * c * d))
@@ -463,8 +458,10 @@ impl<O: Objective> Solver<O, SpsaState> for Spsa {
                 }
             }
         }
-        let mut pairs: Vec<(Vec<f64>, Stream)> =
-            jobs.iter().map(|(_, p, s)| (p.clone(), *s)).collect();
+        let mut pairs: Vec<Probe> = jobs
+            .iter()
+            .map(|(_, p, s)| Probe::new(p.clone(), *s))
+            .collect();
         // The noise level at θ₀ (for blocking): the loss under independent streams.
         let noise_samples = if self.blocking.is_some_and(|b| b.tolerance.is_none()) {
             self.calibration_samples.max(2)
@@ -472,7 +469,8 @@ impl<O: Objective> Solver<O, SpsaState> for Spsa {
             0
         };
         pairs.extend(
-            (0..noise_samples).map(|s| (theta.clone(), root.child(u64::MAX).child(s as u64))),
+            (0..noise_samples)
+                .map(|s| Probe::new(theta.clone(), root.child(u64::MAX).child(s as u64))),
         );
         let mut ys = Self::evaluate(problem, &pairs)?;
         let noise = ys.split_off(ys.len() - noise_samples);
@@ -560,7 +558,7 @@ impl<O: Objective> Solver<O, SpsaState> for Spsa {
                 let p: Vec<f64> = (0..dim)
                     .map(|i| theta[i] + sign * c_k[owner[i]] * delta[i])
                     .collect();
-                jobs.push((p, stream));
+                jobs.push(Probe::new(p, stream));
             }
         }
         let ys = Self::evaluate(problem, &jobs)?;
@@ -586,7 +584,13 @@ impl<O: Objective> Solver<O, SpsaState> for Spsa {
         let mut accepted = true;
         if self.blocking.is_some() {
             let stream = root.child(role::BLOCK).child(k);
-            let pair = Self::evaluate(problem, &[(theta.clone(), stream), (next.clone(), stream)])?;
+            let pair = Self::evaluate(
+                problem,
+                &[
+                    Probe::new(theta.clone(), stream),
+                    Probe::new(next.clone(), stream),
+                ],
+            )?;
             if pair[1] > pair[0] + self.blocking_tolerance {
                 accepted = false;
                 self.rejected += 1;
@@ -647,6 +651,39 @@ impl<O: Objective> Solver<O, SpsaState> for Spsa {
             }
         }
         TerminationStatus::NotTerminated
+    }
+}
+
+impl Optimizer<SpsaState> for Spsa {
+    fn final_param(&self, state: &SpsaState) -> Option<Vec<f64>> {
+        Spsa::final_param(self, state)
+    }
+
+    fn history(&self) -> Vec<f64> {
+        self.history.clone()
+    }
+
+    /// The settings (blocks, exponents, resamplings, blocking, averaging, stall) and the gains
+    /// in force.
+    fn record(&self) -> OptimizerRecord {
+        let settings = serde_json::json!({
+            "seed": self.seed,
+            "blocks": self.blocks,
+            "alpha": self.alpha,
+            "gamma": self.gamma,
+            "stability": self.stability,
+            "resamplings": self.resamplings,
+            "calibration_samples": self.calibration_samples,
+            "blocking": self.blocking,
+            "averaging_from": self.averaging_from,
+            "stall": self.stall,
+            "gains": self.gains(),
+            "rejected_steps": self.rejected,
+        });
+        OptimizerRecord {
+            name: "SPSA".into(),
+            settings,
+        }
     }
 }
 

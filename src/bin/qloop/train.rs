@@ -29,7 +29,7 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<(), Failure> {
 
 use indicatif::{ProgressBar, ProgressStyle};
 use qloop::train::experiment::{Experiment, TrainConfig};
-use qloop::train::{AtomicCheckpoint, SpsaState, Stream};
+use qloop::train::{AtomicCheckpoint, OptimState, Stream};
 use qloop::Error;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -48,8 +48,8 @@ struct Progress {
     last_accuracy: Option<f64>,
 }
 
-impl Observe<SpsaState> for Progress {
-    fn observe_iter(&mut self, state: &SpsaState, _kv: &KV) -> Result<(), argmin::core::Error> {
+impl Observe<OptimState> for Progress {
+    fn observe_iter(&mut self, state: &OptimState, _kv: &KV) -> Result<(), argmin::core::Error> {
         let k = state.get_iter() + 1;
         if k.is_multiple_of(25) || k == state.get_max_iters() {
             if let Some(p) = state.get_param() {

@@ -1,0 +1,152 @@
+//! The optimizer seam: [`optimize`] runs any [`Optimizer`] on an objective.
+//!
+//! An optimizer is an argmin [`Solver`] over a state whose parameters are `Vec<f64>` and whose
+//! cost is `f64`, plus what a training run reports of it ([`Optimizer`]): the parameters it
+//! ends with, its loss curve, and a record of its name and settings for the model file.
+//! [`optimize`] wraps argmin's [`Executor`]: iteration budget, target loss, checkpoints
+//! (saved atomically, and at the end of every run, so an interrupted run resumes exactly),
+//! Ctrl-C, observers. A new optimizer is a new solver type implementing both traits.
+
+use crate::error::{Error, Result};
+use crate::train::checkpoint::AtomicCheckpoint;
+use argmin::core::observers::{Observe, ObserverMode};
+use argmin::core::{Executor, IterState, Solver, State, TerminationReason, TerminationStatus, KV};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+/// The argmin state every optimizer works on: parameters `Vec<f64>`, cost `f64`, and a gradient
+/// `G` and Hessian `H` for the solvers that keep them (`()` for SPSA).
+pub type OptimState<G = (), H = ()> = IterState<Vec<f64>, G, (), H, (), f64>;
+
+/// What a training run needs of an optimizer beyond argmin's [`Solver`].
+pub trait Optimizer<I: State>: Clone + Serialize + DeserializeOwned {
+    /// The parameters the run ends with (by default the state's; SPSA with averaging: the
+    /// averaged iterate).
+    fn final_param(&self, state: &I) -> Option<Vec<f64>>;
+
+    /// The loss estimate of every iteration so far.
+    fn history(&self) -> Vec<f64>;
+
+    /// The optimizer's name and settings (with any values it fitted, such as calibrated
+    /// gains), as the model file records them.
+    fn record(&self) -> OptimizerRecord;
+}
+
+/// Which optimizer trained a model, and how: its name and its settings as JSON.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OptimizerRecord {
+    /// The solver's name ("SPSA").
+    pub name: String,
+    /// Its settings and fitted values.
+    pub settings: serde_json::Value,
+}
+
+/// How long to run and where to keep checkpoints.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Iteration budget.
+    pub max_iters: u64,
+    /// Stop once the loss estimate reaches this value.
+    pub target_loss: Option<f64>,
+    /// Checkpoint file: loaded if present (resume), saved during and at the end of the run.
+    pub checkpoint: Option<AtomicCheckpoint>,
+    /// Stop cleanly on Ctrl-C (argmin's handler; the last iteration is checkpointed).
+    pub ctrlc: bool,
+}
+
+/// The result of [`optimize`].
+#[derive(Debug, Clone)]
+pub struct Outcome<S> {
+    /// The final parameters ([`Optimizer::final_param`]).
+    pub params: Vec<f64>,
+    /// The solver at the end (settings, fitted values, loss history).
+    pub solver: S,
+    /// Iterations done (over all resumed parts of the run).
+    pub iterations: u64,
+    /// Loss evaluations in this part of the run (calibration included).
+    pub evaluations: u64,
+    /// Why the run stopped.
+    pub termination: String,
+    /// Whether it stopped because of Ctrl-C.
+    pub interrupted: bool,
+}
+
+/// Runs `solver` on `objective` from `init` (ignored when a checkpoint is resumed).
+pub fn optimize<O, S, G, H>(
+    objective: O,
+    solver: S,
+    init: Vec<f64>,
+    options: RunOptions,
+    observers: Vec<Box<dyn Observe<OptimState<G, H>>>>,
+) -> Result<Outcome<S>>
+where
+    S: Solver<O, OptimState<G, H>> + Optimizer<OptimState<G, H>>,
+    G: Clone + Serialize + DeserializeOwned + 'static,
+    H: Clone + Serialize + DeserializeOwned + 'static,
+{
+    let mut exec = Executor::new(objective, solver).configure(|state| {
+        let state = state
+            .param(init)
+            .max_iters(options.max_iters)
+            .counting(true);
+        match options.target_loss {
+            Some(t) => state.target_cost(t),
+            None => state,
+        }
+    });
+    if let Some(cp) = &options.checkpoint {
+        exec = exec.checkpointing(cp.clone());
+    }
+    for obs in observers {
+        exec = exec.add_observer(BoxedObserver(obs), ObserverMode::Always);
+    }
+    let result = exec
+        .ctrlc(options.ctrlc)
+        .timer(false)
+        .run()
+        .map_err(|e| Error::Optimizer(e.to_string()))?;
+    let (solver, state) = (&result.solver, &result.state);
+    let reason = state.get_termination_reason().cloned();
+    let interrupted = reason == Some(TerminationReason::Interrupt);
+    if let Some(cp) = &options.checkpoint {
+        // An interrupted run is saved as still running, so that resuming it continues.
+        let mut saved = state.clone();
+        if interrupted {
+            saved.termination_status = TerminationStatus::NotTerminated;
+        }
+        argmin::core::checkpointing::Checkpoint::save(cp, solver, &saved).map_err(|e| {
+            Error::Optimizer(format!("saving checkpoint {}: {e}", cp.path.display()))
+        })?;
+    }
+    Ok(Outcome {
+        params: solver
+            .final_param(state)
+            .ok_or_else(|| Error::Optimizer("the solver ended without parameters".into()))?,
+        solver: solver.clone(),
+        iterations: state.get_iter(),
+        evaluations: state
+            .get_func_counts()
+            .get("cost_count")
+            .copied()
+            .unwrap_or(0),
+        termination: reason
+            .as_ref()
+            .map_or("running".into(), |r| r.text().to_string()),
+        interrupted,
+    })
+}
+
+/// Adapter so boxed observers can be handed to argmin.
+struct BoxedObserver<I>(Box<dyn Observe<I>>);
+
+impl<I> Observe<I> for BoxedObserver<I> {
+    fn observe_init(&mut self, name: &str, state: &I, kv: &KV) -> Result<(), argmin::core::Error> {
+        self.0.observe_init(name, state, kv)
+    }
+    fn observe_iter(&mut self, state: &I, kv: &KV) -> Result<(), argmin::core::Error> {
+        self.0.observe_iter(state, kv)
+    }
+    fn observe_final(&mut self, state: &I) -> Result<(), argmin::core::Error> {
+        self.0.observe_final(state)
+    }
+}
