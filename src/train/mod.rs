@@ -39,7 +39,7 @@ pub use checkpoint::AtomicCheckpoint;
 pub use data::{Dataset, Scaler};
 pub use dense::{Activation, Dense};
 pub use layer::{AnyLayer, Layer, Network, TimeStep};
-pub use model::{HybridModel, ModelLayout, RecurrentModel, StateEntanglement};
+pub use model::{HybridModel, LayerRange, ModelLayout, RecurrentModel, StateEntanglement};
 pub use objective::{Energy, Loss, Objective, Probe, SequenceRegression, Supervised};
 pub use optimize::{optimize, OptimState, Optimizer, OptimizerRecord, Outcome, RunOptions};
 pub use readout::{Readout, ReadoutSpec};

@@ -62,7 +62,16 @@ pub struct ModelLayout {
     /// Every network parameter (layer after layer), right after the circuit's.
     pub network: Range<usize>,
     /// Each layer's range and what its parameters are, input side first.
-    pub layers: Vec<(Range<usize>, String)>,
+    pub layers: Vec<LayerRange>,
+}
+
+/// Where one layer's parameters live in the flat vector.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LayerRange {
+    /// The layer's coordinates.
+    pub range: Range<usize>,
+    /// What they are ("dense weights and biases").
+    pub what: String,
 }
 
 impl ModelLayout {
@@ -72,7 +81,10 @@ impl ModelLayout {
             .ranges(num_circuit)
             .into_iter()
             .zip(network.layers())
-            .map(|(r, l)| (r, l.describe_params().to_string()))
+            .map(|(range, l)| LayerRange {
+                range,
+                what: l.describe_params().to_string(),
+            })
             .collect();
         ModelLayout {
             circuit: 0..num_circuit,
@@ -113,7 +125,7 @@ impl std::fmt::Display for ModelLayout {
         )?;
         // Consecutive layers of one kind are one block: `dense weights and biases 4..17`.
         let mut blocks: Vec<(Range<usize>, &str)> = Vec::new();
-        for (range, what) in &self.layers {
+        for LayerRange { range, what } in &self.layers {
             match blocks.last_mut() {
                 Some((r, w)) if *w == what.as_str() => r.end = range.end,
                 _ => blocks.push((range.clone(), what)),
