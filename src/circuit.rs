@@ -526,28 +526,13 @@ impl Circuit {
     }
 
     /// Parses and validates JSON that came from `path` (named in errors).
-    fn from_json_at(text: &str, path: Option<&std::path::Path>) -> Result<Circuit> {
+    pub(crate) fn from_json_at(text: &str, path: Option<&std::path::Path>) -> Result<Circuit> {
         let circuit: Circuit = serde_json::from_str(text).map_err(|source| Error::Json {
             path: path.map(std::path::Path::to_path_buf),
             source,
         })?;
         circuit.validate()?;
         Ok(circuit)
-    }
-
-    /// Loads a circuit file: qloop JSON if the text starts with `{`, OpenQASM 2.0 otherwise.
-    /// Errors name the file (and for QASM the line and column).
-    pub fn load(path: impl AsRef<std::path::Path>) -> Result<Circuit> {
-        let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        if text.trim_start().starts_with('{') {
-            Self::from_json_at(&text, Some(path))
-        } else {
-            crate::qasm::parse(&text, Some(path))
-        }
     }
 
     /// Sets the register sizes (used by loaders that declare registers before instructions).

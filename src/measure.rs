@@ -9,26 +9,19 @@
 //! multinomial batches add up to the multinomial of the total). An ordered shot sequence is the
 //! histogram expanded and shuffled (Fisher–Yates), which is i.i.d. by exchangeability.
 //!
-//! Randomness is `Xoshiro256++` seeded with `seed_from_u64(seed)`: the same seed gives the same
-//! counts on every machine.
+//! Randomness comes from [`crate::rng`]: the same seed gives the same counts on every machine.
 //!
 //! **Counts keys** are classical-register bitstrings with classical bit 0 rightmost. Without
 //! measurements in the circuit every qubit `i` is measured into bit `i`.
 
 use crate::error::{Error, Result};
 use crate::state::StateVector;
-use rand::{Rng, SeedableRng};
-use rand_xoshiro::Xoshiro256PlusPlus;
+use rand::Rng;
+use rand_distr::{Binomial, Distribution};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
-/// The random generator used for every seeded draw in qloop.
-pub type QloopRng = Xoshiro256PlusPlus;
-
-/// The generator for `seed`.
-pub fn rng_from_seed(seed: u64) -> QloopRng {
-    QloopRng::seed_from_u64(seed)
-}
+pub use crate::rng::{rng_from_seed, QloopRng};
 
 /// Checks that `qubits` are in range and distinct for an `n`-qubit state.
 pub(crate) fn check_subset(context: &str, qubits: &[usize], num_qubits: usize) -> Result<()> {
@@ -167,6 +160,60 @@ fn sample_batch(probs: &[f64], shots: usize, rng: &mut impl Rng) -> Vec<(usize, 
         }
     }
     hist
+}
+
+/// `out[q] = Σ_i (−1)^{bit q of i} p_i` for every qubit `q < out.len()` at once, from
+/// probabilities or shot frequencies `p` (one pass; [`StateVector::expectation_z`] is the
+/// vectorized single-qubit reduction of a state's amplitudes).
+///
+/// ```
+/// let mut z = [0.0; 2];
+/// qloop::measure::z_expectations(&[0.5, 0.5, 0.0, 0.0], &mut z);
+/// assert_eq!(z, [0.0, 1.0]);
+/// ```
+pub fn z_expectations(probs: &[f64], out: &mut [f64]) {
+    out.iter_mut().for_each(|v| *v = 0.0);
+    for (i, &p) in probs.iter().enumerate() {
+        for (q, v) in out.iter_mut().enumerate() {
+            if (i >> q) & 1 == 0 {
+                *v += p;
+            } else {
+                *v -= p;
+            }
+        }
+    }
+}
+
+/// Replaces the probabilities `p` by the frequencies of one multinomial draw of `shots` shots:
+/// `n_i ~ Binomial(shots − Σ_{j<i} n_j, p_i / Σ_{j≥i} p_j)`, `O(len)` binomial draws whatever
+/// the number of shots. The training readout's sampler (many shots of small states, where it
+/// beats [`sample_histogram`]'s `O(shots)` exponential spacings; the two give different draws
+/// from one seed, so each keeps its seeded outputs).
+///
+/// ```
+/// let mut f = vec![0.25, 0.0, 0.75];
+/// qloop::measure::multinomial_frequencies(&mut f, 1000, &mut qloop::measure::rng_from_seed(3));
+/// assert_eq!(f[1], 0.0);
+/// assert!((f.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+/// ```
+pub fn multinomial_frequencies(p: &mut [f64], shots: usize, rng: &mut impl Rng) {
+    let mut remaining_mass: f64 = p.iter().sum();
+    let mut remaining = shots as u64;
+    for v in p.iter_mut() {
+        let prob = *v;
+        let n = if remaining == 0 || prob <= 0.0 {
+            0
+        } else if prob >= remaining_mass {
+            remaining
+        } else {
+            Binomial::new(remaining, (prob / remaining_mass).clamp(0.0, 1.0))
+                .expect("probability in [0, 1]")
+                .sample(rng)
+        };
+        remaining_mass -= prob;
+        remaining -= n;
+        *v = n as f64 / shots as f64;
+    }
 }
 
 /// Samples an ordered sequence of `shots` i.i.d. outcomes from `probs`.

@@ -15,7 +15,6 @@
 //! sample mean `f̄` and sample variance `s²`; the estimate is `Σ f̄ + Σ(identity terms)` with
 //! standard error `sqrt(Σ s²/shots)` over groups (groups are sampled independently).
 
-use crate::circuit::Circuit;
 use crate::error::{Error, Result};
 use crate::measure::{rng_from_seed, sample_histogram};
 use crate::state::StateVector;
@@ -255,21 +254,8 @@ impl PauliSum {
                 value += group.terms.iter().map(|t| t.0).sum::<f64>();
                 continue;
             }
-            let mut rotation = Circuit::new(state.num_qubits());
-            for &(q, p) in &basis {
-                rotation = match p {
-                    Pauli::X => rotation.h(q),
-                    Pauli::Y => rotation.sdg(q).h(q),
-                    Pauli::I | Pauli::Z => rotation,
-                };
-            }
             let mut rotated = state.clone();
-            rotation.compile()?.apply(
-                &[],
-                &[],
-                &mut rotated,
-                crate::Par::auto(state.num_qubits()),
-            )?;
+            rotate_to_z(&mut rotated, &basis);
             let hist = sample_histogram(&rotated.probabilities(), shots, &mut rng);
             // After the rotation every factor of a term reads as Z: its sign is the parity of
             // the outcome on the qubits the term acts on.
@@ -328,6 +314,30 @@ impl PauliSum {
             group.terms.push((*c, p.clone()));
         }
         groups
+    }
+}
+
+/// Rotates `state` so that measuring Z on each qubit of `basis` measures its Pauli: `H` for
+/// X, `H·S†` for Y (one fused 2×2 per qubit), qubit by qubit in ascending order, straight
+/// through the simulator's kernels: no circuit is compiled per estimate.
+fn rotate_to_z(state: &mut StateVector, basis: &[(usize, Pauli)]) {
+    use crate::sim::kernels::{apply, one_target_kernel, Subspace};
+    use crate::sim::mat2::Mat2;
+    use crate::sim::simd::Cpu;
+    use crate::Gate;
+    let matrix = |g: Gate| Mat2::detect(g.one_target_matrix(&[]).expect("one target"));
+    let mut qubits: Vec<(usize, Pauli)> = basis.to_vec();
+    qubits.sort_by_key(|&(q, _)| q);
+    let par = crate::Par::auto(state.num_qubits());
+    for (q, p) in qubits {
+        let m = match p {
+            Pauli::X => matrix(Gate::H),
+            Pauli::Y => matrix(Gate::H).mul(&matrix(Gate::Sdg)),
+            Pauli::I | Pauli::Z => continue,
+        };
+        let kernel = one_target_kernel(q, Mat2::detect(m.dense()));
+        let sub = Subspace::new(&[], &[q]);
+        apply(state.amplitudes_mut(), &kernel, &sub, par, Cpu::detect());
     }
 }
 

@@ -31,8 +31,17 @@ pub fn available_memory() -> u128 {
         .unwrap_or(isize::MAX as u128)
 }
 
+/// States of at most this many qubits (16 MiB) are allocated without asking the OS how much
+/// memory is free: that read costs more than the allocation, and every compile and every
+/// `Program::statevector` makes one. A failed allocation is still refused with
+/// [`Error::StateTooLarge`].
+const UNCHECKED_QUBITS: usize = 20;
+
 /// Refuses, before allocating, a state that would not fit in memory.
 pub fn check_state_fits(num_qubits: usize) -> Result<()> {
+    if num_qubits <= UNCHECKED_QUBITS {
+        return Ok(());
+    }
     let bytes_needed = state_bytes(num_qubits);
     let bytes_available = available_memory().min(isize::MAX as u128);
     if bytes_needed > bytes_available {

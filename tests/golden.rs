@@ -72,7 +72,12 @@ fn every_bundled_circuit_gives_its_recorded_outputs() {
     let mut failures = Vec::new();
     for path in &circuits {
         let file = path.to_str().unwrap().to_string();
-        let name = path.file_name().unwrap().to_str().unwrap().replace('.', "_");
+        let name = path
+            .file_name()
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .replace('.', "_");
         let bind = bindings(&file);
         let with = |args: &[&str], bound: bool| -> Vec<String> {
             let mut v: Vec<String> = vec![args[0].into(), file.clone()];
@@ -85,19 +90,37 @@ fn every_bundled_circuit_gives_its_recorded_outputs() {
         let observable = "0.5*Z0*Z1 + X1 - 0.25*Y0";
         let cases: Vec<(&str, Vec<String>)> = vec![
             ("state", with(&["state"], true)),
-            ("run", with(&["run", "--shots", "1000", "--seed", "1", "--json"], true)),
-            ("expect", with(&["expect", "--observable", observable], true)),
+            (
+                "run",
+                with(&["run", "--shots", "1000", "--seed", "1", "--json"], true),
+            ),
+            (
+                "expect",
+                with(&["expect", "--observable", observable], true),
+            ),
             (
                 "estimate",
                 with(
-                    &["expect", "--observable", observable, "--shots", "4000", "--seed", "2", "--json"],
+                    &[
+                        "expect",
+                        "--observable",
+                        observable,
+                        "--shots",
+                        "4000",
+                        "--seed",
+                        "2",
+                        "--json",
+                    ],
                     true,
                 ),
             ),
             ("entropy", with(&["entropy", "--profile", "--json"], true)),
             (
                 "renyi",
-                with(&["entropy", "--subsystem", "0", "--renyi", "2", "--base", "2"], true),
+                with(
+                    &["entropy", "--subsystem", "0", "--renyi", "2", "--base", "2"],
+                    true,
+                ),
             ),
             ("info", with(&["info", "--json"], false)),
             ("convert", with(&["convert", "--to", "json"], false)),
@@ -109,7 +132,10 @@ fn every_bundled_circuit_gives_its_recorded_outputs() {
         }
         for (what, style) in [("svg", "standard"), ("feynman.svg", "feynman")] {
             let svg = tmp.join(format!("{name}.{what}"));
-            let args = with(&["draw", "--style", style, "-o", svg.to_str().unwrap()], false);
+            let args = with(
+                &["draw", "--style", style, "-o", svg.to_str().unwrap()],
+                false,
+            );
             let printed = qloop(root(), &args);
             let drawn = std::fs::read(&svg).unwrap_or(printed);
             failures.extend(check(&format!("{name}.{what}"), &drawn));

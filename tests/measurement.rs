@@ -1,6 +1,6 @@
 //! Sampling, counts and expectation values, with explicit statistical bounds at fixed seeds.
 
-use qloop::measure::{rng_from_seed, sample_histogram, sample_shots};
+use qloop::measure::{multinomial_frequencies, rng_from_seed, sample_histogram, sample_shots};
 use qloop::{Circuit, Counts, PauliSum};
 
 /// χ² statistic of observed counts against expected probabilities.
@@ -169,4 +169,21 @@ fn observable_errors_name_the_column() {
     assert!(three.expectation(&psi).is_err());
     let high: PauliSum = "Z2".parse().unwrap();
     assert!(high.expectation(&psi).is_err());
+}
+
+#[test]
+fn multinomial_keeps_every_shot_and_is_unbiased() {
+    let p = [0.1, 0.0, 0.6, 0.3];
+    let mut mean = [0.0; 4];
+    for k in 0..200 {
+        let mut f = p.to_vec();
+        multinomial_frequencies(&mut f, 1000, &mut rng_from_seed(k));
+        assert!((f.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+        assert_eq!(f[1], 0.0);
+        mean.iter_mut().zip(&f).for_each(|(m, x)| *m += x / 200.0);
+    }
+    // Standard error of each mean ≤ √(0.25 / 200 000) ≈ 0.0011.
+    for (m, q) in mean.iter().zip(p) {
+        assert!((m - q).abs() < 0.006, "{m} vs {q}");
+    }
 }

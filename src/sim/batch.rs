@@ -147,15 +147,16 @@ impl Program {
         weights.check(self, ParamKind::Weight, count)?;
         inputs.check(self, ParamKind::Input, count)?;
         let (nw, ni) = (self.layout().weights.len(), self.layout().inputs.len());
+        // Every row and the states are checked: the runs below check nothing again.
         let binding = match weights {
-            BatchValues::Shared(w) if count > 1 => Some(self.bind_weights(w)?),
+            BatchValues::Shared(w) if count > 1 => Some(self.bind_prechecked(w)),
             _ => None,
         };
         let evaluate = |i: usize, state: &mut StateVector, par: Par, out: &mut [T]| {
             let x = inputs.row(i, ni);
             match &binding {
-                Some(binding) => self.run_bound(binding, x, state, par)?,
-                None => self.run(weights.row(i, nw), x, state, par)?,
+                Some(b) => self.run_prechecked(&b.weights, x, Some(b), state, par),
+                None => self.run_prechecked(weights.row(i, nw), x, None, state, par),
             }
             readout(i, state, out)
         };

@@ -171,11 +171,7 @@ impl Program {
     /// Checks the weights as [`Program::run`] does.
     pub fn bind_weights(&self, weights: &[f64]) -> Result<WeightBinding> {
         self.layout.check(ParamKind::Weight, weights)?;
-        Ok(WeightBinding::new(
-            &self.schedule.steps,
-            &self.terms,
-            weights,
-        ))
+        Ok(self.bind_prechecked(weights))
     }
 
     /// [`Program::run`] with weights bound by [`Program::bind_weights`]: resets `state` to
@@ -198,6 +194,26 @@ impl Program {
         let first = self.schedule.start(state.amplitudes_mut());
         self.execute(&binding.weights, inputs, Some(binding), state, par, first);
         Ok(())
+    }
+
+    /// [`Program::run`] (with `bound` kernels: [`Program::run_bound`]) for values and a state
+    /// the caller has already checked (a batch checks its rows once, up front).
+    pub(crate) fn run_prechecked(
+        &self,
+        weights: &[f64],
+        inputs: &[f64],
+        bound: Option<&WeightBinding>,
+        state: &mut StateVector,
+        par: Par,
+    ) {
+        debug_assert!(self.check(weights, inputs, state).is_ok());
+        let first = self.schedule.start(state.amplitudes_mut());
+        self.execute(weights, inputs, bound, state, par, first);
+    }
+
+    /// [`Program::bind_weights`] for weights the caller has already checked.
+    pub(crate) fn bind_prechecked(&self, weights: &[f64]) -> WeightBinding {
+        WeightBinding::new(&self.schedule.steps, &self.terms, weights)
     }
 
     /// Checks the parameter vectors and the state's size.

@@ -11,7 +11,7 @@
 //! on the training part only (so the test part leaks nothing), e.g. `[0, π]` for angle encoding.
 
 use crate::error::{Error, Result};
-use crate::train::stream::Stream;
+use crate::rng::Stream;
 use ndarray::{Array1, Array2, Axis};
 use rand::seq::SliceRandom;
 use rand::Rng;

@@ -6,8 +6,8 @@
 //! `U(−√(6/(in+out)), +√(6/(in+out)))`, with zero biases.
 
 use crate::error::{Error, Result};
+use crate::rng::Stream;
 use crate::train::layer::{Layer, TimeStep};
-use crate::train::stream::Stream;
 use ndarray::{Array2, ArrayView1, ArrayView2, Axis};
 use rand::Rng;
 use serde::{Deserialize, Serialize};

@@ -393,6 +393,15 @@ impl SavedModel {
     }
 }
 
+/// An error in a configuration built in code (a file's errors name the file:
+/// [`TrainConfig::parse`]).
+fn unchecked(key: &str, message: String) -> Error {
+    Error::Config {
+        path: PathBuf::from("training configuration"),
+        message: format!("key '{key}': {message}"),
+    }
+}
+
 impl Experiment {
     /// Builds data, model, objective and initial parameters from `config`.
     pub fn new(config: TrainConfig) -> Result<Self> {
@@ -402,7 +411,18 @@ impl Experiment {
             "moons" => Dataset::two_moons(d.samples, d.noise, config.seed),
             "circles" => Dataset::circles(d.samples, d.noise, 0.5, config.seed),
             "parity" => Dataset::parity(d.bits),
-            _ => Dataset::from_csv(d.path.as_deref().expect("checked"))?,
+            "csv" => match d.path.as_deref() {
+                Some(path) => Dataset::from_csv(path)?,
+                None => return Err(unchecked("data.path", "a csv data set needs a path".into())),
+            },
+            other => {
+                return Err(unchecked(
+                    "data.dataset",
+                    format!(
+                        "unknown data set '{other}'; expected iris, moons, circles, parity or csv"
+                    ),
+                ))
+            }
         };
         let (train, test) = data.split(d.test_fraction, config.seed)?;
         let scaler = Scaler::fit(&train.features, (0.0, PI));
@@ -415,7 +435,13 @@ impl Experiment {
         let circuit = ansatz::reuploading(n, config.model.layers, features);
         let readout = match config.model.readout.as_str() {
             "probabilities" => Readout::Probabilities,
-            _ => Readout::ExpectationZ,
+            "z" => Readout::ExpectationZ,
+            other => {
+                return Err(unchecked(
+                    "model.readout",
+                    format!("expected z or probabilities, got '{other}'"),
+                ))
+            }
         };
         let spec = ReadoutSpec {
             readout,
@@ -449,7 +475,7 @@ impl Experiment {
         )?;
         let init = objective
             .model
-            .init_params(Stream::new(config.seed).child(crate::train::stream::role::INIT));
+            .init_params(Stream::new(config.seed).child(crate::rng::role::INIT));
         Ok(Experiment {
             test: (scaler.transform(&test.features)?, targets(&test)),
             objective,
@@ -523,7 +549,7 @@ impl Experiment {
             ..self.objective.clone()
         };
         let p = &outcome.params;
-        let stream = Stream::new(self.config.seed).child(crate::train::stream::role::REPORT);
+        let stream = Stream::new(self.config.seed).child(crate::rng::role::REPORT);
         let train_y = exact.predict(p, stream)?;
         let test_y = exact_model.forward(p, self.test.0.view(), stream)?;
         let test_accuracy_shots = match self.objective.model.readout().shots {

@@ -14,8 +14,8 @@
 //! variant of [`AnyLayer`] (the serialized form, tagged by `kind`).
 
 use crate::error::{Error, Result};
+use crate::rng::Stream;
 use crate::train::dense::{Activation, Dense};
-use crate::train::stream::Stream;
 use ndarray::{Array2, ArrayView1, ArrayView2, ArrayViewMut2};
 use serde::{Deserialize, Serialize};
 use std::ops::Range;

@@ -32,8 +32,10 @@ pub mod objective;
 pub mod optimize;
 pub mod readout;
 pub mod spsa;
-pub mod stream;
 
+/// Addressable randomness ([`crate::rng`], where it lives).
+pub use crate::rng as stream;
+pub use crate::rng::Stream;
 pub use argmin::core::CostFunction;
 pub use checkpoint::AtomicCheckpoint;
 pub use data::{Dataset, Scaler};
@@ -43,5 +45,4 @@ pub use model::{HybridModel, LayerRange, ModelLayout, RecurrentModel, StateEntan
 pub use objective::{Energy, Loss, Objective, Probe, SequenceRegression, Supervised};
 pub use optimize::{optimize, OptimState, Optimizer, OptimizerRecord, Outcome, RunOptions};
 pub use readout::{Readout, ReadoutSpec};
-pub use spsa::{Blocking, Bounds, Gains, Spsa, SpsaState, Stall, StepSize};
-pub use stream::Stream;
+pub use spsa::{Bounds, Gains, Spsa, SpsaState, Stall, StepBlocking, StepSize};

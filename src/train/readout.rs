@@ -11,11 +11,10 @@
 //! comes from the [`Stream`] the caller names, so shot noise is reproducible.
 
 use crate::error::{Error, Result};
+use crate::measure::{multinomial_frequencies, z_expectations};
 use crate::pauli::PauliSum;
+use crate::rng::Stream;
 use crate::state::StateVector;
-use crate::train::stream::Stream;
-use rand::Rng;
-use rand_distr::{Binomial, Distribution};
 use serde::{Deserialize, Serialize};
 
 /// What is read from the state.
@@ -128,42 +127,6 @@ impl ReadoutSpec {
     }
 }
 
-/// `out[q] = Σ_i (−1)^{bit q of i} p_i`.
-fn z_expectations(probs: &[f64], out: &mut [f64]) {
-    out.iter_mut().for_each(|v| *v = 0.0);
-    for (i, &p) in probs.iter().enumerate() {
-        for (q, v) in out.iter_mut().enumerate() {
-            if (i >> q) & 1 == 0 {
-                *v += p;
-            } else {
-                *v -= p;
-            }
-        }
-    }
-}
-
-/// Replaces the probabilities `p` by the frequencies of one multinomial draw of `shots` shots:
-/// `n_i ~ Binomial(shots − Σ_{j<i} n_j, p_i / Σ_{j≥i} p_j)`.
-fn multinomial_frequencies(p: &mut [f64], shots: usize, rng: &mut impl Rng) {
-    let mut remaining_mass: f64 = p.iter().sum();
-    let mut remaining = shots as u64;
-    for v in p.iter_mut() {
-        let prob = *v;
-        let n = if remaining == 0 || prob <= 0.0 {
-            0
-        } else if prob >= remaining_mass {
-            remaining
-        } else {
-            Binomial::new(remaining, (prob / remaining_mass).clamp(0.0, 1.0))
-                .expect("probability in [0, 1]")
-                .sample(rng)
-        };
-        remaining_mass -= prob;
-        remaining -= n;
-        *v = n as f64 / shots as f64;
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -178,22 +141,5 @@ mod tests {
         spec.features_into(&psi, Stream::new(0), &mut Vec::new(), &mut out)
             .unwrap();
         assert!((out[0] + 1.0).abs() < 1e-15 && (out[1] - theta.cos()).abs() < 1e-15);
-    }
-
-    #[test]
-    fn multinomial_keeps_every_shot_and_is_unbiased() {
-        let p = [0.1, 0.0, 0.6, 0.3];
-        let mut mean = [0.0; 4];
-        for k in 0..200 {
-            let mut f = p.to_vec();
-            multinomial_frequencies(&mut f, 1000, &mut Stream::new(k).rng());
-            assert!((f.iter().sum::<f64>() - 1.0).abs() < 1e-12);
-            assert_eq!(f[1], 0.0);
-            mean.iter_mut().zip(&f).for_each(|(m, x)| *m += x / 200.0);
-        }
-        // Standard error of each mean ≤ √(0.25 / 200 000) ≈ 0.0011.
-        for (m, q) in mean.iter().zip(p) {
-            assert!((m - q).abs() < 0.006, "{m} vs {q}");
-        }
     }
 }

@@ -31,9 +31,9 @@
 //! The cost stored in argmin's state is an estimate of `L(θ_k)`: the mean of the `y±`, or, with
 //! blocking, the loss of the accepted point.
 
+use crate::rng::{role, Stream};
 use crate::train::objective::{Objective, Probe};
 use crate::train::optimize::{OptimState, Optimizer, OptimizerRecord};
-use crate::train::stream::{role, Stream};
 use argmin::core::{
     Error as ArgminError, Problem, Solver, State, TerminationReason, TerminationStatus, KV,
 };
@@ -99,9 +99,10 @@ pub struct Block {
     pub bounds: Bounds,
 }
 
-/// Blocking: reject steps that raise the loss.
+/// SPSA blocking: reject steps that raise the loss (Spall 1998; not cache blocking,
+/// [`crate::Blocking`]).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct Blocking {
+pub struct StepBlocking {
     /// Allowed rise; `None` = twice the noise level: the standard deviation of the loss at
     /// `θ₀` over independent streams (zero for an exact objective).
     pub tolerance: Option<f64>,
@@ -135,7 +136,7 @@ pub struct Spsa {
     stability: Option<f64>,
     resamplings: usize,
     calibration_samples: usize,
-    blocking: Option<Blocking>,
+    blocking: Option<StepBlocking>,
     averaging_from: Option<u64>,
     stall: Option<Stall>,
     // Run state (filled by `init`, carried through checkpoints).
@@ -185,7 +186,7 @@ impl Spsa {
             stability: Some(0.0),
             resamplings: 2,
             calibration_samples: 25,
-            blocking: Some(Blocking { tolerance: None }),
+            blocking: Some(StepBlocking { tolerance: None }),
             averaging_from: None,
             stall: None,
             gains: Vec::new(),
@@ -243,7 +244,7 @@ impl Spsa {
 
     /// Blocking: `None` turns it off, `Some(b)` sets it.
     #[must_use]
-    pub fn blocking(mut self, blocking: Option<Blocking>) -> Self {
+    pub fn blocking(mut self, blocking: Option<StepBlocking>) -> Self {
         self.blocking = blocking;
         self
     }
@@ -508,8 +509,8 @@ impl<O: Objective> Solver<O, SpsaState> for Spsa {
             self.gains.push(a);
         }
         self.blocking_tolerance = match self.blocking {
-            Some(Blocking { tolerance: Some(t) }) => t,
-            Some(Blocking { tolerance: None }) => {
+            Some(StepBlocking { tolerance: Some(t) }) => t,
+            Some(StepBlocking { tolerance: None }) => {
                 let mean = noise.iter().sum::<f64>() / noise.len() as f64;
                 let var = noise.iter().map(|y| (y - mean).powi(2)).sum::<f64>()
                     / (noise.len() - 1) as f64;

@@ -1,4 +1,7 @@
-//! Addressable randomness: every random draw of a training run is named by a path such as
+//! Randomness, in one place: the generator every seeded draw uses ([`QloopRng`], xoshiro256++
+//! seeded with `seed_from_u64`, the same numbers on every machine) and addressable streams.
+//!
+//! Every random draw of a training run is named by a path such as
 //! `(seed, "eval", iteration 17, resample 0, sample 42)`, and its generator is seeded from a
 //! hash of that path. No stream is shared between draws, so the numbers do not depend on the
 //! order in which threads ask for them, and a run resumed from a checkpoint draws exactly what
@@ -7,8 +10,23 @@
 //! The hash is SplitMix64's finalizer applied to each path element in turn; the generator is
 //! [`QloopRng`] (xoshiro256++) seeded from the final 64-bit value.
 
-use crate::measure::{rng_from_seed, QloopRng};
+use rand::SeedableRng;
+use rand_xoshiro::Xoshiro256PlusPlus;
 use serde::{Deserialize, Serialize};
+
+/// The random generator used for every seeded draw in qloop.
+pub type QloopRng = Xoshiro256PlusPlus;
+
+/// The generator for `seed`.
+///
+/// ```
+/// use rand::Rng;
+/// let (mut a, mut b) = (qloop::rng::rng_from_seed(5), qloop::rng::rng_from_seed(5));
+/// assert_eq!(a.random::<u64>(), b.random::<u64>());
+/// ```
+pub fn rng_from_seed(seed: u64) -> QloopRng {
+    QloopRng::seed_from_u64(seed)
+}
 
 /// A position in the tree of random streams. Cheap to copy; [`Stream::child`] descends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
