@@ -1,7 +1,7 @@
 //! A compiled circuit: checked once, run many times with new parameter values.
 //!
 //! [`Circuit::compile`](crate::Circuit::compile) validates the circuit and turns every gate into a step whose kernel is
-//! chosen from the gate's matrix [`Structure`]. Gates with constant angles get their matrix
+//! chosen from the gate's matrix [`Structure`](crate::Structure). Gates with constant angles get their matrix
 //! once, here; for parameterized gates only the angles `c₀ + Σ cₖ·vₖ` are evaluated at run
 //! time (into a fixed-size array: the hot path allocates nothing).
 //!
@@ -176,7 +176,7 @@ impl Program {
 
     /// [`Program::run`] with weights bound by [`Program::bind_weights`]: resets `state` to
     /// `|0…0⟩` and applies the program for `inputs`. Same results, bit for bit (one binding
-    /// path, [`super::bind`]).
+    /// path, `sim::bind`).
     pub fn run_bound(
         &self,
         binding: &WeightBinding,

@@ -2,7 +2,7 @@
 //!
 //! The solver and its state are serialized with bincode (exact `f64` bits, infinities
 //! included) to `PATH.tmp`, flushed, and renamed over `PATH`, so an interrupted write never
-//! leaves a truncated checkpoint behind. [`crate::train::optimize`] also saves when a run ends
+//! leaves a truncated checkpoint behind. [`crate::train::optimize()`] also saves when a run ends
 //! for any reason (Ctrl-C included), so a resumed run continues from the last completed
 //! iteration.
 

@@ -12,11 +12,11 @@
 //!   [`RecurrentModel`] that feeds outputs of step `t` into circuit inputs of step `t + 1`.
 //! - [`objective`]: losses, and the [`Objective`]s SPSA minimizes (supervised, sequence,
 //!   energy).
-//! - [`optimize`]: the optimizer seam and the run loop; [`spsa`]: the SPSA solver;
+//! - [`mod@optimize`]: the optimizer seam and the run loop; [`spsa`]: the SPSA solver;
 //!   [`checkpoint`]: atomic checkpoint files; [`stream`]: addressable
 //!   randomness; [`data`]: embedded data sets.
 //!
-//! [`optimize`] runs any [`Optimizer`] (an argmin solver; [`Spsa`] today) in an argmin
+//! [`optimize()`] runs any [`Optimizer`] (an argmin solver; [`Spsa`] today) in an argmin
 //! executor with checkpointing and observers. Conventions
 //! (parameter layout, angle signs) are in `docs/conventions.md`.
 

@@ -1,4 +1,4 @@
-//! `qloop convert`: convert a circuit between OpenQASM 2.0 and qloop JSON (symbolic angles need --bind.
+//! `qloop convert`: a circuit from OpenQASM 2.0 to qloop JSON or back.
 
 use crate::common::*;
 

@@ -1,4 +1,4 @@
-//! `qloop draw`: draw a circuit (OpenQASM, qloop JSON, or a trained model.json with its trained angles).
+//! `qloop draw`: a circuit, or a trained model with its angles, as SVG or Unicode text.
 
 use crate::common::*;
 

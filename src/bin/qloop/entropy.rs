@@ -1,4 +1,4 @@
-//! `qloop entropy`: entanglement entropy of the circuit's state (before any final measurement) across a cut.
+//! `qloop entropy`: the entanglement entropy of a circuit's state across a cut.
 
 use crate::common::*;
 

@@ -1,4 +1,4 @@
-//! `qloop lint`: diagnose an ansatz: gates and parameters that cannot change the measured outcomes,.
+//! `qloop lint`: the gates and parameters of an ansatz that cannot change what is measured.
 
 use crate::common::*;
 

@@ -1,4 +1,4 @@
-//! `qloop run`: sample measurement counts (qubit/classical bit 0 rightmost). Without measurements in the.
+//! `qloop run`: seeded measurement counts, keyed as Qiskit keys them.
 
 use crate::common::*;
 use qloop::Counts;

@@ -1,4 +1,4 @@
-//! `qloop state`: write the state vector before any final measurement as JSON:.
+//! `qloop state`: the state vector before any final measurement, as JSON.
 
 use crate::common::*;
 

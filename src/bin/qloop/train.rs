@@ -1,4 +1,4 @@
-//! `qloop train`: train a hybrid model with SPSA. Without --config: the built-in default (re-uploading.
+//! `qloop train`: train a hybrid model, with a progress bar, model.json and loss.svg.
 
 use crate::common::*;
 

@@ -1,8 +1,8 @@
 //! The dense and select updates with four amplitudes per 512-bit register. The arithmetic is
-//! [`super::avx2`]'s, lane for lane (the same fused operations in the same order), so both paths give
-//! the same bits; only the shuffles differ. Registers start at multiples of four amplitudes:
-//! a gate on qubit 0 or 1 has whole blocks in one register (the halves are exchanged by a
-//! shuffle), a gate on a higher qubit pairs registers `2^t` apart. A control on qubit 0 or 1
+//! [`super::avx2`]'s, lane for lane (the same fused operations in the same order), so both
+//! paths give the same bits; only the shuffles differ. Registers start at multiples of four
+//! amplitudes: a gate on qubit 0 or 1 has whole blocks in one register (the halves are
+//! exchanged by a shuffle), a gate on a higher qubit pairs registers `2^t` apart. A control on qubit 0 or 1
 //! varies within a register (lane-wise coefficients); a higher one is constant over runs of
 //! registers (two coefficient sets).
 
