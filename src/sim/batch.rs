@@ -82,7 +82,33 @@ pub struct BatchStates {
     states: Vec<StateVector>,
 }
 
+thread_local! {
+    /// The pool [`BatchStates::with_local`] lends: one per thread, kept between calls.
+    static LOCAL: std::cell::RefCell<Option<BatchStates>> = const { std::cell::RefCell::new(None) };
+}
+
 impl BatchStates {
+    /// Runs `f` with this thread's pool of one `num_qubits`-qubit state, made on first use and
+    /// kept for the next call (remade for another size): the scratch of objectives that rayon
+    /// evaluates on many threads at once, so that an evaluation allocates no state.
+    pub(crate) fn with_local<R>(
+        num_qubits: usize,
+        f: impl FnOnce(&mut BatchStates) -> Result<R>,
+    ) -> Result<R> {
+        LOCAL.with(|cell| {
+            let mut slot = cell.borrow_mut();
+            if slot.as_ref().map(BatchStates::num_qubits) != Some(num_qubits) {
+                *slot = Some(BatchStates::new(num_qubits, 1)?);
+            }
+            f(slot.as_mut().expect("just set"))
+        })
+    }
+
+    /// The first state of the pool.
+    pub(crate) fn first_mut(&mut self) -> &mut StateVector {
+        &mut self.states[0]
+    }
+
     /// `workers` states of `num_qubits` qubits (at least one), refusing sizes that do not fit
     /// in memory.
     pub fn new(num_qubits: usize, workers: usize) -> Result<Self> {

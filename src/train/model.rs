@@ -177,9 +177,8 @@ impl From<HybridModel> for ModelSpec {
 }
 
 thread_local! {
-    /// Per-thread scratch reused across batches: the state of [`Program::run_batch`] and the
-    /// probability buffer of the readout.
-    static STATES: RefCell<Option<BatchStates>> = const { RefCell::new(None) };
+    /// The readout's probability buffer, per thread (the batch's state comes from
+    /// [`BatchStates::with_local`]).
     static PROBS: RefCell<Vec<f64>> = const { RefCell::new(Vec::new()) };
 }
 
@@ -351,12 +350,7 @@ impl HybridModel {
         let rows = rows.as_slice().expect("standard layout is contiguous");
         let out_slice = out.as_slice_mut().expect("a fresh array is contiguous");
         // One worker: the SPSA ± pair and resamplings already run in parallel around this.
-        STATES.with(|cell| -> Result<()> {
-            let mut slot = cell.borrow_mut();
-            if slot.as_ref().map(BatchStates::num_qubits) != Some(n) {
-                *slot = Some(BatchStates::new(n, 1)?);
-            }
-            let states = slot.as_mut().expect("just set");
+        BatchStates::with_local(n, |states| {
             self.program.run_batch(
                 BatchValues::Shared(weights),
                 BatchValues::PerRow(rows),

@@ -12,13 +12,13 @@
 //! minibatch (`stream.child(role::BATCH)`) and the shot noise (`stream.child(role::SHOTS)`), so
 //! an evaluation is a pure function of its arguments, whatever thread runs it.
 
+use crate::batch::BatchStates;
 use crate::circuit::Circuit;
 use crate::error::{Error, Result};
 use crate::par::Par;
 use crate::pauli::PauliSum;
 use crate::program::Program;
 use crate::rng::{role, Stream};
-use crate::state::StateVector;
 use crate::train::model::{HybridModel, RecurrentModel};
 use argmin::core::CostFunction;
 use ndarray::{Array2, ArrayView2, Axis};
@@ -356,10 +356,6 @@ impl Energy {
     }
 }
 
-thread_local! {
-    static ENERGY_STATE: std::cell::RefCell<Option<StateVector>> = const { std::cell::RefCell::new(None) };
-}
-
 impl Objective for Energy {
     fn num_params(&self) -> usize {
         self.program.layout().weights.len()
@@ -369,13 +365,9 @@ impl Objective for Energy {
 impl Energy {
     /// The loss at `params`, drawing any randomness from `stream`.
     pub fn loss(&self, params: &[f64], stream: Stream) -> Result<f64> {
-        ENERGY_STATE.with(|cell| {
-            let mut slot = cell.borrow_mut();
-            let n = self.program.num_qubits();
-            if slot.as_ref().map(StateVector::num_qubits) != Some(n) {
-                *slot = Some(StateVector::zero(n)?);
-            }
-            let psi = slot.as_mut().expect("just set");
+        let n = self.program.num_qubits();
+        BatchStates::with_local(n, |states| {
+            let psi = states.first_mut();
             self.program.run(params, &[], psi, Par::auto(n))?;
             match self.shots {
                 None => self.hamiltonian.expectation(psi),
