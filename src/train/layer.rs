@@ -16,6 +16,7 @@
 use crate::error::{Error, Result};
 use crate::rng::Stream;
 use crate::train::dense::{Activation, Dense};
+use crate::train::liquid::{Cfc, Ltc, QsLtc};
 use ndarray::{Array2, ArrayView1, ArrayView2, ArrayViewMut2};
 use serde::{Deserialize, Serialize};
 use std::ops::Range;
@@ -70,21 +71,37 @@ pub trait Layer {
 pub enum AnyLayer {
     /// A dense layer ([`Dense`]).
     Dense(Dense),
+    /// A liquid time-constant cell ([`Ltc`]).
+    Ltc(Ltc),
+    /// A closed-form continuous-time cell ([`Cfc`]).
+    Cfc(Cfc),
+    /// The superposition LTC ([`QsLtc`]).
+    #[serde(rename = "qs-ltc")]
+    QsLtc(QsLtc),
 }
 
 impl AnyLayer {
     fn inner(&self) -> &dyn Layer {
         match self {
             AnyLayer::Dense(l) => l,
+            AnyLayer::Ltc(l) => l,
+            AnyLayer::Cfc(l) => l,
+            AnyLayer::QsLtc(l) => l,
         }
     }
 }
 
-impl From<Dense> for AnyLayer {
-    fn from(layer: Dense) -> Self {
-        AnyLayer::Dense(layer)
-    }
+macro_rules! any_layer_from {
+    ($($t:ident),*) => {$(
+        impl From<$t> for AnyLayer {
+            fn from(layer: $t) -> Self {
+                AnyLayer::$t(layer)
+            }
+        }
+    )*};
 }
+
+any_layer_from!(Dense, Ltc, Cfc, QsLtc);
 
 impl Layer for AnyLayer {
     fn input_width(&self) -> usize {

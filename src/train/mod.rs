@@ -7,7 +7,8 @@
 //! ```
 //!
 //! - [`readout`]: probabilities, `⟨Z_q⟩`, Pauli sums; exact or from shots.
-//! - [`layer`]: the classical [`Network`] of [`Layer`]s; [`dense`]: the dense layer.
+//! - [`layer`]: the classical [`Network`] of [`Layer`]s; [`dense`]: the dense layer;
+//!   [`liquid`]: the liquid time-constant cells (LTC, CfC, QS-LTC).
 //! - [`model`]: [`HybridModel`] with its flat parameter [`ModelLayout`], and the
 //!   [`RecurrentModel`] that feeds outputs of step `t` into circuit inputs of step `t + 1`.
 //! - [`objective`]: losses, and the [`Objective`]s SPSA minimizes (supervised, sequence,
@@ -27,6 +28,7 @@ pub mod dense;
 #[cfg(feature = "cli")]
 pub mod experiment;
 pub mod layer;
+pub mod liquid;
 pub mod model;
 pub mod objective;
 pub mod optimize;
@@ -41,6 +43,7 @@ pub use checkpoint::AtomicCheckpoint;
 pub use data::{Dataset, Scaler};
 pub use dense::{Activation, Dense};
 pub use layer::{AnyLayer, Layer, Network, TimeStep};
+pub use liquid::{Cfc, Ltc, QsLtc};
 pub use model::{HybridModel, LayerRange, ModelLayout, RecurrentModel, StateEntanglement};
 pub use objective::{Energy, Loss, Objective, Probe, SequenceRegression, Supervised};
 pub use optimize::{optimize, OptimState, Optimizer, OptimizerRecord, Outcome, RunOptions};

@@ -1,0 +1,522 @@
+//! Liquid time-constant layers: [`Ltc`], [`Cfc`] and the superposition variant [`QsLtc`].
+//!
+//! **LTC** (Hasani et al., AAAI 2021). Each of `N` units has a state `x_i` obeying
+//!
+//! ```text
+//! dx/dt = −[1/τ + f(x, I)] ∘ x + f(x, I) ∘ A,      f(x, I) = σ(W x + U I + b)
+//! ```
+//!
+//! with `σ` the logistic function, so the synaptic drive `f ∈ (0, 1)` acts as a conductance
+//! that shortens each unit's time constant. A step of elapsed time `Δt` is `L` unfolds
+//! (default 6, as `ncps` does) of the paper's fused semi-implicit update with `δ = Δt / L`:
+//!
+//! ```text
+//! x ← (x + δ · f(x, I) ∘ A) / (1 + δ · (1/τ + f(x, I)))
+//! ```
+//!
+//! (`f` from the state before the unfold, every unit at once). The update is first-order
+//! accurate in `δ` and stable for any `δ > 0`; `tests/liquid.rs` checks it against a fine RK4
+//! solve and its convergence rate. Parameters, in order: `W` (N × N, row-major, `W[i][j]`
+//! from unit `j` to unit `i`), `U` (N × inputs), `b` (N), `A` (N), `ρ` (N) with `τ = e^ρ`, so
+//! that every time constant stays positive whatever the optimizer does. Initialisation:
+//! `W`, `U` Glorot-uniform, `b = 0`, `A ~ U(−1, 1)`, `ρ = 0` (τ = 1).
+//!
+//! **CfC** (Hasani et al., Nature Machine Intelligence 2022), the gated closed form with a
+//! one-layer backbone of `B` units (default `B = N`):
+//!
+//! ```text
+//! z = tanh(W_z [I; h] + b_z)
+//! h′ = ff₁ ∘ (1 − s) + ff₂ ∘ s,   s = σ(t_a ∘ Δt + t_b),
+//! ff₁ = tanh(W₁ z + b₁),  ff₂ = tanh(W₂ z + b₂),  t_a = W_a z + b_a,  t_b = W_b z + b_b
+//! ```
+//!
+//! One evaluation per step, no unfolds. Parameters, in order: `W_z` (B × (inputs + N)),
+//! `b_z`, then `W₁, b₁, W₂, b₂, W_a, b_a, W_b, b_b` (each N × B and N), Glorot-uniform weights
+//! and zero biases.
+//!
+//! **QS-LTC**, the design of qloop's founding document, made concrete: `S` copies `x_s` of an
+//! LTC state share `W, U, b, A` and evolve with their own time constants `τ_s = e^{ρ_s}`; each
+//! copy has a trainable complex amplitude `α_s`. The layer's output ("collapse") is the
+//! expectation over the copies, `y = Σ_s p_s x_s` with `p_s = |α_s|² / Σ_r |α_r|²`.
+//! *Quantum-inspired* means only this: amplitudes whose squared moduli weight the copies, as
+//! a superposition's would weight measurement outcomes. No qubits, no quantum state and no
+//! interference between copies are involved: the copies never interact, and the phases of
+//! `α_s` do not enter `p_s`. With `S = 1` the layer is [`Ltc`], bit for bit. Parameters, in
+//! order: `W, U, b, A` as for LTC, `ρ` (S × N, copy after copy), `α` (`re, im` per copy).
+//! Initialisation: as LTC, `τ_s` log-spaced over `[0.5, 4]` (τ = 1 for `S = 1`), `α_s = 1/√S`.
+//!
+//! References: R. Hasani, M. Lechner, A. Amini, D. Rus, R. Grosu, "Liquid Time-constant
+//! Networks", AAAI 2021; R. Hasani et al., "Closed-form continuous-time neural networks",
+//! Nature Machine Intelligence 4, 992–1003 (2022).
+
+use crate::error::{Error, Result};
+use crate::rng::Stream;
+use crate::train::layer::{Layer, TimeStep};
+use ndarray::{Array2, ArrayView2};
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+
+/// The default number of fused-step unfolds per input step (as `ncps`).
+pub const DEFAULT_UNFOLDS: usize = 6;
+
+#[inline(always)]
+fn sigmoid(z: f64) -> f64 {
+    1.0 / (1.0 + (-z).exp())
+}
+
+/// Checks that every width is positive.
+fn check_widths(context: &str, widths: &[(&str, usize)]) -> Result<()> {
+    match widths.iter().find(|(_, w)| *w == 0) {
+        Some((name, _)) => Err(Error::Shape {
+            context: context.into(),
+            message: format!("{name} must be at least 1"),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// `n` Glorot-uniform values for a `fan_in → fan_out` matrix.
+fn glorot(rng: &mut impl Rng, fan_in: usize, fan_out: usize, n: usize) -> Vec<f64> {
+    let limit = (6.0 / (fan_in + fan_out) as f64).sqrt();
+    (0..n).map(|_| rng.random_range(-limit..limit)).collect()
+}
+
+/// `Σ_j a[j] · b[j]` in eight independent partial sums (so the loop vectorizes instead of
+/// waiting on one chain of adds), added pairwise.
+#[inline(always)]
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    let mut acc = [0.0; 8];
+    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let tail: f64 = ca
+        .remainder()
+        .iter()
+        .zip(cb.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
+    for (x, y) in ca.zip(cb) {
+        for k in 0..8 {
+            acc[k] += x[k] * y[k];
+        }
+    }
+    let quad = [
+        acc[0] + acc[4],
+        acc[1] + acc[5],
+        acc[2] + acc[6],
+        acc[3] + acc[7],
+    ];
+    (quad[0] + quad[2]) + (quad[1] + quad[3]) + tail
+}
+
+/// `out[i] = b[i] + Σ_j m[i·cols + j] · v[j]`.
+#[inline]
+fn affine(m: &[f64], b: &[f64], v: &[f64], out: &mut [f64]) {
+    let cols = v.len();
+    for (i, o) in out.iter_mut().enumerate() {
+        *o = b[i] + dot(&m[i * cols..(i + 1) * cols], v);
+    }
+}
+
+/// The state and elapsed time of each row of a batch: the carried state or zeros, and `Δt`
+/// (checked positive and finite) or 1.
+fn rows_of<'a>(
+    context: &str,
+    batch: usize,
+    width: usize,
+    time: Option<TimeStep<'a>>,
+) -> Result<(Array2<f64>, Vec<f64>, Option<TimeStep<'a>>)> {
+    match time {
+        None => Ok((Array2::zeros((batch, width)), vec![1.0; batch], None)),
+        Some(step) => {
+            if let Some(r) = step.dt.iter().position(|&d| !(d > 0.0 && d.is_finite())) {
+                return Err(Error::Shape {
+                    context: context.into(),
+                    message: format!(
+                        "the elapsed time dt of sample {r} is {}; it must be positive and finite",
+                        step.dt[r]
+                    ),
+                });
+            }
+            if step.state.dim() != (batch, width) {
+                return Err(Error::Shape {
+                    context: context.into(),
+                    message: format!(
+                        "the carried state is {:?}, expected {batch} × {width}",
+                        step.state.dim()
+                    ),
+                });
+            }
+            let state = step.state.to_owned();
+            let dt = step.dt.to_vec();
+            Ok((state, dt, Some(step)))
+        }
+    }
+}
+
+/// The LTC parameters of one layer, borrowed from the flat vector.
+struct LtcParams<'a> {
+    w: &'a [f64],
+    u: &'a [f64],
+    b: &'a [f64],
+    a: &'a [f64],
+}
+
+impl<'a> LtcParams<'a> {
+    /// Splits `params` (`W, U, b, A`, then the rest) for `units` units and `inputs` inputs.
+    fn split(params: &'a [f64], units: usize, inputs: usize) -> (LtcParams<'a>, &'a [f64]) {
+        let (w, rest) = params.split_at(units * units);
+        let (u, rest) = rest.split_at(units * inputs);
+        let (b, rest) = rest.split_at(units);
+        let (a, rest) = rest.split_at(units);
+        (LtcParams { w, u, b, a }, rest)
+    }
+
+    fn len(units: usize, inputs: usize) -> usize {
+        units * units + units * inputs + 2 * units
+    }
+
+    /// One input step of elapsed time `dt`: `unfolds` fused updates of `x` with the constant
+    /// drive `drive = U I + b` and `1/τ` per unit. `f` is scratch of `units` values.
+    #[inline]
+    fn step(
+        &self,
+        drive: &[f64],
+        inv_tau: &[f64],
+        x: &mut [f64],
+        f: &mut [f64],
+        dt: f64,
+        unfolds: usize,
+    ) {
+        let delta = dt / unfolds as f64;
+        for _ in 0..unfolds {
+            affine(self.w, drive, x, f);
+            for fi in f.iter_mut() {
+                *fi = sigmoid(*fi);
+            }
+            for i in 0..x.len() {
+                x[i] = (x[i] + delta * f[i] * self.a[i]) / (1.0 + delta * (inv_tau[i] + f[i]));
+            }
+        }
+    }
+}
+
+/// Initial `W, U, b, A` of an LTC-type layer.
+fn ltc_init(rng: &mut impl Rng, units: usize, inputs: usize) -> Vec<f64> {
+    let mut p = glorot(rng, units, units, units * units);
+    p.extend(glorot(rng, inputs, units, units * inputs));
+    p.extend(std::iter::repeat_n(0.0, units));
+    p.extend((0..units).map(|_| rng.random_range(-1.0..1.0)));
+    p
+}
+
+/// The liquid time-constant cell. See the [module docs](self).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ltc {
+    /// Input width.
+    pub inputs: usize,
+    /// Number of units (the state and output width).
+    pub units: usize,
+    /// Fused-step unfolds per input step.
+    pub unfolds: usize,
+}
+
+impl Ltc {
+    /// An LTC cell from `inputs` values to `units` units, `unfolds` fused steps per input step
+    /// (all at least 1).
+    ///
+    /// ```
+    /// use qloop::train::{Layer, Ltc};
+    /// let cell = Ltc::new(3, 8, 6).unwrap();
+    /// assert_eq!((cell.state_width(), cell.output_width()), (8, 8));
+    /// assert_eq!(cell.num_params(), 8 * 8 + 8 * 3 + 3 * 8);
+    /// assert!(Ltc::new(3, 8, 0).is_err());
+    /// ```
+    pub fn new(inputs: usize, units: usize, unfolds: usize) -> Result<Self> {
+        check_widths(
+            "LTC layer",
+            &[("inputs", inputs), ("units", units), ("unfolds", unfolds)],
+        )?;
+        Ok(Ltc {
+            inputs,
+            units,
+            unfolds,
+        })
+    }
+}
+
+impl Layer for Ltc {
+    fn input_width(&self) -> usize {
+        self.inputs
+    }
+    fn output_width(&self) -> usize {
+        self.units
+    }
+    fn num_params(&self) -> usize {
+        LtcParams::len(self.units, self.inputs) + self.units
+    }
+    fn state_width(&self) -> usize {
+        self.units
+    }
+    fn init(&self, stream: Stream) -> Vec<f64> {
+        let mut p = ltc_init(&mut stream.rng(), self.units, self.inputs);
+        p.extend(std::iter::repeat_n(0.0, self.units));
+        p
+    }
+    fn forward(
+        &self,
+        params: &[f64],
+        x: ArrayView2<f64>,
+        time: Option<TimeStep<'_>>,
+    ) -> Result<Array2<f64>> {
+        let n = self.units;
+        let (ltc, rho) = LtcParams::split(params, n, self.inputs);
+        let inv_tau: Vec<f64> = rho.iter().map(|r| (-r).exp()).collect();
+        let (mut state, dt, time) = rows_of("LTC layer", x.nrows(), n, time)?;
+        let (mut drive, mut f) = (vec![0.0; n], vec![0.0; n]);
+        for (r, mut h) in state.rows_mut().into_iter().enumerate() {
+            let input = x.row(r).to_vec();
+            affine(ltc.u, ltc.b, &input, &mut drive);
+            let h = h.as_slice_mut().expect("rows of a standard array");
+            ltc.step(&drive, &inv_tau, h, &mut f, dt[r], self.unfolds);
+        }
+        if let Some(mut t) = time {
+            t.state.assign(&state);
+        }
+        Ok(state)
+    }
+    fn describe_params(&self) -> &'static str {
+        "LTC W, U, b, A, log τ"
+    }
+}
+
+/// The closed-form continuous-time cell. See the [module docs](self).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cfc {
+    /// Input width.
+    pub inputs: usize,
+    /// Number of units (the state and output width).
+    pub units: usize,
+    /// Width of the backbone layer.
+    pub backbone: usize,
+}
+
+impl Cfc {
+    /// A CfC cell from `inputs` values to `units` units through a backbone of `backbone`
+    /// units (all at least 1).
+    ///
+    /// ```
+    /// use qloop::train::{Cfc, Layer};
+    /// let cell = Cfc::new(2, 4, 4).unwrap();
+    /// assert_eq!(cell.num_params(), 4 * (2 + 4) + 4 + 4 * (4 * 4 + 4));
+    /// ```
+    pub fn new(inputs: usize, units: usize, backbone: usize) -> Result<Self> {
+        check_widths(
+            "CfC layer",
+            &[("inputs", inputs), ("units", units), ("backbone", backbone)],
+        )?;
+        Ok(Cfc {
+            inputs,
+            units,
+            backbone,
+        })
+    }
+}
+
+impl Layer for Cfc {
+    fn input_width(&self) -> usize {
+        self.inputs
+    }
+    fn output_width(&self) -> usize {
+        self.units
+    }
+    fn num_params(&self) -> usize {
+        let (b, n) = (self.backbone, self.units);
+        b * (self.inputs + n) + b + 4 * (n * b + n)
+    }
+    fn state_width(&self) -> usize {
+        self.units
+    }
+    fn init(&self, stream: Stream) -> Vec<f64> {
+        let mut rng = stream.rng();
+        let (b, n) = (self.backbone, self.units);
+        let mut p = glorot(&mut rng, self.inputs + n, b, b * (self.inputs + n));
+        p.extend(std::iter::repeat_n(0.0, b));
+        for _ in 0..4 {
+            p.extend(glorot(&mut rng, b, n, n * b));
+            p.extend(std::iter::repeat_n(0.0, n));
+        }
+        p
+    }
+    fn forward(
+        &self,
+        params: &[f64],
+        x: ArrayView2<f64>,
+        time: Option<TimeStep<'_>>,
+    ) -> Result<Array2<f64>> {
+        let (nb, n, m) = (self.backbone, self.units, self.inputs);
+        let (wz, rest) = params.split_at(nb * (m + n));
+        let (bz, rest) = rest.split_at(nb);
+        let heads: Vec<(&[f64], &[f64])> = rest
+            .chunks(n * nb + n)
+            .map(|c| c.split_at(n * nb))
+            .collect();
+        let (mut state, dt, time) = rows_of("CfC layer", x.nrows(), n, time)?;
+        let mut joined = vec![0.0; m + n];
+        let mut z = vec![0.0; nb];
+        let mut out = [vec![0.0; n], vec![0.0; n], vec![0.0; n], vec![0.0; n]];
+        for (r, mut h) in state.rows_mut().into_iter().enumerate() {
+            let h = h.as_slice_mut().expect("rows of a standard array");
+            joined[..m]
+                .iter_mut()
+                .zip(x.row(r))
+                .for_each(|(j, v)| *j = *v);
+            joined[m..].copy_from_slice(h);
+            affine(wz, bz, &joined, &mut z);
+            z.iter_mut().for_each(|v| *v = v.tanh());
+            for ((w, b), o) in heads.iter().zip(out.iter_mut()) {
+                affine(w, b, &z, o);
+            }
+            let [ff1, ff2, ta, tb] = &out;
+            for i in 0..n {
+                let s = sigmoid(ta[i] * dt[r] + tb[i]);
+                h[i] = ff1[i].tanh() * (1.0 - s) + ff2[i].tanh() * s;
+            }
+        }
+        if let Some(mut t) = time {
+            t.state.assign(&state);
+        }
+        Ok(state)
+    }
+    fn describe_params(&self) -> &'static str {
+        "CfC backbone and heads"
+    }
+}
+
+/// The superposition LTC: `S` copies with their own time constants and amplitudes. See the
+/// [module docs](self).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QsLtc {
+    /// Input width.
+    pub inputs: usize,
+    /// Number of units of each copy (the output width).
+    pub units: usize,
+    /// Fused-step unfolds per input step.
+    pub unfolds: usize,
+    /// Number of copies `S`.
+    pub copies: usize,
+}
+
+impl QsLtc {
+    /// `copies` LTC copies from `inputs` values to `units` units (all at least 1).
+    ///
+    /// ```
+    /// use qloop::train::{Layer, QsLtc};
+    /// let cell = QsLtc::new(3, 8, 6, 4).unwrap();
+    /// assert_eq!((cell.state_width(), cell.output_width()), (4 * 8, 8));
+    /// assert!(QsLtc::new(3, 8, 6, 0).is_err());
+    /// ```
+    pub fn new(inputs: usize, units: usize, unfolds: usize, copies: usize) -> Result<Self> {
+        check_widths(
+            "QS-LTC layer",
+            &[
+                ("inputs", inputs),
+                ("units", units),
+                ("unfolds", unfolds),
+                ("copies", copies),
+            ],
+        )?;
+        Ok(QsLtc {
+            inputs,
+            units,
+            unfolds,
+            copies,
+        })
+    }
+
+    /// The collapse weights `p_s = |α_s|² / Σ_r |α_r|²` of the parameters (all zero
+    /// amplitudes give equal weights).
+    ///
+    /// ```
+    /// use qloop::train::{Layer, QsLtc};
+    /// use qloop::rng::Stream;
+    /// let cell = QsLtc::new(2, 3, 6, 4).unwrap();
+    /// let p = cell.weights(&cell.init(Stream::new(1)));
+    /// assert!((p.iter().sum::<f64>() - 1.0).abs() < 1e-15);
+    /// ```
+    pub fn weights(&self, params: &[f64]) -> Vec<f64> {
+        let alpha = &params[params.len() - 2 * self.copies..];
+        let sq: Vec<f64> = alpha.chunks(2).map(|z| z[0] * z[0] + z[1] * z[1]).collect();
+        let total: f64 = sq.iter().sum();
+        match total > 0.0 && total.is_finite() {
+            true => sq.iter().map(|s| s / total).collect(),
+            false => vec![1.0 / self.copies as f64; self.copies],
+        }
+    }
+}
+
+impl Layer for QsLtc {
+    fn input_width(&self) -> usize {
+        self.inputs
+    }
+    fn output_width(&self) -> usize {
+        self.units
+    }
+    fn num_params(&self) -> usize {
+        LtcParams::len(self.units, self.inputs) + self.copies * self.units + 2 * self.copies
+    }
+    fn state_width(&self) -> usize {
+        self.copies * self.units
+    }
+    fn init(&self, stream: Stream) -> Vec<f64> {
+        let mut p = ltc_init(&mut stream.rng(), self.units, self.inputs);
+        let s = self.copies;
+        for c in 0..s {
+            let tau = match s {
+                1 => 1.0,
+                _ => 0.5 * 8f64.powf(c as f64 / (s - 1) as f64),
+            };
+            p.extend(std::iter::repeat_n(tau.ln(), self.units));
+        }
+        for _ in 0..s {
+            p.extend([1.0 / (s as f64).sqrt(), 0.0]);
+        }
+        p
+    }
+    fn forward(
+        &self,
+        params: &[f64],
+        x: ArrayView2<f64>,
+        time: Option<TimeStep<'_>>,
+    ) -> Result<Array2<f64>> {
+        let (n, s) = (self.units, self.copies);
+        let (ltc, rest) = LtcParams::split(params, n, self.inputs);
+        let inv_tau: Vec<f64> = rest[..s * n].iter().map(|r| (-r).exp()).collect();
+        let p = self.weights(params);
+        let (mut state, dt, time) = rows_of("QS-LTC layer", x.nrows(), s * n, time)?;
+        let mut out = Array2::zeros((x.nrows(), n));
+        let (mut drive, mut f) = (vec![0.0; n], vec![0.0; n]);
+        for (r, mut h) in state.rows_mut().into_iter().enumerate() {
+            let input = x.row(r).to_vec();
+            affine(ltc.u, ltc.b, &input, &mut drive);
+            let h = h.as_slice_mut().expect("rows of a standard array");
+            for (c, copy) in h.chunks_mut(n).enumerate() {
+                let tau = &inv_tau[c * n..(c + 1) * n];
+                ltc.step(&drive, tau, copy, &mut f, dt[r], self.unfolds);
+            }
+            // Collapse: Σ_s p_s x_s, starting from the first copy's term (so that S = 1 is
+            // the LTC output exactly, signed zeros included).
+            let mut y = out.row_mut(r);
+            for (i, yi) in y.iter_mut().enumerate() {
+                *yi = (0..s)
+                    .skip(1)
+                    .fold(p[0] * h[i], |acc, c| acc + p[c] * h[c * n + i]);
+            }
+        }
+        if let Some(mut t) = time {
+            t.state.assign(&state);
+        }
+        Ok(out)
+    }
+    fn describe_params(&self) -> &'static str {
+        "QS-LTC W, U, b, A, log τ per copy, amplitudes"
+    }
+}
