@@ -17,7 +17,6 @@ use super::kernels::{kernel_for, one_target_kernel, Kernel};
 use super::mat2::Mat2;
 use super::trig::{sin_cos, sin_cos_batch};
 use crate::error::ParamKind;
-use num_complex::Complex64 as C64;
 
 /// How many affine steps' sines and cosines a binder computes in one batch.
 const TRIG_BATCH: usize = 32;
@@ -177,45 +176,50 @@ impl WeightBinding {
     }
 }
 
-/// What the tiny executor applies for one step: a kernel, or an affine step's matrix parts and
-/// `(sin kθ, cos kθ)` to form in registers.
-pub(crate) enum TinyStep<'a> {
-    Kernel(Kernel),
-    Affine {
-        control: Option<usize>,
-        t: usize,
-        parts: [&'a [C64]; 3],
-        sin_cos: (f64, f64),
-    },
+/// Kernels bound ahead of a run: none (`()`, a plain run; the checks compile away) or a
+/// [`WeightBinding`]'s, one per step.
+pub(crate) trait Prebound: Copy {
+    /// Step `i`'s kernel, if it was bound ahead.
+    fn get(self, i: usize) -> Option<Kernel>;
+}
+
+impl Prebound for () {
+    #[inline(always)]
+    fn get(self, _: usize) -> Option<Kernel> {
+        None
+    }
+}
+
+impl Prebound for &[Option<Kernel>] {
+    #[inline(always)]
+    fn get(self, i: usize) -> Option<Kernel> {
+        self[i]
+    }
 }
 
 /// Hands an executor the kernels of one run's steps (see the [module docs](self)).
-pub(crate) struct Binder<'a> {
+pub(crate) struct Binder<'a, B: Prebound> {
     steps: &'a [Step],
     values: Values<'a>,
-    /// Kernels bound ahead (a [`WeightBinding`]), taken as they are.
-    bound: Option<&'a [Option<Kernel>]>,
+    /// Kernels bound ahead, taken as they are.
+    bound: B,
     trig: TrigBatch,
 }
 
-impl<'a> Binder<'a> {
-    /// A binder for `values`, with the kernels of `bound` (one per step) taken as they are.
-    pub(crate) fn new(
-        schedule: &'a Schedule,
-        values: Values<'a>,
-        bound: Option<&'a WeightBinding>,
-    ) -> Binder<'a> {
+impl<'a, B: Prebound> Binder<'a, B> {
+    /// A binder for `values`, with the kernels of `bound` taken as they are.
+    pub(crate) fn new(schedule: &'a Schedule, values: Values<'a>, bound: B) -> Binder<'a, B> {
         Binder {
             steps: &schedule.steps,
             values,
-            bound: bound.map(|b| b.kernels.as_slice()),
+            bound,
             trig: TrigBatch::default(),
         }
     }
 
     #[inline(always)]
     fn bound(&self, i: usize) -> Option<Kernel> {
-        self.bound.and_then(|b| b[i])
+        self.bound.get(i)
     }
 
     /// Step `i`'s kernel; steps must be asked for in increasing order (the sines of affine
@@ -241,31 +245,17 @@ impl<'a> Binder<'a> {
         }
     }
 
-    /// Step `i` for the tiny executor, in increasing order as [`Binder::next`].
+    /// Whether step `i`'s kernel was bound ahead.
     #[inline(always)]
-    pub(crate) fn next_tiny(&mut self, i: usize) -> TinyStep<'a> {
-        let steps = self.steps;
-        let (control, t, parts): (_, _, [&'a [C64]; 3]) = match &steps[i].kernel {
-            StepKernel::AffineRun { t, form, .. } if self.bound(i).is_none() => {
-                (None, *t, [&form.c, &form.a, &form.b])
-            }
-            StepKernel::AffineSelect { c, t, form } if self.bound(i).is_none() => {
-                (Some(*c), *t, [&form.c, &form.a, &form.b])
-            }
-            _ => return TinyStep::Kernel(self.next(i)),
-        };
-        TinyStep::Affine {
-            control,
-            t,
-            parts,
-            sin_cos: self.sin_cos(i),
-        }
+    pub(crate) fn is_bound(&self, i: usize) -> bool {
+        self.bound(i).is_some()
     }
 
-    /// `sin_cos(kθ)` of affine step `i`, from the current batch or a new one over the next
-    /// [`TRIG_BATCH`] affine steps that are not bound ahead.
+    /// `sin_cos(kθ)` of affine step `i` (not bound ahead), in increasing order as
+    /// [`Binder::next`]: from the current batch, or a new one over the next [`TRIG_BATCH`]
+    /// affine steps that are not bound ahead.
     #[inline(always)]
-    fn sin_cos(&mut self, i: usize) -> (f64, f64) {
+    pub(crate) fn sin_cos(&mut self, i: usize) -> (f64, f64) {
         let trig = &mut self.trig;
         if trig.next == trig.len {
             let mut theta = [0.0; TRIG_BATCH];
@@ -273,7 +263,7 @@ impl<'a> Binder<'a> {
             let angles = self.steps[i..]
                 .iter()
                 .enumerate()
-                .filter(|(j, _)| bound.is_none_or(|b| b[i + j].is_none()))
+                .filter(|(j, _)| bound.get(i + j).is_none())
                 .filter_map(|(_, s)| s.kernel.affine_angle())
                 .take(TRIG_BATCH);
             trig.len = 0;

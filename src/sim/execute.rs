@@ -9,9 +9,9 @@
 //! at most 16 amplitudes update in registers. A larger state runs the stages of its cache-blocking
 //! [`Plan`]. See `docs/architecture.md`, "An unblocked run".
 
-use super::bind::{Binder, TinyStep};
+use super::bind::{Binder, Prebound};
 use super::blocking::Plan;
-use super::ir::{Prefix, Step};
+use super::ir::{Prefix, Step, StepKernel};
 use super::kernels::{self, Kernel, Subspace};
 use super::simd::{self, Cpu};
 use crate::par::Par;
@@ -88,7 +88,13 @@ impl Schedule {
 
     /// Applies the steps from `first` on (`first > 0` only for unblocked schedules), with the
     /// kernels `binder` gives: the stages of the plan, the tiny path, or the unblocked path.
-    pub(crate) fn run(&self, amps: &mut [C64], par: Par, first: usize, binder: &mut Binder) {
+    pub(crate) fn run<B: Prebound>(
+        &self,
+        amps: &mut [C64],
+        par: Par,
+        first: usize,
+        binder: &mut Binder<B>,
+    ) {
         if let Some(plan) = &self.plan {
             debug_assert_eq!(first, 0, "blocked runs start at step 0");
             // The local-kernel list is the one allocation of a blocked run.
@@ -103,22 +109,31 @@ impl Schedule {
     /// Applies the steps from `first` on to a state of at most [`simd::TINY_LEN`] amplitudes:
     /// affine steps form their matrices in registers and update the state there
     /// ([`simd::tiny_affine`]; the same bits as their kernels), other steps run their kernels.
-    fn execute_tiny(&self, amps: &mut [C64], par: Par, first: usize, binder: &mut Binder) {
-        for i in first..self.steps.len() {
-            let subspace = &self.steps[i].subspace;
-            match binder.next_tiny(i) {
-                TinyStep::Kernel(kernel) => kernels::apply(amps, &kernel, subspace, par, self.cpu),
-                TinyStep::Affine {
-                    control,
-                    t,
-                    parts,
-                    sin_cos,
-                } => {
-                    if !simd::tiny_affine(amps, control, t, parts, sin_cos, self.cpu) {
-                        let kernel = self.steps[i].kernel.affine_kernel(sin_cos);
-                        kernels::apply(amps, &kernel, subspace, par, self.cpu);
-                    }
+    fn execute_tiny<B: Prebound>(
+        &self,
+        amps: &mut [C64],
+        par: Par,
+        first: usize,
+        binder: &mut Binder<B>,
+    ) {
+        for (i, step) in self.steps.iter().enumerate().skip(first) {
+            let (control, t, parts): (_, _, [&[C64]; 3]) = match &step.kernel {
+                StepKernel::AffineRun { t, form, .. } if !binder.is_bound(i) => {
+                    (None, *t, [&form.c, &form.a, &form.b])
                 }
+                StepKernel::AffineSelect { c, t, form } if !binder.is_bound(i) => {
+                    (Some(*c), *t, [&form.c, &form.a, &form.b])
+                }
+                _ => {
+                    let kernel = binder.next(i);
+                    kernels::apply(amps, &kernel, &step.subspace, par, self.cpu);
+                    continue;
+                }
+            };
+            let sin_cos = binder.sin_cos(i);
+            if !simd::tiny_affine(amps, control, t, parts, sin_cos, self.cpu) {
+                let kernel = step.kernel.affine_kernel(sin_cos);
+                kernels::apply(amps, &kernel, &step.subspace, par, self.cpu);
             }
         }
     }

@@ -245,8 +245,18 @@ impl Program {
             weights,
             inputs,
         };
-        let mut binder = Binder::new(&self.schedule, values, bound);
-        self.schedule
-            .run(state.amplitudes_mut(), par, first, &mut binder);
+        let amps = state.amplitudes_mut();
+        match bound {
+            None => self.schedule.run(
+                amps,
+                par,
+                first,
+                &mut Binder::new(&self.schedule, values, ()),
+            ),
+            Some(b) => {
+                let mut binder = Binder::new(&self.schedule, values, b.kernels.as_slice());
+                self.schedule.run(amps, par, first, &mut binder)
+            }
+        }
     }
 }
