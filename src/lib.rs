@@ -16,6 +16,7 @@
 
 #![warn(missing_docs)]
 
+pub mod atomic;
 pub mod circuit;
 pub mod draw;
 pub mod entropy;

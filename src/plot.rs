@@ -53,7 +53,8 @@ pub fn loss_curve(
         .max()
         .unwrap_or(0)
         .max(2);
-    let root = SVGBackend::new(path, (800, 480)).into_drawing_area();
+    let mut svg = String::new();
+    let root = SVGBackend::with_string(&mut svg, (800, 480)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| err(&e))?;
     let mut chart = ChartBuilder::on(&root)
         .caption(title, ("sans-serif", 22))
@@ -92,7 +93,9 @@ pub fn loss_curve(
         .draw()
         .map_err(|e| err(&e))?;
     root.present().map_err(|e| err(&e))?;
-    Ok(())
+    drop(chart);
+    drop(root);
+    crate::atomic::write_atomic(path, svg.as_bytes())
 }
 
 /// Draws the entanglement entropy across each cut `{0..k−1} | {k..n−1}` (`profile[k−1]`, as
@@ -110,7 +113,8 @@ pub fn entropy_profile(path: &Path, profile: &[f64], base: crate::entropy::LogBa
         .chain(profile.iter().copied())
         .fold(0.0f64, f64::max)
         .max(1e-3);
-    let root = SVGBackend::new(path, (800, 480)).into_drawing_area();
+    let mut svg = String::new();
+    let root = SVGBackend::with_string(&mut svg, (800, 480)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| err(&e))?;
     let mut chart = ChartBuilder::on(&root)
         .caption(
@@ -163,7 +167,9 @@ pub fn entropy_profile(path: &Path, profile: &[f64], base: crate::entropy::LogBa
         .draw()
         .map_err(|e| err(&e))?;
     root.present().map_err(|e| err(&e))?;
-    Ok(())
+    drop(chart);
+    drop(root);
+    crate::atomic::write_atomic(path, svg.as_bytes())
 }
 
 /// Draws measurement counts as a bar chart (bitstring keys in the given order, as Qiskit keys
@@ -183,7 +189,8 @@ pub fn counts_histogram(
     }
     let top = bars.iter().map(|b| b.1).max().unwrap_or(1).max(1) as f64 / shots.max(1) as f64;
     let labels: Vec<String> = bars.iter().map(|b| b.0.clone()).collect();
-    let root = SVGBackend::new(path, (800, 480)).into_drawing_area();
+    let mut svg = String::new();
+    let root = SVGBackend::with_string(&mut svg, (800, 480)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| err(&e))?;
     let mut chart = ChartBuilder::on(&root)
         .caption(
@@ -226,5 +233,7 @@ pub fn counts_histogram(
         }))
         .map_err(|e| err(&e))?;
     root.present().map_err(|e| err(&e))?;
-    Ok(())
+    drop(chart);
+    drop(root);
+    crate::atomic::write_atomic(path, svg.as_bytes())
 }

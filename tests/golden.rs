@@ -6,7 +6,8 @@
 //! `QLOOP_GOLDEN_BIN=/path/to/qloop` checks another build (an older one, say) against the same
 //! files. Covered: `state` JSON, seeded `run` counts, `expect` (exact and from seeded shots),
 //! `entropy` (profile, Rényi in bits), `info`, `convert`, `lint`, `draw` (text, standard and
-//! Feynman SVG), and of `train` the trained parameters, the loss curve and the metrics.
+//! Feynman SVG), and of `train` the trained parameters, the loss curve, the metrics, the
+//! report and `loss.svg`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -151,6 +152,7 @@ fn default_training_gives_its_recorded_parameters() {
     std::fs::create_dir_all(&tmp).unwrap();
     let log = String::from_utf8(qloop(&tmp, &["train".into()])).unwrap();
     let model = std::fs::read(tmp.join("qloop-run/model.json")).expect("train writes model.json");
+    let plot = std::fs::read(tmp.join("qloop-run/loss.svg")).expect("train writes loss.svg");
     std::fs::remove_dir_all(&tmp).ok();
     let model: serde_json::Value = serde_json::from_slice(&model).unwrap();
     let trained = serde_json::json!({
@@ -167,6 +169,7 @@ fn default_training_gives_its_recorded_parameters() {
     let failures: Vec<String> = [
         check("trained.json", format!("{trained}\n").as_bytes()),
         check("train.log", report.as_bytes()),
+        check("loss.svg", &plot),
     ]
     .into_iter()
     .flatten()

@@ -1,15 +1,15 @@
 //! Checkpoints for argmin's executor, written atomically.
 //!
 //! The solver and its state are serialized with bincode (exact `f64` bits, infinities
-//! included) to `PATH.tmp`, flushed, and renamed over `PATH`, so an interrupted write never
-//! leaves a truncated checkpoint behind. [`crate::train::optimize()`] also saves when a run ends
+//! included) and written with [`crate::atomic::write_atomic`] (a temporary file, flushed, renamed
+//! over `PATH`), so an interrupted write never leaves a truncated checkpoint behind. [`crate::train::optimize()`] also saves when a run ends
 //! for any reason (Ctrl-C included), so a resumed run continues from the last completed
 //! iteration.
 
 use argmin::core::checkpointing::{Checkpoint, CheckpointingFrequency};
 use argmin::core::Error;
 use serde::{de::DeserializeOwned, Serialize};
-use std::io::{BufReader, BufWriter, Write};
+use std::io::BufReader;
 use std::path::PathBuf;
 
 /// A checkpoint file. See the [module docs](self).
@@ -38,14 +38,8 @@ impl<S: Serialize + DeserializeOwned, I: Serialize + DeserializeOwned> Checkpoin
         if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)?;
         }
-        let mut tmp = self.path.clone().into_os_string();
-        tmp.push(".tmp");
-        let tmp = PathBuf::from(tmp);
-        let mut out = BufWriter::new(std::fs::File::create(&tmp)?);
-        bincode::serialize_into(&mut out, &(solver, state))?;
-        out.flush()?;
-        drop(out);
-        std::fs::rename(&tmp, &self.path)?;
+        let bytes = bincode::serialize(&(solver, state))?;
+        crate::atomic::write_atomic(&self.path, &bytes)?;
         Ok(())
     }
 

@@ -2,7 +2,6 @@
 //! number formatting and atomic file writes.
 
 pub use qloop::{Circuit, Error, Program};
-use std::io::BufWriter;
 pub use std::io::{self, Write};
 pub use std::path::{Path, PathBuf};
 
@@ -95,9 +94,9 @@ pub fn write_file(
             source,
         })
     };
-    let file = std::fs::File::create(path).map_err(wrap)?;
-    let mut w = BufWriter::new(file);
-    write(&mut w).and_then(|_| w.flush()).map_err(wrap)
+    let mut bytes = Vec::new();
+    write(&mut bytes).map_err(wrap)?;
+    Ok(qloop::atomic::write_atomic(path, &bytes)?)
 }
 
 /// One sample given as comma-separated finite numbers.

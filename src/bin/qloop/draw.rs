@@ -228,10 +228,7 @@ pub fn draw(request: &DrawRequest, out: &mut dyn Write) -> Result<(), Failure> {
         circuit.to_svg(&style)
     };
     match &request.output {
-        Some(path) => std::fs::write(path, document).map_err(|source| Error::Io {
-            path: path.clone(),
-            source,
-        })?,
+        Some(path) => qloop::atomic::write_atomic(path, document.as_bytes())?,
         None => out.write_all(document.as_bytes())?,
     }
     Ok(())

@@ -121,7 +121,7 @@ pub fn train(
         path: run_config.clone(),
         message: e.to_string(),
     })?;
-    std::fs::write(&run_config, toml_text).map_err(|e| io_err(&run_config, e))?;
+    qloop::atomic::write_atomic(&run_config, toml_text.as_bytes())?;
 
     let experiment = Experiment::new(config)?;
     let cfg = &experiment.config;
@@ -198,7 +198,7 @@ pub fn train(
     let saved = experiment.saved_model(&outcome, metrics.clone());
     let model_path = out.join("model.json");
     let json = serde_json::to_string_pretty(&saved).map_err(|e| Error::Optimizer(e.to_string()))?;
-    std::fs::write(&model_path, json + "\n").map_err(|e| io_err(&model_path, e))?;
+    qloop::atomic::write_atomic(&model_path, (json + "\n").as_bytes())?;
     let plot_path = out.join("loss.svg");
     qloop::plot::loss_curve(
         &plot_path,
