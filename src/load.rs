@@ -1,6 +1,6 @@
 //! Circuit files: qloop JSON or OpenQASM 2.0, told apart by the first character.
 //!
-//! The one place that knows both formats, so that neither [`crate::circuit`] nor
+//! The one place that knows both formats, so that neither [`mod@crate::circuit`] nor
 //! [`crate::qasm`] depends on the other's reader.
 
 use crate::circuit::Circuit;

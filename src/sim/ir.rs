@@ -115,7 +115,7 @@ pub(crate) enum StepKernel {
         factors: Vec<Factor>,
         controlled: Factor,
     },
-    /// A run on `t` whose one parameterized factor has a [`TrigForm`]: its product, affine in
+    /// A run on `t` whose one parameterized factor has a [`TrigForm`](crate::gate::TrigForm): its product, affine in
     /// the sine and cosine of one angle, was multiplied out here. `structure` holds for every
     /// angle value.
     AffineRun {
@@ -123,7 +123,7 @@ pub(crate) enum StepKernel {
         structure: Structure,
         form: Affine<4>,
     },
-    /// A [`StepKernel::Select`] with a single parameterized factor that has a [`TrigForm`]:
+    /// A [`StepKernel::Select`] with a single parameterized factor that has a [`TrigForm`](crate::gate::TrigForm):
     /// both matrices `[F, U·F]` (8 entries) affine in one sine and cosine.
     AffineSelect { c: usize, t: usize, form: Affine<8> },
 }
@@ -224,7 +224,7 @@ impl Step {
 /// The state after the program's leading fixed steps, applied to `|0…0⟩` once at compile time:
 /// those steps read no parameter, so every run from `|0…0⟩` starts from this state instead
 /// (for example the Hadamard layer that opens most ansätze). Kept for states of at most
-/// [`PREFIX_QUBITS`] qubits and used by unblocked runs.
+/// 16 qubits (`compile::PREFIX_QUBITS`) and used by unblocked runs.
 #[derive(Clone, PartialEq)]
 pub(crate) struct Prefix {
     /// Number of leading steps it covers.
