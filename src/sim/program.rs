@@ -136,8 +136,7 @@ impl Program {
         par: Par,
     ) -> Result<()> {
         self.check(weights, inputs, state)?;
-        let first = self.schedule.start(state.amplitudes_mut());
-        self.execute(weights, inputs, None, state, par, first);
+        self.run_prechecked(weights, inputs, None, state, par);
         Ok(())
     }
 
@@ -191,8 +190,7 @@ impl Program {
             });
         }
         self.check(&binding.weights, inputs, state)?;
-        let first = self.schedule.start(state.amplitudes_mut());
-        self.execute(&binding.weights, inputs, Some(binding), state, par, first);
+        self.run_prechecked(&binding.weights, inputs, Some(binding), state, par);
         Ok(())
     }
 

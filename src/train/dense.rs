@@ -5,9 +5,9 @@
 //! `b` (see `docs/conventions.md`). Initialisation is Glorot-uniform,
 //! `U(−√(6/(in+out)), +√(6/(in+out)))`, with zero biases.
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::rng::Stream;
-use crate::train::layer::{Layer, TimeStep};
+use crate::train::layer::{check_widths, Layer, TimeStep};
 use ndarray::{Array2, ArrayView1, ArrayView2, Axis};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -69,12 +69,7 @@ impl Dense {
     /// assert!(Dense::new(0, 3, Activation::Relu).is_err());
     /// ```
     pub fn new(inputs: usize, outputs: usize, activation: Activation) -> Result<Self> {
-        if inputs == 0 || outputs == 0 {
-            return Err(Error::Shape {
-                context: "dense layer".into(),
-                message: format!("widths must be positive, got {inputs} → {outputs}"),
-            });
-        }
+        check_widths("dense layer", &[("inputs", inputs), ("outputs", outputs)])?;
         Ok(Dense {
             inputs,
             outputs,
@@ -126,6 +121,10 @@ impl Layer for Dense {
         z += &b;
         self.activation.apply(&mut z);
         Ok(z)
+    }
+
+    fn check(&self) -> Result<()> {
+        Dense::new(self.inputs, self.outputs, self.activation).map(|_| ())
     }
 
     fn describe_params(&self) -> &'static str {

@@ -21,6 +21,23 @@ use ndarray::{Array2, ArrayView1, ArrayView2, ArrayViewMut2};
 use serde::{Deserialize, Serialize};
 use std::ops::Range;
 
+/// The widest a layer may be (units, inputs, outputs, unfolds, copies).
+pub const MAX_WIDTH: usize = 1 << 16;
+
+/// The most parameters a network may have (2^28 values, 2 GiB).
+pub const MAX_PARAMS: usize = 1 << 28;
+
+/// Checks that every named width lies in `1..=MAX_WIDTH`, naming the first that does not.
+pub(crate) fn check_widths(context: &str, widths: &[(&str, usize)]) -> Result<()> {
+    match widths.iter().find(|(_, w)| !(1..=MAX_WIDTH).contains(w)) {
+        Some((name, w)) => Err(Error::Shape {
+            context: context.into(),
+            message: format!("{name} must lie in 1..={MAX_WIDTH}, got {w}"),
+        }),
+        None => Ok(()),
+    }
+}
+
 /// One step of a sequence as a stateful layer sees it: its state for every sample of the
 /// batch (samples × [`Layer::state_width`], updated in place) and the time elapsed since the
 /// previous step, per sample.
@@ -60,6 +77,10 @@ pub trait Layer {
         x: ArrayView2<f64>,
         time: Option<TimeStep<'_>>,
     ) -> Result<Array2<f64>>;
+
+    /// Checks the layer's own sizes (what its constructor checks), for layers that were
+    /// deserialized rather than constructed.
+    fn check(&self) -> Result<()>;
 
     /// What the layer's parameters are, for layouts and messages ("dense weights and biases").
     fn describe_params(&self) -> &'static str;
@@ -127,12 +148,16 @@ impl Layer for AnyLayer {
     ) -> Result<Array2<f64>> {
         self.inner().forward(params, x, time)
     }
+    fn check(&self) -> Result<()> {
+        self.inner().check()
+    }
     fn describe_params(&self) -> &'static str {
         self.inner().describe_params()
     }
 }
 
-/// A chain of layers; each layer's input width is the previous layer's output width.
+/// A chain of layers; each layer's input width is the previous layer's output width, every
+/// width at most [`MAX_WIDTH`] and the parameters at most [`MAX_PARAMS`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(try_from = "NetworkSpec", into = "NetworkSpec")]
 pub struct Network {
@@ -174,6 +199,16 @@ impl Network {
     /// # Ok::<(), qloop::Error>(())
     /// ```
     pub fn new(layers: Vec<AnyLayer>) -> Result<Self> {
+        for layer in &layers {
+            layer.check()?;
+        }
+        let total: usize = layers.iter().map(Layer::num_params).sum();
+        if total > MAX_PARAMS {
+            return Err(Error::Shape {
+                context: "network".into(),
+                message: format!("{total} parameters is more than the {MAX_PARAMS} allowed"),
+            });
+        }
         for (l, pair) in layers.windows(2).enumerate() {
             if pair[0].output_width() != pair[1].input_width() {
                 return Err(Error::Shape {

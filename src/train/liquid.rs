@@ -51,8 +51,8 @@
 
 use crate::error::{Error, Result};
 use crate::rng::Stream;
-use crate::train::layer::{Layer, TimeStep};
-use ndarray::{Array2, ArrayView2};
+use crate::train::layer::{check_widths, Layer, TimeStep};
+use ndarray::{Array2, ArrayView2, ArrayViewMut2};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
@@ -62,17 +62,6 @@ pub const DEFAULT_UNFOLDS: usize = 6;
 #[inline(always)]
 fn sigmoid(z: f64) -> f64 {
     1.0 / (1.0 + (-z).exp())
-}
-
-/// Checks that every width is positive.
-fn check_widths(context: &str, widths: &[(&str, usize)]) -> Result<()> {
-    match widths.iter().find(|(_, w)| *w == 0) {
-        Some((name, _)) => Err(Error::Shape {
-            context: context.into(),
-            message: format!("{name} must be at least 1"),
-        }),
-        None => Ok(()),
-    }
 }
 
 /// `n` Glorot-uniform values for a `fan_in → fan_out` matrix.
@@ -116,40 +105,37 @@ fn affine(m: &[f64], b: &[f64], v: &[f64], out: &mut [f64]) {
     }
 }
 
-/// The state and elapsed time of each row of a batch: the carried state or zeros, and `Δt`
-/// (checked positive and finite) or 1.
-fn rows_of<'a>(
+/// Runs `f` on a batch's states and elapsed times: inside a sequence the carried state,
+/// updated in place, and `Δt` (checked positive and finite); outside one, zeros and `Δt = 1`.
+fn with_state<R>(
     context: &str,
     batch: usize,
     width: usize,
-    time: Option<TimeStep<'a>>,
-) -> Result<(Array2<f64>, Vec<f64>, Option<TimeStep<'a>>)> {
-    match time {
-        None => Ok((Array2::zeros((batch, width)), vec![1.0; batch], None)),
-        Some(step) => {
-            if let Some(r) = step.dt.iter().position(|&d| !(d > 0.0 && d.is_finite())) {
-                return Err(Error::Shape {
-                    context: context.into(),
-                    message: format!(
-                        "the elapsed time dt of sample {r} is {}; it must be positive and finite",
-                        step.dt[r]
-                    ),
-                });
-            }
-            if step.state.dim() != (batch, width) {
-                return Err(Error::Shape {
-                    context: context.into(),
-                    message: format!(
-                        "the carried state is {:?}, expected {batch} × {width}",
-                        step.state.dim()
-                    ),
-                });
-            }
-            let state = step.state.to_owned();
-            let dt = step.dt.to_vec();
-            Ok((state, dt, Some(step)))
-        }
+    time: Option<TimeStep<'_>>,
+    f: impl FnOnce(ArrayViewMut2<f64>, &[f64]) -> R,
+) -> Result<R> {
+    let Some(step) = time else {
+        let mut zeros = Array2::zeros((batch, width));
+        return Ok(f(zeros.view_mut(), &vec![1.0; batch]));
+    };
+    let error = |message: String| Error::Shape {
+        context: context.into(),
+        message,
+    };
+    if let Some(r) = step.dt.iter().position(|&d| !(d > 0.0 && d.is_finite())) {
+        return Err(error(format!(
+            "the elapsed time dt of sample {r} is {}; it must be positive and finite",
+            step.dt[r]
+        )));
     }
+    if step.state.dim() != (batch, width) || step.dt.len() != batch {
+        return Err(error(format!(
+            "the carried state is {:?} with {} elapsed times, expected {batch} × {width} and {batch}",
+            step.state.dim(),
+            step.dt.len()
+        )));
+    }
+    Ok(f(step.state, &step.dt.to_vec()))
 }
 
 /// The LTC parameters of one layer, borrowed from the flat vector.
@@ -206,6 +192,29 @@ fn ltc_init(rng: &mut impl Rng, units: usize, inputs: usize) -> Vec<f64> {
     p.extend(std::iter::repeat_n(0.0, units));
     p.extend((0..units).map(|_| rng.random_range(-1.0..1.0)));
     p
+}
+
+/// One input step of every row of a batch for `copies` LTC states per row, side by side in
+/// `state` (rows × copies·N), copy `c` with the inverse time constants
+/// `inv_tau[c·N..(c+1)·N]`; the drive `U I + b` is computed once per row and shared.
+fn evolve(
+    ltc: &LtcParams,
+    inv_tau: &[f64],
+    unfolds: usize,
+    x: ArrayView2<f64>,
+    mut state: ArrayViewMut2<f64>,
+    dt: &[f64],
+) {
+    let n = ltc.b.len();
+    let (mut input, mut drive, mut f) = (vec![0.0; x.ncols()], vec![0.0; n], vec![0.0; n]);
+    for (r, mut h) in state.rows_mut().into_iter().enumerate() {
+        input.iter_mut().zip(x.row(r)).for_each(|(i, v)| *i = *v);
+        affine(ltc.u, ltc.b, &input, &mut drive);
+        let h = h.as_slice_mut().expect("state rows are contiguous");
+        for (copy, tau) in h.chunks_mut(n).zip(inv_tau.chunks(n)) {
+            ltc.step(&drive, tau, copy, &mut f, dt[r], unfolds);
+        }
+    }
 }
 
 /// The liquid time-constant cell. See the [module docs](self).
@@ -267,21 +276,15 @@ impl Layer for Ltc {
         x: ArrayView2<f64>,
         time: Option<TimeStep<'_>>,
     ) -> Result<Array2<f64>> {
-        let n = self.units;
-        let (ltc, rho) = LtcParams::split(params, n, self.inputs);
+        let (ltc, rho) = LtcParams::split(params, self.units, self.inputs);
         let inv_tau: Vec<f64> = rho.iter().map(|r| (-r).exp()).collect();
-        let (mut state, dt, time) = rows_of("LTC layer", x.nrows(), n, time)?;
-        let (mut drive, mut f) = (vec![0.0; n], vec![0.0; n]);
-        for (r, mut h) in state.rows_mut().into_iter().enumerate() {
-            let input = x.row(r).to_vec();
-            affine(ltc.u, ltc.b, &input, &mut drive);
-            let h = h.as_slice_mut().expect("rows of a standard array");
-            ltc.step(&drive, &inv_tau, h, &mut f, dt[r], self.unfolds);
-        }
-        if let Some(mut t) = time {
-            t.state.assign(&state);
-        }
-        Ok(state)
+        with_state("LTC layer", x.nrows(), self.units, time, |mut state, dt| {
+            evolve(&ltc, &inv_tau, self.unfolds, x, state.view_mut(), dt);
+            state.to_owned()
+        })
+    }
+    fn check(&self) -> Result<()> {
+        Ltc::new(self.inputs, self.units, self.unfolds).map(|_| ())
     }
     fn describe_params(&self) -> &'static str {
         "LTC W, U, b, A, log τ"
@@ -359,32 +362,33 @@ impl Layer for Cfc {
             .chunks(n * nb + n)
             .map(|c| c.split_at(n * nb))
             .collect();
-        let (mut state, dt, time) = rows_of("CfC layer", x.nrows(), n, time)?;
-        let mut joined = vec![0.0; m + n];
-        let mut z = vec![0.0; nb];
-        let mut out = [vec![0.0; n], vec![0.0; n], vec![0.0; n], vec![0.0; n]];
-        for (r, mut h) in state.rows_mut().into_iter().enumerate() {
-            let h = h.as_slice_mut().expect("rows of a standard array");
-            joined[..m]
-                .iter_mut()
-                .zip(x.row(r))
-                .for_each(|(j, v)| *j = *v);
-            joined[m..].copy_from_slice(h);
-            affine(wz, bz, &joined, &mut z);
-            z.iter_mut().for_each(|v| *v = v.tanh());
-            for ((w, b), o) in heads.iter().zip(out.iter_mut()) {
-                affine(w, b, &z, o);
+        with_state("CfC layer", x.nrows(), n, time, |mut state, dt| {
+            let mut joined = vec![0.0; m + n];
+            let mut z = vec![0.0; nb];
+            let mut out = [vec![0.0; n], vec![0.0; n], vec![0.0; n], vec![0.0; n]];
+            for (r, mut h) in state.rows_mut().into_iter().enumerate() {
+                let h = h.as_slice_mut().expect("state rows are contiguous");
+                joined[..m]
+                    .iter_mut()
+                    .zip(x.row(r))
+                    .for_each(|(j, v)| *j = *v);
+                joined[m..].copy_from_slice(h);
+                affine(wz, bz, &joined, &mut z);
+                z.iter_mut().for_each(|v| *v = v.tanh());
+                for ((w, b), o) in heads.iter().zip(out.iter_mut()) {
+                    affine(w, b, &z, o);
+                }
+                let [ff1, ff2, ta, tb] = &out;
+                for i in 0..n {
+                    let s = sigmoid(ta[i] * dt[r] + tb[i]);
+                    h[i] = ff1[i].tanh() * (1.0 - s) + ff2[i].tanh() * s;
+                }
             }
-            let [ff1, ff2, ta, tb] = &out;
-            for i in 0..n {
-                let s = sigmoid(ta[i] * dt[r] + tb[i]);
-                h[i] = ff1[i].tanh() * (1.0 - s) + ff2[i].tanh() * s;
-            }
-        }
-        if let Some(mut t) = time {
-            t.state.assign(&state);
-        }
-        Ok(state)
+            state.to_owned()
+        })
+    }
+    fn check(&self) -> Result<()> {
+        Cfc::new(self.inputs, self.units, self.backbone).map(|_| ())
     }
     fn describe_params(&self) -> &'static str {
         "CfC backbone and heads"
@@ -491,30 +495,19 @@ impl Layer for QsLtc {
         let (ltc, rest) = LtcParams::split(params, n, self.inputs);
         let inv_tau: Vec<f64> = rest[..s * n].iter().map(|r| (-r).exp()).collect();
         let p = self.weights(params);
-        let (mut state, dt, time) = rows_of("QS-LTC layer", x.nrows(), s * n, time)?;
-        let mut out = Array2::zeros((x.nrows(), n));
-        let (mut drive, mut f) = (vec![0.0; n], vec![0.0; n]);
-        for (r, mut h) in state.rows_mut().into_iter().enumerate() {
-            let input = x.row(r).to_vec();
-            affine(ltc.u, ltc.b, &input, &mut drive);
-            let h = h.as_slice_mut().expect("rows of a standard array");
-            for (c, copy) in h.chunks_mut(n).enumerate() {
-                let tau = &inv_tau[c * n..(c + 1) * n];
-                ltc.step(&drive, tau, copy, &mut f, dt[r], self.unfolds);
-            }
+        with_state("QS-LTC layer", x.nrows(), s * n, time, |mut state, dt| {
+            evolve(&ltc, &inv_tau, self.unfolds, x, state.view_mut(), dt);
             // Collapse: Σ_s p_s x_s, starting from the first copy's term (so that S = 1 is
             // the LTC output exactly, signed zeros included).
-            let mut y = out.row_mut(r);
-            for (i, yi) in y.iter_mut().enumerate() {
-                *yi = (0..s)
-                    .skip(1)
-                    .fold(p[0] * h[i], |acc, c| acc + p[c] * h[c * n + i]);
-            }
-        }
-        if let Some(mut t) = time {
-            t.state.assign(&state);
-        }
-        Ok(out)
+            Array2::from_shape_fn((x.nrows(), n), |(r, i)| {
+                (1..s).fold(p[0] * state[[r, i]], |acc, c| {
+                    acc + p[c] * state[[r, c * n + i]]
+                })
+            })
+        })
+    }
+    fn check(&self) -> Result<()> {
+        QsLtc::new(self.inputs, self.units, self.unfolds, self.copies).map(|_| ())
     }
     fn describe_params(&self) -> &'static str {
         "QS-LTC W, U, b, A, log τ per copy, amplitudes"
