@@ -16,7 +16,10 @@ fn bench_step(c: &mut Criterion, name: &str, layer: AnyLayer) {
     let dt = Array1::from_elem(1, 1e-3);
     let mut state = Array2::zeros((1, net.state_width()));
     c.bench_function(name, |b| {
-        b.iter(|| net.step(&params, x.view(), &mut state, dt.view()).unwrap())
+        b.iter(|| {
+            net.step(&params, x.view(), &mut state, dt.view(), Stream::new(0))
+                .unwrap()
+        })
     });
 }
 

@@ -80,6 +80,8 @@ pub mod role {
     pub const INIT: u64 = 7;
     /// Metrics and reports (held-out evaluation with shots).
     pub const REPORT: u64 = 8;
+    /// Sampling inside the classical network (a sampled collapse), per sequence step.
+    pub const COLLAPSE: u64 = 9;
 }
 
 #[cfg(test)]

@@ -64,6 +64,7 @@ fn ltc_step(cell: &Ltc, p: &[f64], input: &[f64], x0: &[f64], dt: f64) -> Vec<f6
     let time = TimeStep {
         state: state.view_mut(),
         dt: dts.view(),
+        draws: Stream::new(0),
     };
     let out = cell.forward(p, x.view(), Some(time)).unwrap();
     assert_eq!(out.row(0), state.row(0), "the output is the new state");
@@ -139,6 +140,7 @@ fn cfc_matches_its_closed_form() {
     let time = TimeStep {
         state: state.view_mut(),
         dt: dts.view(),
+        draws: Stream::new(0),
     };
     let x = Array2::from_shape_vec((1, m), input.to_vec()).unwrap();
     let got = cell.forward(&p, x.view(), Some(time)).unwrap();
@@ -160,9 +162,17 @@ fn one_copy_superposition_ltc_is_ltc_bit_for_bit() {
         let x = array![[0.1 * t as f64, -0.3, 0.5], [0.2, 0.4 * t as f64, -1.0]];
         let dt = array![0.5, 1.0 + 0.1 * t as f64];
         let a = ltc_net
-            .step(&p[..ltc.num_params()], x.view(), &mut s1, dt.view())
+            .step(
+                &p[..ltc.num_params()],
+                x.view(),
+                &mut s1,
+                dt.view(),
+                Stream::new(0),
+            )
             .unwrap();
-        let b = qs_net.step(&p, x.view(), &mut s2, dt.view()).unwrap();
+        let b = qs_net
+            .step(&p, x.view(), &mut s2, dt.view(), Stream::new(0))
+            .unwrap();
         let bits = |y: &Array2<f64>| y.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
         assert_eq!(bits(&a), bits(&b), "step {t}");
     }
@@ -187,6 +197,7 @@ fn superposition_copies_keep_normalised_weights_and_distinct_time_constants() {
         array![[1.0, -1.0]].view(),
         &mut state,
         array![1.0].view(),
+        Stream::new(0),
     )
     .unwrap();
     let copies: Vec<&[f64]> = state.as_slice().unwrap().chunks(3).collect();
@@ -213,11 +224,18 @@ fn bad_times_and_sizes_are_refused_with_the_reason() {
             array![[1.0], [2.0]].view(),
             &mut state,
             array![1.0, -0.5].view(),
+            Stream::new(0),
         )
         .unwrap_err();
     assert!(err.to_string().contains("dt of sample 1"), "{err}");
     let err = net
-        .step(&p, array![[1.0]].view(), &mut state, array![1.0].view())
+        .step(
+            &p,
+            array![[1.0]].view(),
+            &mut state,
+            array![1.0].view(),
+            Stream::new(0),
+        )
         .unwrap_err();
     assert!(err.to_string().contains("state"), "{err}");
 }

@@ -8,6 +8,7 @@
 use crate::error::Result;
 use crate::rng::Stream;
 use crate::train::layer::{check_widths, Layer, TimeStep};
+use crate::train::ops;
 use ndarray::{Array2, ArrayView1, ArrayView2, Axis};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -31,6 +32,13 @@ pub enum Activation {
 impl Activation {
     /// Applies the activation in place.
     pub fn apply(self, z: &mut Array2<f64>) {
+        let n = z.len();
+        match self {
+            Activation::Identity => {}
+            Activation::Tanh => ops::tally(0, 0, 0, n),
+            Activation::Relu => ops::tally(0, n, 0, 0),
+            Activation::Sigmoid | Activation::Softmax => ops::tally(0, n, n, n),
+        }
         match self {
             Activation::Identity => {}
             Activation::Tanh => z.mapv_inplace(f64::tanh),
@@ -117,6 +125,12 @@ impl Layer for Dense {
         _time: Option<TimeStep<'_>>,
     ) -> Result<Array2<f64>> {
         let (w, b) = self.params(params);
+        ops::tally(
+            x.nrows() * self.outputs * self.inputs,
+            x.nrows() * self.outputs,
+            0,
+            0,
+        );
         let mut z = x.dot(&w.t());
         z += &b;
         self.activation.apply(&mut z);

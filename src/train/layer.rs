@@ -14,10 +14,11 @@
 //! variant of [`AnyLayer`] (the serialized form, tagged by `kind`).
 
 use crate::error::{Error, Result};
-use crate::rng::Stream;
+use crate::rng::{role, Stream};
 use crate::train::dense::{Activation, Dense};
 use crate::train::liquid::{Cfc, Ltc, QsLtc};
-use ndarray::{Array2, ArrayView1, ArrayView2, ArrayViewMut2};
+use crate::train::rnn::Rnn;
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut2, Axis};
 use serde::{Deserialize, Serialize};
 use std::ops::Range;
 
@@ -46,6 +47,9 @@ pub struct TimeStep<'a> {
     pub state: ArrayViewMut2<'a, f64>,
     /// Elapsed time `Δt` per sample (positive; 1 for regularly sampled data).
     pub dt: ArrayView1<'a, f64>,
+    /// The step's randomness (sample `r` draws from `draws.child(r)`), for layers that
+    /// sample.
+    pub draws: Stream,
 }
 
 /// A layer of the classical network. See the [module docs](self).
@@ -99,6 +103,8 @@ pub enum AnyLayer {
     /// The superposition LTC ([`QsLtc`]).
     #[serde(rename = "qs-ltc")]
     QsLtc(QsLtc),
+    /// The Elman recurrent cell ([`Rnn`]).
+    Rnn(Rnn),
 }
 
 impl AnyLayer {
@@ -108,6 +114,7 @@ impl AnyLayer {
             AnyLayer::Ltc(l) => l,
             AnyLayer::Cfc(l) => l,
             AnyLayer::QsLtc(l) => l,
+            AnyLayer::Rnn(l) => l,
         }
     }
 }
@@ -122,7 +129,7 @@ macro_rules! any_layer_from {
     )*};
 }
 
-any_layer_from!(Dense, Ltc, Cfc, QsLtc);
+any_layer_from!(Dense, Ltc, Cfc, QsLtc, Rnn);
 
 impl Layer for AnyLayer {
     fn input_width(&self) -> usize {
@@ -320,13 +327,14 @@ impl Network {
 
     /// One step of a sequence: `state` (samples × [`Network::state_width`]) holds every
     /// stateful layer's state side by side, in layer order, and is updated in place; `dt` is
-    /// the elapsed time per sample.
+    /// the elapsed time per sample; layer `l` draws any randomness from `draws.child(l)`.
     pub fn step(
         &self,
         params: &[f64],
         x: ArrayView2<f64>,
         state: &mut Array2<f64>,
         dt: ArrayView1<f64>,
+        draws: Stream,
     ) -> Result<Array2<f64>> {
         self.check(params, x)?;
         let (n, width) = (x.nrows(), self.state_width());
@@ -342,16 +350,127 @@ impl Network {
         }
         let mut out = x.to_owned();
         let mut column = 0;
-        for (layer, range) in self.layers.iter().zip(self.ranges(0)) {
+        for (l, (layer, range)) in self.layers.iter().zip(self.ranges(0)).enumerate() {
             let w = layer.state_width();
             let time = (w > 0).then(|| TimeStep {
                 state: state.slice_mut(ndarray::s![.., column..column + w]),
                 dt,
+                draws: draws.child(l as u64),
             });
             column += w;
             out = layer.forward(&params[range], out.view(), time)?;
         }
         Ok(out)
+    }
+
+    /// Runs a batch of sequences step by step and returns the last output of each
+    /// (sequences × output width); the stateless counterpart is [`Network::forward`].
+    /// `sequences[k]` is steps × inputs (lengths may differ, each at least 1); `dt[k][t]` is
+    /// the time elapsed before step `t` of sequence `k` (all 1 when `None`). Stateful layers
+    /// start from zero and carry their state from step to step; a sequence that has ended
+    /// drops out of the batch. Step `t` samples from `stream.child(role::COLLAPSE).child(t)`.
+    ///
+    /// ```
+    /// use qloop::train::{Ltc, Network, Stream};
+    /// let net = Network::new(vec![Ltc::new(1, 3, 6)?.into()])?;
+    /// let p = net.init(Stream::new(1));
+    /// let seqs = vec![ndarray::Array2::from_elem((5, 1), 0.3), ndarray::Array2::from_elem((2, 1), 0.3)];
+    /// let y = net.forward_sequence(&p, &seqs, None, Stream::new(2))?;
+    /// // The short sequence ends where the long one was after two steps.
+    /// let first_two = net.forward_sequence(&p, &seqs[1..], None, Stream::new(2))?;
+    /// assert_eq!(y.row(1), first_two.row(0));
+    /// # Ok::<(), qloop::Error>(())
+    /// ```
+    pub fn forward_sequence(
+        &self,
+        params: &[f64],
+        sequences: &[Array2<f64>],
+        dt: Option<&[Vec<f64>]>,
+        stream: Stream,
+    ) -> Result<Array2<f64>> {
+        let inputs = match self.input_width() {
+            Some(w) => w,
+            None => sequences.first().map_or(0, Array2::ncols),
+        };
+        self.unroll(params, sequences, dt, inputs, stream, |x, _| {
+            Ok(x.to_owned())
+        })
+    }
+
+    /// The sequence loop shared by [`Network::forward_sequence`] and the hybrid model's:
+    /// `features` maps step `t`'s inputs (active sequences × `inputs`) to the network's
+    /// input, drawing any noise from the stream it is given
+    /// (`stream.child(role::SHOTS).child(t)`).
+    pub(crate) fn unroll(
+        &self,
+        params: &[f64],
+        sequences: &[Array2<f64>],
+        dt: Option<&[Vec<f64>]>,
+        inputs: usize,
+        stream: Stream,
+        mut features: impl FnMut(ArrayView2<f64>, Stream) -> Result<Array2<f64>>,
+    ) -> Result<Array2<f64>> {
+        let shape_error = |message: String| Error::Shape {
+            context: "sequence model".into(),
+            message,
+        };
+        if dt.is_some_and(|d| d.len() != sequences.len()) {
+            return Err(shape_error(format!(
+                "{} sequences but {} lists of elapsed times",
+                sequences.len(),
+                dt.map_or(0, <[Vec<f64>]>::len)
+            )));
+        }
+        for (k, seq) in sequences.iter().enumerate() {
+            if seq.nrows() == 0 || seq.ncols() != inputs {
+                return Err(shape_error(format!(
+                    "sequence {k} is {} × {}, expected at least 1 step × {inputs} inputs",
+                    seq.nrows(),
+                    seq.ncols(),
+                )));
+            }
+            if let Some(d) = dt.map(|d| &d[k]).filter(|d| d.len() != seq.nrows()) {
+                return Err(shape_error(format!(
+                    "sequence {k} has {} steps but {} elapsed times",
+                    seq.nrows(),
+                    d.len()
+                )));
+            }
+        }
+        let steps = sequences.iter().map(Array2::nrows).max().unwrap_or(0);
+        let mut state = Array2::zeros((sequences.len(), self.state_width()));
+        let mut out: Option<Array2<f64>> = None;
+        for t in 0..steps {
+            let active: Vec<usize> = (0..sequences.len())
+                .filter(|&k| sequences[k].nrows() > t)
+                .collect();
+            let x = Array2::from_shape_fn((active.len(), inputs), |(r, j)| {
+                sequences[active[r]][[t, j]]
+            });
+            let step_dt =
+                Array1::from_shape_fn(active.len(), |r| dt.map_or(1.0, |d| d[active[r]][t]));
+            let x = features(x.view(), stream.child(role::SHOTS).child(t as u64))?;
+            let draws = stream.child(role::COLLAPSE).child(t as u64);
+            let y = if self.layers.is_empty() {
+                x
+            } else if active.len() == sequences.len() {
+                self.step(params, x.view(), &mut state, step_dt.view(), draws)?
+            } else {
+                let mut sub = state.select(Axis(0), &active);
+                let y = self.step(params, x.view(), &mut sub, step_dt.view(), draws)?;
+                for (r, &k) in active.iter().enumerate() {
+                    state.row_mut(k).assign(&sub.row(r));
+                }
+                y
+            };
+            let out = out.get_or_insert_with(|| Array2::zeros((sequences.len(), y.ncols())));
+            for (r, &k) in active.iter().enumerate() {
+                if sequences[k].nrows() == t + 1 {
+                    out.row_mut(k).assign(&y.row(r));
+                }
+            }
+        }
+        Ok(out.unwrap_or_else(|| Array2::zeros((0, self.output_width().unwrap_or(inputs)))))
     }
 
     fn check(&self, params: &[f64], x: ArrayView2<f64>) -> Result<()> {

@@ -35,15 +35,24 @@
 //! and zero biases.
 //!
 //! **QS-LTC**, the design of qloop's founding document, made concrete: `S` copies `x_s` of an
-//! LTC state share `W, U, b, A` and evolve with their own time constants `τ_s = e^{ρ_s}`; each
-//! copy has a trainable complex amplitude `α_s`. The layer's output ("collapse") is the
-//! expectation over the copies, `y = Σ_s p_s x_s` with `p_s = |α_s|² / Σ_r |α_r|²`.
-//! *Quantum-inspired* means only this: amplitudes whose squared moduli weight the copies, as
-//! a superposition's would weight measurement outcomes. No qubits, no quantum state and no
-//! interference between copies are involved: the copies never interact, and the phases of
-//! `α_s` do not enter `p_s`. With `S = 1` the layer is [`Ltc`], bit for bit. Parameters, in
+//! LTC state share `W, U, b, A` and evolve with their own time constants `τ_s = e^{ρ_s}`
+//! (the drive `U I + b` is computed once and shared); each copy has a trainable complex
+//! amplitude `α_s = |α_s| e^{iφ_s}`. The layer's output ("collapse") is either the
+//! expectation over the copies, `y = Σ_s p_s x_s` with `p_s = |α_s|² / Σ_r |α_r|²`, or
+//! ([`Collapse::Sample`]) one copy per sample and step drawn with probability `p_s` from the
+//! step's seeded stream. With interference on, after every input step the copies are mixed
+//! through their relative phases, `x_s ← Σ_r K_sr x_r` with
+//! `K_sr = |α_r| cos(φ_r − φ_s) / Σ_q |α_q|` ([`QsLtc::interference_matrix`]): copies in phase
+//! reinforce each other, copies in antiphase cancel.
+//!
+//! *Quantum-inspired* means only this: complex amplitudes whose squared moduli weight the
+//! copies, as a superposition's would weight measurement outcomes, and whose phases set the
+//! sign of their mixing. No qubits and no quantum state are involved; every copy is an
+//! ordinary real LTC state, and the cost grows linearly in `S` (quadratically with
+//! interference). With `S = 1` the layer is [`Ltc`], bit for bit, in every mode. Parameters, in
 //! order: `W, U, b, A` as for LTC, `ρ` (S × N, copy after copy), `α` (`re, im` per copy).
-//! Initialisation: as LTC, `τ_s` log-spaced over `[0.5, 4]` (τ = 1 for `S = 1`), `α_s = 1/√S`.
+//! Initialisation: as LTC, `τ_s` log-spaced over `[0.5, 4]` (τ = 1 for `S = 1`),
+//! `α_s = 1/√S` (all in phase).
 //!
 //! References: R. Hasani, M. Lechner, A. Amini, D. Rus, R. Grosu, "Liquid Time-constant
 //! Networks", AAAI 2021; R. Hasani et al., "Closed-form continuous-time neural networks",
@@ -52,6 +61,7 @@
 use crate::error::{Error, Result};
 use crate::rng::Stream;
 use crate::train::layer::{check_widths, Layer, TimeStep};
+use crate::train::ops;
 use ndarray::{Array2, ArrayView2, ArrayViewMut2};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -60,12 +70,12 @@ use serde::{Deserialize, Serialize};
 pub const DEFAULT_UNFOLDS: usize = 6;
 
 #[inline(always)]
-fn sigmoid(z: f64) -> f64 {
+pub(super) fn sigmoid(z: f64) -> f64 {
     1.0 / (1.0 + (-z).exp())
 }
 
 /// `n` Glorot-uniform values for a `fan_in → fan_out` matrix.
-fn glorot(rng: &mut impl Rng, fan_in: usize, fan_out: usize, n: usize) -> Vec<f64> {
+pub(super) fn glorot(rng: &mut impl Rng, fan_in: usize, fan_out: usize, n: usize) -> Vec<f64> {
     let limit = (6.0 / (fan_in + fan_out) as f64).sqrt();
     (0..n).map(|_| rng.random_range(-limit..limit)).collect()
 }
@@ -73,7 +83,7 @@ fn glorot(rng: &mut impl Rng, fan_in: usize, fan_out: usize, n: usize) -> Vec<f6
 /// `Σ_j a[j] · b[j]` in eight independent partial sums (so the loop vectorizes instead of
 /// waiting on one chain of adds), added pairwise.
 #[inline(always)]
-fn dot(a: &[f64], b: &[f64]) -> f64 {
+pub(super) fn dot(a: &[f64], b: &[f64]) -> f64 {
     let mut acc = [0.0; 8];
     let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
     let tail: f64 = ca
@@ -98,25 +108,27 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
 
 /// `out[i] = b[i] + Σ_j m[i·cols + j] · v[j]`.
 #[inline]
-fn affine(m: &[f64], b: &[f64], v: &[f64], out: &mut [f64]) {
+pub(super) fn affine(m: &[f64], b: &[f64], v: &[f64], out: &mut [f64]) {
     let cols = v.len();
+    ops::tally(out.len() * cols, out.len(), 0, 0);
     for (i, o) in out.iter_mut().enumerate() {
         *o = b[i] + dot(&m[i * cols..(i + 1) * cols], v);
     }
 }
 
-/// Runs `f` on a batch's states and elapsed times: inside a sequence the carried state,
-/// updated in place, and `Δt` (checked positive and finite); outside one, zeros and `Δt = 1`.
-fn with_state<R>(
+/// Runs `f` on a batch's states, elapsed times and the step's stream of draws: inside a
+/// sequence the carried state, updated in place, `Δt` (checked positive and finite) and the
+/// step's stream; outside one, zeros, `Δt = 1` and `Stream::new(0)`.
+pub(super) fn with_state<R>(
     context: &str,
     batch: usize,
     width: usize,
     time: Option<TimeStep<'_>>,
-    f: impl FnOnce(ArrayViewMut2<f64>, &[f64]) -> R,
+    f: impl FnOnce(ArrayViewMut2<f64>, &[f64], Stream) -> R,
 ) -> Result<R> {
     let Some(step) = time else {
         let mut zeros = Array2::zeros((batch, width));
-        return Ok(f(zeros.view_mut(), &vec![1.0; batch]));
+        return Ok(f(zeros.view_mut(), &vec![1.0; batch], Stream::new(0)));
     };
     let error = |message: String| Error::Shape {
         context: context.into(),
@@ -135,7 +147,7 @@ fn with_state<R>(
             step.dt.len()
         )));
     }
-    Ok(f(step.state, &step.dt.to_vec()))
+    Ok(f(step.state, &step.dt.to_vec(), step.draws))
 }
 
 /// The LTC parameters of one layer, borrowed from the flat vector.
@@ -173,8 +185,12 @@ impl<'a> LtcParams<'a> {
         unfolds: usize,
     ) {
         let delta = dt / unfolds as f64;
+        let n = x.len();
         for _ in 0..unfolds {
             affine(self.w, drive, x, f);
+            // The sigmoids (an exp, an add, a divide each), then per unit the numerator
+            // (3 operations), the denominator (3) and the divide.
+            ops::tally(0, 7 * n, 2 * n, n);
             for fi in f.iter_mut() {
                 *fi = sigmoid(*fi);
             }
@@ -278,10 +294,16 @@ impl Layer for Ltc {
     ) -> Result<Array2<f64>> {
         let (ltc, rho) = LtcParams::split(params, self.units, self.inputs);
         let inv_tau: Vec<f64> = rho.iter().map(|r| (-r).exp()).collect();
-        with_state("LTC layer", x.nrows(), self.units, time, |mut state, dt| {
-            evolve(&ltc, &inv_tau, self.unfolds, x, state.view_mut(), dt);
-            state.to_owned()
-        })
+        with_state(
+            "LTC layer",
+            x.nrows(),
+            self.units,
+            time,
+            |mut state, dt, _| {
+                evolve(&ltc, &inv_tau, self.unfolds, x, state.view_mut(), dt);
+                state.to_owned()
+            },
+        )
     }
     fn check(&self) -> Result<()> {
         Ltc::new(self.inputs, self.units, self.unfolds).map(|_| ())
@@ -362,7 +384,7 @@ impl Layer for Cfc {
             .chunks(n * nb + n)
             .map(|c| c.split_at(n * nb))
             .collect();
-        with_state("CfC layer", x.nrows(), n, time, |mut state, dt| {
+        with_state("CfC layer", x.nrows(), n, time, |mut state, dt, _| {
             let mut joined = vec![0.0; m + n];
             let mut z = vec![0.0; nb];
             let mut out = [vec![0.0; n], vec![0.0; n], vec![0.0; n], vec![0.0; n]];
@@ -375,10 +397,12 @@ impl Layer for Cfc {
                 joined[m..].copy_from_slice(h);
                 affine(wz, bz, &joined, &mut z);
                 z.iter_mut().for_each(|v| *v = v.tanh());
+                ops::tally(0, 0, 0, nb);
                 for ((w, b), o) in heads.iter().zip(out.iter_mut()) {
                     affine(w, b, &z, o);
                 }
                 let [ff1, ff2, ta, tb] = &out;
+                ops::tally(n, 5 * n, n, 3 * n);
                 for i in 0..n {
                     let s = sigmoid(ta[i] * dt[r] + tb[i]);
                     h[i] = ff1[i].tanh() * (1.0 - s) + ff2[i].tanh() * s;
@@ -395,6 +419,17 @@ impl Layer for Cfc {
     }
 }
 
+/// How a [`QsLtc`] turns its copies into one output.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Collapse {
+    /// The expectation `Σ_s p_s x_s`.
+    #[default]
+    Expectation,
+    /// One copy per sample and step, drawn with probability `p_s` from the step's stream.
+    Sample,
+}
+
 /// The superposition LTC: `S` copies with their own time constants and amplitudes. See the
 /// [module docs](self).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -407,10 +442,17 @@ pub struct QsLtc {
     pub unfolds: usize,
     /// Number of copies `S`.
     pub copies: usize,
+    /// How copies become the output.
+    #[serde(default)]
+    pub collapse: Collapse,
+    /// Mix the copies after every step through their amplitudes' relative phases.
+    #[serde(default)]
+    pub interference: bool,
 }
 
 impl QsLtc {
-    /// `copies` LTC copies from `inputs` values to `units` units (all at least 1).
+    /// `copies` LTC copies from `inputs` values to `units` units (all at least 1), with
+    /// expectation collapse and no interference.
     ///
     /// ```
     /// use qloop::train::{Layer, QsLtc};
@@ -433,7 +475,22 @@ impl QsLtc {
             units,
             unfolds,
             copies,
+            collapse: Collapse::Expectation,
+            interference: false,
         })
+    }
+
+    /// The same layer with another collapse.
+    pub fn with_collapse(self, collapse: Collapse) -> Self {
+        QsLtc { collapse, ..self }
+    }
+
+    /// The same layer with interference on or off.
+    pub fn with_interference(self, interference: bool) -> Self {
+        QsLtc {
+            interference,
+            ..self
+        }
     }
 
     /// The collapse weights `p_s = |α_s|² / Σ_r |α_r|²` of the parameters (all zero
@@ -447,14 +504,64 @@ impl QsLtc {
     /// assert!((p.iter().sum::<f64>() - 1.0).abs() < 1e-15);
     /// ```
     pub fn weights(&self, params: &[f64]) -> Vec<f64> {
-        let alpha = &params[params.len() - 2 * self.copies..];
-        let sq: Vec<f64> = alpha.chunks(2).map(|z| z[0] * z[0] + z[1] * z[1]).collect();
+        let sq: Vec<f64> = self
+            .amplitudes(params)
+            .chunks(2)
+            .map(|z| z[0] * z[0] + z[1] * z[1])
+            .collect();
         let total: f64 = sq.iter().sum();
         match total > 0.0 && total.is_finite() {
             true => sq.iter().map(|s| s / total).collect(),
             false => vec![1.0 / self.copies as f64; self.copies],
         }
     }
+
+    /// The interference matrix `K_sr = |α_r| cos(φ_r − φ_s) / Σ_q |α_q|` (row-major S × S):
+    /// copies in phase add, copies in antiphase cancel, and every row has `Σ_r |K_sr| ≤ 1`,
+    /// so mixing never amplifies a state. `S = 1` gives `K = [1]`; all-zero amplitudes give
+    /// the identity.
+    pub fn interference_matrix(&self, params: &[f64]) -> Vec<f64> {
+        let s = self.copies;
+        let alpha = self.amplitudes(params);
+        let modulus: Vec<f64> = alpha.chunks(2).map(|z| z[0].hypot(z[1])).collect();
+        let total: f64 = modulus.iter().sum();
+        if !(total > 0.0 && total.is_finite()) {
+            return (0..s * s).map(|k| (k / s == k % s) as u8 as f64).collect();
+        }
+        let phase: Vec<f64> = alpha.chunks(2).map(|z| z[1].atan2(z[0])).collect();
+        (0..s * s)
+            .map(|k| {
+                let (row, col) = (k / s, k % s);
+                match row == col {
+                    true => modulus[col] / total,
+                    false => modulus[col] * (phase[col] - phase[row]).cos() / total,
+                }
+            })
+            .collect()
+    }
+
+    fn amplitudes<'a>(&self, params: &'a [f64]) -> &'a [f64] {
+        &params[params.len() - 2 * self.copies..]
+    }
+}
+
+/// `x_s ← Σ_r K_sr x_r` for the `S` copies of `n` units side by side in `h`; `mixed` is
+/// scratch of the same length.
+fn interfere(k: &[f64], h: &mut [f64], mixed: &mut [f64], n: usize) {
+    let s = h.len() / n;
+    ops::tally(s * s * n, 0, 0, 0);
+    for (row, out) in mixed.chunks_mut(n).enumerate() {
+        let weights = &k[row * s..(row + 1) * s];
+        for (i, o) in out.iter_mut().enumerate() {
+            *o = (1..s).fold(weights[0] * h[i], |acc, c| acc + weights[c] * h[c * n + i]);
+        }
+    }
+    h.copy_from_slice(mixed);
+}
+
+/// A uniform draw in `[0, 1)` from a stream's key.
+fn uniform(stream: Stream) -> f64 {
+    (stream.key() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
 }
 
 impl Layer for QsLtc {
@@ -495,16 +602,52 @@ impl Layer for QsLtc {
         let (ltc, rest) = LtcParams::split(params, n, self.inputs);
         let inv_tau: Vec<f64> = rest[..s * n].iter().map(|r| (-r).exp()).collect();
         let p = self.weights(params);
-        with_state("QS-LTC layer", x.nrows(), s * n, time, |mut state, dt| {
-            evolve(&ltc, &inv_tau, self.unfolds, x, state.view_mut(), dt);
-            // Collapse: Σ_s p_s x_s, starting from the first copy's term (so that S = 1 is
-            // the LTC output exactly, signed zeros included).
-            Array2::from_shape_fn((x.nrows(), n), |(r, i)| {
-                (1..s).fold(p[0] * state[[r, i]], |acc, c| {
-                    acc + p[c] * state[[r, c * n + i]]
-                })
-            })
-        })
+        let mixing = self.interference.then(|| self.interference_matrix(params));
+        let collapse = self.collapse;
+        with_state(
+            "QS-LTC layer",
+            x.nrows(),
+            s * n,
+            time,
+            |mut state, dt, draws| {
+                evolve(&ltc, &inv_tau, self.unfolds, x, state.view_mut(), dt);
+                if let Some(k) = &mixing {
+                    let mut mixed = vec![0.0; s * n];
+                    for mut h in state.rows_mut() {
+                        let h = h.as_slice_mut().expect("state rows are contiguous");
+                        interfere(k, h, &mut mixed, n);
+                    }
+                }
+                match collapse {
+                    // Σ_s p_s x_s, starting from the first copy's term (so that S = 1 is the LTC
+                    // output exactly, signed zeros included).
+                    Collapse::Expectation => {
+                        ops::tally(x.nrows() * s * n, 0, 0, 0);
+                        Array2::from_shape_fn((x.nrows(), n), |(r, i)| {
+                            (1..s).fold(p[0] * state[[r, i]], |acc, c| {
+                                acc + p[c] * state[[r, c * n + i]]
+                            })
+                        })
+                    }
+                    Collapse::Sample => {
+                        ops::tally(0, x.nrows() * s, 0, 0);
+                        let mut out = Array2::zeros((x.nrows(), n));
+                        for (r, mut row) in out.rows_mut().into_iter().enumerate() {
+                            let u = uniform(draws.child(r as u64));
+                            let mut cumulative = 0.0;
+                            let copy = (0..s)
+                                .find(|&c| {
+                                    cumulative += p[c];
+                                    u < cumulative
+                                })
+                                .unwrap_or(s - 1);
+                            row.assign(&state.slice(ndarray::s![r, copy * n..(copy + 1) * n]));
+                        }
+                        out
+                    }
+                }
+            },
+        )
     }
     fn check(&self) -> Result<()> {
         QsLtc::new(self.inputs, self.units, self.unfolds, self.copies).map(|_| ())

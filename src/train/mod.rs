@@ -8,7 +8,8 @@
 //!
 //! - [`readout`]: probabilities, `⟨Z_q⟩`, Pauli sums; exact or from shots.
 //! - [`layer`]: the classical [`Network`] of [`Layer`]s; [`dense`]: the dense layer;
-//!   [`liquid`]: the liquid time-constant cells (LTC, CfC, QS-LTC).
+//!   [`liquid`]: the liquid time-constant cells (LTC, CfC, QS-LTC); [`rnn`]: the Elman cell;
+//!   [`ops`]: operations counted as the layers run, and the energy model on them.
 //! - [`model`]: [`HybridModel`] with its flat parameter [`ModelLayout`], and the
 //!   [`RecurrentModel`] that feeds outputs of step `t` into circuit inputs of step `t + 1`.
 //! - [`objective`]: losses, and the [`Objective`]s SPSA minimizes (supervised, sequence,
@@ -31,9 +32,12 @@ pub mod layer;
 pub mod liquid;
 pub mod model;
 pub mod objective;
+pub mod ops;
 pub mod optimize;
 pub mod readout;
+pub mod rnn;
 pub mod spsa;
+pub mod tasks;
 
 /// Addressable randomness ([`crate::rng`], where it lives).
 pub use crate::rng as stream;
@@ -43,9 +47,14 @@ pub use checkpoint::AtomicCheckpoint;
 pub use data::{Dataset, Scaler};
 pub use dense::{Activation, Dense};
 pub use layer::{AnyLayer, Layer, Network, TimeStep};
-pub use liquid::{Cfc, Ltc, QsLtc};
+pub use liquid::{Cfc, Collapse, Ltc, QsLtc};
 pub use model::{HybridModel, LayerRange, ModelLayout, RecurrentModel, StateEntanglement};
-pub use objective::{Energy, Loss, Objective, Probe, SequenceRegression, Supervised};
+pub use objective::{
+    Energy, Loss, Objective, Probe, SequenceModel, SequenceRegression, SequenceSupervised,
+    Supervised,
+};
 pub use optimize::{optimize, OptimState, Optimizer, OptimizerRecord, Outcome, RunOptions};
 pub use readout::{Readout, ReadoutSpec};
+pub use rnn::Rnn;
 pub use spsa::{Bounds, Gains, Spsa, SpsaState, Stall, StepBlocking, StepSize};
+pub use tasks::SequenceSet;

@@ -387,18 +387,20 @@ impl HybridModel {
 
 impl HybridModel {
     /// Runs a batch of sequences through the model step by step and returns the last output of
-    /// each (sequences × output width). `sequences[k]` is steps × inputs (all of one length);
-    /// `dt[k][t]` is the time elapsed before step `t` of sequence `k` (all 1 when `None`). At
-    /// each step the circuit reads the step's inputs, and the network's stateful layers (LTC,
-    /// CfC, …) carry their state from the step before, starting from zero. Step `t` draws its
-    /// shot noise from `stream.child(t)`.
+    /// each (sequences × output width). `sequences[k]` is steps × inputs (lengths may differ,
+    /// each at least 1); `dt[k][t]` is the time elapsed before step `t` of sequence `k` (all 1
+    /// when `None`). At each step the circuit reads the step's inputs, and the network's
+    /// stateful layers (LTC, CfC, …) carry their state from the step before, starting from
+    /// zero; a sequence that has ended drops out of the batch. Step `t` draws its shot noise
+    /// from `stream.child(role::SHOTS).child(t)` and any sampling of the network from
+    /// `stream.child(role::COLLAPSE).child(t)`.
     ///
     /// ```
     /// use qloop::train::{ansatz, HybridModel, Ltc, Network, Readout, ReadoutSpec, Stream};
     /// let net = Network::new(vec![Ltc::new(2, 3, 6)?.into()])?;
     /// let model = HybridModel::new(ansatz::reuploading(2, 1, 1), ReadoutSpec::exact(Readout::ExpectationZ), net)?;
     /// let p = model.init_params(Stream::new(1));
-    /// let seqs = vec![ndarray::Array2::from_elem((5, 1), 0.3); 2];
+    /// let seqs = vec![ndarray::Array2::from_elem((5, 1), 0.3), ndarray::Array2::from_elem((3, 1), 0.3)];
     /// let y = model.forward_sequence(&p, &seqs, None, Stream::new(2))?;
     /// assert_eq!(y.dim(), (2, 3));
     /// # Ok::<(), qloop::Error>(())
@@ -410,56 +412,15 @@ impl HybridModel {
         dt: Option<&[Vec<f64>]>,
         stream: Stream,
     ) -> Result<Array2<f64>> {
-        let steps = sequences.first().map_or(0, Array2::nrows);
-        let shape_error = |message: String| Error::Shape {
-            context: "sequence model".into(),
-            message,
-        };
-        for (k, seq) in sequences.iter().enumerate() {
-            if seq.nrows() != steps || seq.ncols() != self.num_inputs() {
-                return Err(shape_error(format!(
-                    "sequence {k} is {} × {}, expected {steps} steps × {} inputs",
-                    seq.nrows(),
-                    seq.ncols(),
-                    self.num_inputs()
-                )));
-            }
-            if let Some(d) = dt.and_then(|d| d.get(k)).filter(|d| d.len() != steps) {
-                return Err(shape_error(format!(
-                    "sequence {k} has {steps} steps but {} elapsed times",
-                    d.len()
-                )));
-            }
-        }
-        if dt.is_some_and(|d| d.len() != sequences.len()) {
-            return Err(shape_error(format!(
-                "{} sequences but {} lists of elapsed times",
-                sequences.len(),
-                dt.map_or(0, <[Vec<f64>]>::len)
-            )));
-        }
-        let batch = sequences.len();
-        let mut state = Array2::zeros((batch, self.network.state_width()));
-        let mut out = Array2::zeros((batch, self.output_width()));
-        let mut x = Array2::zeros((batch, self.num_inputs()));
-        for t in 0..steps {
-            for (k, seq) in sequences.iter().enumerate() {
-                x.row_mut(k).assign(&seq.row(t));
-            }
-            let step_dt = ndarray::Array1::from_shape_fn(batch, |k| dt.map_or(1.0, |d| d[k][t]));
-            let features = self.features(params, x.view(), stream.child(t as u64))?;
-            out = if self.network.layers().is_empty() {
-                features
-            } else {
-                self.network.step(
-                    &params[self.layout().network],
-                    features.view(),
-                    &mut state,
-                    step_dt.view(),
-                )?
-            };
-        }
-        Ok(out)
+        self.layout().check(params)?;
+        self.network.unroll(
+            &params[self.layout().network],
+            sequences,
+            dt,
+            self.num_inputs(),
+            stream,
+            |x, shots| self.features(params, x, shots),
+        )
     }
 }
 

@@ -19,7 +19,9 @@ use crate::par::Par;
 use crate::pauli::PauliSum;
 use crate::program::Program;
 use crate::rng::{role, Stream};
+use crate::train::layer::Network;
 use crate::train::model::{HybridModel, RecurrentModel};
+use crate::train::tasks::SequenceSet;
 use argmin::core::CostFunction;
 use ndarray::{Array2, ArrayView2, Axis};
 use serde::{Deserialize, Serialize};
@@ -274,6 +276,151 @@ impl Supervised {
                 self.loss.eval(y.view(), t.view())
             }
         }
+    }
+}
+
+/// A model that reads whole sequences ([`Network`] alone, or a [`HybridModel`] whose circuit
+/// reads every step): what [`SequenceSupervised`] trains.
+pub trait SequenceModel: Sync {
+    /// Length of the parameter vector.
+    fn num_params(&self) -> usize;
+    /// Width of the last output.
+    fn output_width(&self) -> usize;
+    /// The last output of every sequence (see [`Network::forward_sequence`]).
+    fn forward_sequence(
+        &self,
+        params: &[f64],
+        sequences: &[Array2<f64>],
+        dt: Option<&[Vec<f64>]>,
+        stream: Stream,
+    ) -> Result<Array2<f64>>;
+}
+
+impl SequenceModel for Network {
+    fn num_params(&self) -> usize {
+        Network::num_params(self)
+    }
+    fn output_width(&self) -> usize {
+        Network::output_width(self).unwrap_or(0)
+    }
+    fn forward_sequence(
+        &self,
+        params: &[f64],
+        sequences: &[Array2<f64>],
+        dt: Option<&[Vec<f64>]>,
+        stream: Stream,
+    ) -> Result<Array2<f64>> {
+        Network::forward_sequence(self, params, sequences, dt, stream)
+    }
+}
+
+impl SequenceModel for HybridModel {
+    fn num_params(&self) -> usize {
+        self.layout().len()
+    }
+    fn output_width(&self) -> usize {
+        HybridModel::output_width(self)
+    }
+    fn forward_sequence(
+        &self,
+        params: &[f64],
+        sequences: &[Array2<f64>],
+        dt: Option<&[Vec<f64>]>,
+        stream: Stream,
+    ) -> Result<Array2<f64>> {
+        HybridModel::forward_sequence(self, params, sequences, dt, stream)
+    }
+}
+
+/// A supervised sequence objective: a [`SequenceModel`] reads each sequence of a
+/// [`SequenceSet`] with its elapsed times, and its last output meets the sequence's target
+/// through the loss; `batch` sequences per evaluation (drawn without replacement), or all.
+#[derive(Debug, Clone)]
+pub struct SequenceSupervised<M> {
+    /// The model.
+    pub model: M,
+    /// Sequences, elapsed times and targets.
+    pub data: SequenceSet,
+    /// The loss.
+    pub loss: Loss,
+    /// Sequences per evaluation, or `None` for all.
+    pub batch: Option<usize>,
+}
+
+impl<M: SequenceModel> SequenceSupervised<M> {
+    /// Checks shapes once (targets against the model's output width, elapsed times against
+    /// sequence lengths, the batch size).
+    pub fn new(model: M, data: SequenceSet, loss: Loss, batch: Option<usize>) -> Result<Self> {
+        let shape = |message: String| Error::Shape {
+            context: "sequence objective".into(),
+            message,
+        };
+        if data.targets.nrows() != data.len() || data.dt.len() != data.len() {
+            return Err(shape(format!(
+                "{} sequences, {} lists of elapsed times and {} targets",
+                data.len(),
+                data.dt.len(),
+                data.targets.nrows()
+            )));
+        }
+        if data.targets.ncols() != model.output_width() {
+            return Err(shape(format!(
+                "targets have {} columns but the model outputs {}",
+                data.targets.ncols(),
+                model.output_width()
+            )));
+        }
+        if batch == Some(0) {
+            return Err(shape("the minibatch size must be at least 1".into()));
+        }
+        Ok(SequenceSupervised {
+            model,
+            data,
+            loss,
+            batch,
+        })
+    }
+
+    /// Last outputs on every sequence (no minibatch).
+    pub fn predict(&self, params: &[f64], stream: Stream) -> Result<Array2<f64>> {
+        self.model
+            .forward_sequence(params, &self.data.sequences, Some(&self.data.dt), stream)
+    }
+
+    /// The loss at `params`, drawing any randomness from `stream`.
+    pub fn loss(&self, params: &[f64], stream: Stream) -> Result<f64> {
+        let inner = stream.child(role::SHOTS);
+        let n = self.data.len();
+        match self.batch.filter(|&b| b < n) {
+            None => {
+                let y = self.predict(params, inner)?;
+                self.loss.eval(y.view(), self.data.targets.view())
+            }
+            Some(b) => {
+                let mut rows =
+                    rand::seq::index::sample(&mut stream.child(role::BATCH).rng(), n, b).into_vec();
+                rows.sort_unstable();
+                let part = self.data.select(&rows);
+                let y =
+                    self.model
+                        .forward_sequence(params, &part.sequences, Some(&part.dt), inner)?;
+                self.loss.eval(y.view(), part.targets.view())
+            }
+        }
+    }
+}
+
+impl<M: SequenceModel> Objective for SequenceSupervised<M> {
+    fn num_params(&self) -> usize {
+        self.model.num_params()
+    }
+}
+
+impl<M: SequenceModel> CostFunction for SequenceSupervised<M> {
+    type Param = Probe;
+    type Output = f64;
+    fn cost(&self, p: &Probe) -> std::result::Result<f64, argmin::core::Error> {
+        Ok(self.loss(&p.params, p.stream)?)
     }
 }
 
