@@ -1,0 +1,365 @@
+//! The claims benchmarks of qloop's founding documents, one subcommand per document; what
+//! they printed is quoted, with verdicts, in `docs/claims.md`.
+//!
+//! `cargo run --release --example claims -- liquid [--seeds N] [--iterations N] [--quick]`
+//!
+//! **liquid** (the quantum-superposition liquid network document). `QsLtc` for
+//! S ∈ {1, 2, 4, 8} (plus S = 4 with interference and with a sampled collapse) against `Ltc`,
+//! `Cfc` and an Elman `Rnn`, CfC and RNN sized to the LTC's parameter count, every cell
+//! followed by a dense head and trained with the same SPSA budget (qloop's defaults, the same
+//! iterations) on three tasks of `qloop::train::tasks`:
+//! 1. multi-sensor regression with jittered sampling (test MSE; the mean predictor's MSE
+//!    for scale);
+//! 2. imitation of an LQR expert on the 1 kHz pendulum, then run closed-loop (cost of 2 s
+//!    runs from 5 initial states; the expert's and doing nothing's costs for scale);
+//! 3. the event-based bit-stream XOR (test accuracy; 50 % is chance).
+//!
+//! Quality is mean ± standard deviation over the seeds. Operations per step are counted by
+//! the layer kernels as they run (`qloop::train::ops`), energy is that count times
+//! Horowitz's 45 nm per-operation energies (a model: this machine has no power counters), and
+//! latency is the median and 99th percentile of single steps at batch 1 (32 units, 6
+//! unfolds, 4 inputs).
+
+use ndarray::{Array1, Array2};
+use qloop::train::ops::{self, OpCount};
+use qloop::train::tasks::{self, Pendulum, SequenceSet};
+use qloop::train::{
+    optimize, Activation, AnyLayer, Cfc, Collapse, Dense, Layer, Loss, Ltc, Network, QsLtc,
+    Rnn, RunOptions, SequenceSupervised, Spsa, Stream,
+};
+use rayon::prelude::*;
+use std::time::Instant;
+
+/// The cell kinds compared.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Kind {
+    Ltc,
+    Cfc,
+    Rnn,
+    QsLtc(usize),
+    QsInterference(usize),
+    QsSampled(usize),
+}
+
+impl Kind {
+    const ALL: [Kind; 9] = [
+        Kind::Ltc,
+        Kind::Cfc,
+        Kind::Rnn,
+        Kind::QsLtc(1),
+        Kind::QsLtc(2),
+        Kind::QsLtc(4),
+        Kind::QsLtc(8),
+        Kind::QsInterference(4),
+        Kind::QsSampled(4),
+    ];
+
+    fn name(self) -> String {
+        match self {
+            Kind::Ltc => "LTC".into(),
+            Kind::Cfc => "CfC".into(),
+            Kind::Rnn => "RNN".into(),
+            Kind::QsLtc(s) => format!("QS-LTC S={s}"),
+            Kind::QsInterference(s) => format!("QS-LTC S={s} interf."),
+            Kind::QsSampled(s) => format!("QS-LTC S={s} sampled"),
+        }
+    }
+
+    /// The cell reading `inputs` values with `units` units (CfC and RNN sized to the LTC's
+    /// parameter count with the same head).
+    fn cell(self, inputs: usize, units: usize) -> AnyLayer {
+        let ltc = Ltc::new(inputs, units, 6).expect("valid");
+        let target = ltc.num_params() + units + 1;
+        let closest = |count: &dyn Fn(usize) -> usize| {
+            (1..=4 * units)
+                .min_by_key(|&w| count(w).abs_diff(target))
+                .expect("non-empty")
+        };
+        match self {
+            Kind::Ltc => ltc.into(),
+            Kind::Cfc => {
+                let b = closest(&|b| Cfc::new(inputs, units, b).unwrap().num_params() + units + 1);
+                Cfc::new(inputs, units, b).expect("valid").into()
+            }
+            Kind::Rnn => {
+                let m = closest(&|m| Rnn::new(inputs, m).unwrap().num_params() + m + 1);
+                Rnn::new(inputs, m).expect("valid").into()
+            }
+            Kind::QsLtc(s) => QsLtc::new(inputs, units, 6, s).expect("valid").into(),
+            Kind::QsInterference(s) => QsLtc::new(inputs, units, 6, s)
+                .expect("valid")
+                .with_interference(true)
+                .into(),
+            Kind::QsSampled(s) => QsLtc::new(inputs, units, 6, s)
+                .expect("valid")
+                .with_collapse(Collapse::Sample)
+                .into(),
+        }
+    }
+
+    fn network(self, inputs: usize, units: usize, output: Activation) -> Network {
+        let cell = self.cell(inputs, units);
+        let head = Dense::new(cell.output_width(), 1, output).expect("valid");
+        Network::new(vec![cell, head.into()]).expect("valid")
+    }
+}
+
+struct Settings {
+    seeds: u64,
+    iterations: u64,
+    quick: bool,
+}
+
+fn mean_std(v: &[f64]) -> (f64, f64) {
+    let n = v.len() as f64;
+    let mean = v.iter().sum::<f64>() / n;
+    let var = v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
+    (mean, var.sqrt())
+}
+
+fn train(net: &Network, data: &SequenceSet, loss: Loss, seed: u64, iterations: u64) -> Vec<f64> {
+    let objective = SequenceSupervised::new(net.clone(), data.clone(), loss, Some(32))
+        .expect("shapes agree");
+    let options = RunOptions {
+        max_iters: iterations,
+        ..Default::default()
+    };
+    optimize(
+        objective,
+        Spsa::new(seed),
+        net.init(Stream::new(seed)),
+        options,
+        vec![],
+    )
+    .expect("training runs")
+    .params
+}
+
+/// One step of `net` at batch 1: operations counted, and the median and p99 latency in µs.
+fn step_cost(net: &Network, repeats: usize) -> (OpCount, f64, f64) {
+    let params = net.init(Stream::new(1));
+    let x = Array2::from_shape_fn((1, 4), |(_, k)| 0.2 * k as f64 - 0.3);
+    let dt = Array1::from_elem(1, 0.1);
+    let mut state = Array2::zeros((1, net.state_width()));
+    let step = |state: &mut Array2<f64>| {
+        net.step(&params, x.view(), state, dt.view(), Stream::new(3))
+            .expect("sized")
+    };
+    let (_, count) = ops::counted(|| step(&mut state));
+    for _ in 0..repeats / 10 {
+        std::hint::black_box(step(&mut state));
+    }
+    let mut times: Vec<f64> = (0..repeats)
+        .map(|_| {
+            let start = Instant::now();
+            std::hint::black_box(step(&mut state));
+            start.elapsed().as_secs_f64() * 1e6
+        })
+        .collect();
+    times.sort_by(f64::total_cmp);
+    (count, times[repeats / 2], times[repeats * 99 / 100])
+}
+
+fn liquid(settings: &Settings) {
+    println!("# liquid: QS-LTC against LTC, CfC and an RNN");
+    println!(
+        "machine: {}, {} threads; seeds {}, {} SPSA iterations per training (qloop defaults, minibatch 32)",
+        cpu_name(),
+        rayon::current_num_threads(),
+        settings.seeds,
+        settings.iterations
+    );
+
+    println!("\n## One step at batch 1: 32 units, 6 unfolds, 4 inputs, dense head 32 → 1");
+    println!("energy model: counted ops × Horowitz ISSCC 2014 45 nm fp32 (add 0.9 pJ, mul 3.7 pJ; divide = 4 mul, exp/tanh = 10 mul-add: assumptions; memory excluded)");
+    println!(
+        "{:<22} {:>7} {:>9} {:>8} {:>6} {:>7} {:>11} {:>10} {:>9}",
+        "cell", "params", "mul-add", "other", "div", "transc.", "energy pJ", "median µs", "p99 µs"
+    );
+    let repeats = if settings.quick { 2_000 } else { 50_000 };
+    let mut ltc_energy = 0.0;
+    for kind in Kind::ALL {
+        let net = kind.network(4, 32, Activation::Identity);
+        let (c, median, p99) = step_cost(&net, repeats);
+        if kind == Kind::Ltc {
+            ltc_energy = c.energy_pj();
+        }
+        println!(
+            "{:<22} {:>7} {:>9} {:>8} {:>6} {:>7} {:>11.0} {:>10.2} {:>9.2}   ({:.2}× LTC energy)",
+            kind.name(),
+            net.num_params(),
+            c.mul_add,
+            c.elementwise,
+            c.div,
+            c.transcendental,
+            c.energy_pj(),
+            median,
+            p99,
+            c.energy_pj() / ltc_energy
+        );
+    }
+
+    let units = 8;
+    let seeds: Vec<u64> = (1..=settings.seeds).collect();
+    let jobs: Vec<(Kind, u64)> = Kind::ALL
+        .iter()
+        .flat_map(|&k| seeds.iter().map(move |&s| (k, s)))
+        .collect();
+    let report = |title: &str, metric: &str, results: Vec<(Kind, f64)>, params: &dyn Fn(Kind) -> usize| {
+        println!("\n## {title}");
+        println!("{:<22} {:>7}  {metric} (mean ± std over {} seeds)", "cell", "params", settings.seeds);
+        for kind in Kind::ALL {
+            let v: Vec<f64> = results.iter().filter(|r| r.0 == kind).map(|r| r.1).collect();
+            let (m, s) = mean_std(&v);
+            println!("{:<22} {:>7}  {m:.4} ± {s:.4}", kind.name(), params(kind));
+        }
+    };
+
+    // Task 1: multi-sensor regression.
+    let (samples, steps) = if settings.quick { (120, 8) } else { (400, 16) };
+    let data = tasks::sensors(samples, 3, steps, 0.5, 0.05, 100).expect("valid");
+    let (train_set, test_set) = data.split(0.25, 100).expect("valid");
+    let sensors: Vec<(Kind, f64)> = jobs
+        .par_iter()
+        .map(|&(kind, seed)| {
+            let net = kind.network(3, units, Activation::Identity);
+            let p = train(&net, &train_set, Loss::Mse, seed, settings.iterations);
+            let eval = SequenceSupervised::new(net, test_set.clone(), Loss::Mse, None).unwrap();
+            (kind, eval.loss(&p, Stream::new(0)).unwrap())
+        })
+        .collect();
+    report(
+        &format!(
+            "Task 1: 3-sensor regression, {steps} jittered steps (±50 %), {} train / {} test; mean predictor MSE {:.4}",
+            train_set.len(),
+            test_set.len(),
+            test_set.mean_baseline_mse(&train_set)
+        ),
+        "test MSE",
+        sensors,
+        &|k| k.network(3, units, Activation::Identity).num_params(),
+    );
+
+    // Task 2: pendulum imitation, then closed loop.
+    let pendulum = Pendulum::new();
+    let window = 10;
+    let cell_dt = 0.1;
+    let imitation = pendulum
+        .imitation(if settings.quick { 200 } else { 600 }, window, cell_dt, 200)
+        .expect("valid");
+    let rollouts = 5;
+    let expert: Vec<f64> = (0..rollouts)
+        .map(|r| pendulum.closed_loop(Stream::new(900 + r), pendulum.expert_controller()).cost)
+        .collect();
+    let nothing: Vec<f64> = (0..rollouts)
+        .map(|r| pendulum.closed_loop(Stream::new(900 + r), |_| 0.0).cost)
+        .collect();
+    let control: Vec<(Kind, f64)> = jobs
+        .par_iter()
+        .map(|&(kind, seed)| {
+            let net = kind.network(2, units, Activation::Identity);
+            let p = train(&net, &imitation, Loss::Mse, seed, settings.iterations);
+            let costs: Vec<f64> = (0..rollouts)
+                .map(|r| {
+                    let mut state = Array2::zeros((1, net.state_width()));
+                    let dt = Array1::from_elem(1, cell_dt);
+                    let mut t = 0u64;
+                    pendulum
+                        .closed_loop(Stream::new(900 + r), |obs| {
+                            t += 1;
+                            let x = Array2::from_shape_vec((1, 2), obs.to_vec()).unwrap();
+                            net.step(&p, x.view(), &mut state, dt.view(), Stream::new(t))
+                                .unwrap()[[0, 0]]
+                        })
+                        .cost
+                })
+                .collect();
+            (kind, mean_std(&costs).0)
+        })
+        .collect();
+    report(
+        &format!(
+            "Task 2: 1 kHz pendulum, imitation of LQR on {} windows of {window} ms, then 2 s closed loop from {rollouts} states; expert cost {:.4}, no control {:.4}",
+            imitation.len(),
+            mean_std(&expert).0,
+            mean_std(&nothing).0
+        ),
+        "closed-loop cost",
+        control,
+        &|k| k.network(2, units, Activation::Identity).num_params(),
+    );
+
+    // Task 3: event-based XOR.
+    let bits = if settings.quick { 6 } else { 8 };
+    let data = tasks::xor_events(if settings.quick { 200 } else { 800 }, bits, 300).expect("valid");
+    let (train_set, test_set) = data.split(0.25, 300).expect("valid");
+    let xor: Vec<(Kind, f64)> = jobs
+        .par_iter()
+        .map(|&(kind, seed)| {
+            let net = kind.network(1, units, Activation::Sigmoid);
+            let p = train(&net, &train_set, Loss::BinaryCrossEntropy, seed, settings.iterations);
+            let eval =
+                SequenceSupervised::new(net, test_set.clone(), Loss::BinaryCrossEntropy, None)
+                    .unwrap();
+            let y = eval.predict(&p, Stream::new(0)).unwrap();
+            (
+                kind,
+                qloop::train::objective::accuracy(y.view(), test_set.targets.view()),
+            )
+        })
+        .collect();
+    report(
+        &format!(
+            "Task 3: event-based XOR of {bits} bits, {} train / {} test (chance 0.5)",
+            train_set.len(),
+            test_set.len()
+        ),
+        "test accuracy",
+        xor,
+        &|k| k.network(1, units, Activation::Sigmoid).num_params(),
+    );
+}
+
+fn cpu_name() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|v| v.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into())
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let value = |flag: &str, default: u64| -> u64 {
+        match args.iter().position(|a| a == flag) {
+            None => default,
+            Some(i) => match args.get(i + 1).and_then(|v| v.parse().ok()) {
+                Some(v) if v > 0 => v,
+                _ => {
+                    eprintln!("error: {flag} needs a positive integer");
+                    std::process::exit(2);
+                }
+            },
+        }
+    };
+    let quick = args.iter().any(|a| a == "--quick");
+    let settings = Settings {
+        seeds: value("--seeds", if quick { 2 } else { 5 }),
+        iterations: value("--iterations", if quick { 60 } else { 600 }),
+        quick,
+    };
+    match args.first().map(String::as_str) {
+        Some("liquid") => liquid(&settings),
+        other => {
+            eprintln!(
+                "error: unknown benchmark {:?}; expected: liquid [--seeds N] [--iterations N] [--quick]",
+                other.unwrap_or("(none)")
+            );
+            std::process::exit(2);
+        }
+    }
+}
