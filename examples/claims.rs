@@ -24,8 +24,8 @@ use ndarray::{Array1, Array2};
 use qloop::train::ops::{self, OpCount};
 use qloop::train::tasks::{self, Pendulum, SequenceSet};
 use qloop::train::{
-    optimize, Activation, AnyLayer, Cfc, Collapse, Dense, Layer, Loss, Ltc, Network, QsLtc,
-    Rnn, RunOptions, SequenceSupervised, Spsa, Stream,
+    optimize, Activation, AnyLayer, Cfc, Collapse, Dense, Layer, Loss, Ltc, Network, QsLtc, Rnn,
+    RunOptions, SequenceSupervised, Spsa, Stream,
 };
 use rayon::prelude::*;
 use std::time::Instant;
@@ -118,8 +118,8 @@ fn mean_std(v: &[f64]) -> (f64, f64) {
 }
 
 fn train(net: &Network, data: &SequenceSet, loss: Loss, seed: u64, iterations: u64) -> Vec<f64> {
-    let objective = SequenceSupervised::new(net.clone(), data.clone(), loss, Some(32))
-        .expect("shapes agree");
+    let objective =
+        SequenceSupervised::new(net.clone(), data.clone(), loss, Some(32)).expect("shapes agree");
     let options = RunOptions {
         max_iters: iterations,
         ..Default::default()
@@ -205,19 +205,27 @@ fn liquid(settings: &Settings) {
         .iter()
         .flat_map(|&k| seeds.iter().map(move |&s| (k, s)))
         .collect();
-    let report = |title: &str, metric: &str, results: Vec<(Kind, f64)>, params: &dyn Fn(Kind) -> usize| {
-        println!("\n## {title}");
-        println!("{:<22} {:>7}  {metric} (mean ± std over {} seeds)", "cell", "params", settings.seeds);
-        for kind in Kind::ALL {
-            let v: Vec<f64> = results.iter().filter(|r| r.0 == kind).map(|r| r.1).collect();
-            let (m, s) = mean_std(&v);
-            println!("{:<22} {:>7}  {m:.4} ± {s:.4}", kind.name(), params(kind));
-        }
-    };
+    let report =
+        |title: &str, metric: &str, results: Vec<(Kind, f64)>, params: &dyn Fn(Kind) -> usize| {
+            println!("\n## {title}");
+            println!(
+                "{:<22} {:>7}  {metric} (mean ± std over {} seeds)",
+                "cell", "params", settings.seeds
+            );
+            for kind in Kind::ALL {
+                let v: Vec<f64> = results
+                    .iter()
+                    .filter(|r| r.0 == kind)
+                    .map(|r| r.1)
+                    .collect();
+                let (m, s) = mean_std(&v);
+                println!("{:<22} {:>7}  {m:.4} ± {s:.4}", kind.name(), params(kind));
+            }
+        };
 
     // Task 1: multi-sensor regression.
     let (samples, steps) = if settings.quick { (120, 8) } else { (400, 16) };
-    let data = tasks::sensors(samples, 3, steps, 0.5, 0.05, 100).expect("valid");
+    let data = tasks::sensors(samples, 3, steps, tasks::SENSOR_GAP, 0.5, 0.05, 100).expect("valid");
     let (train_set, test_set) = data.split(0.25, 100).expect("valid");
     let sensors: Vec<(Kind, f64)> = jobs
         .par_iter()
@@ -249,7 +257,11 @@ fn liquid(settings: &Settings) {
         .expect("valid");
     let rollouts = 5;
     let expert: Vec<f64> = (0..rollouts)
-        .map(|r| pendulum.closed_loop(Stream::new(900 + r), pendulum.expert_controller()).cost)
+        .map(|r| {
+            pendulum
+                .closed_loop(Stream::new(900 + r), pendulum.expert_controller())
+                .cost
+        })
         .collect();
     let nothing: Vec<f64> = (0..rollouts)
         .map(|r| pendulum.closed_loop(Stream::new(900 + r), |_| 0.0).cost)
@@ -297,7 +309,13 @@ fn liquid(settings: &Settings) {
         .par_iter()
         .map(|&(kind, seed)| {
             let net = kind.network(1, units, Activation::Sigmoid);
-            let p = train(&net, &train_set, Loss::BinaryCrossEntropy, seed, settings.iterations);
+            let p = train(
+                &net,
+                &train_set,
+                Loss::BinaryCrossEntropy,
+                seed,
+                settings.iterations,
+            );
             let eval =
                 SequenceSupervised::new(net, test_set.clone(), Loss::BinaryCrossEntropy, None)
                     .unwrap();

@@ -4,19 +4,22 @@
 //!
 //! Run with `cargo run --release --example classifier`.
 
-use qloop::train::experiment::{Experiment, TrainConfig};
+use qloop::train::experiment::{Experiment, Task, TrainConfig};
 use qloop::train::objective::argmax_rows;
 use qloop::train::Stream;
 
 fn main() -> qloop::Result<()> {
     let config = TrainConfig::default();
     let experiment = Experiment::new(config.clone())?;
-    let layout = experiment.objective.model.layout();
+    let Task::Samples { objective, test } = &experiment.task else {
+        unreachable!("Iris is a data set of samples")
+    };
+    let layout = objective.model.layout();
     println!(
         "Iris: {} training / {} test samples; {} qubits, {} layers, {} shots per evaluation; {} parameters {layout}",
-        experiment.objective.x.nrows(),
-        experiment.test.0.nrows(),
-        experiment.objective.model.circuit().num_qubits(),
+        objective.x.nrows(),
+        test.0.nrows(),
+        objective.model.circuit().num_qubits(),
         config.model.layers,
         config.model.shots,
         layout.len()
@@ -33,15 +36,16 @@ fn main() -> qloop::Result<()> {
     );
     println!(
         "train accuracy {:.1}%, test accuracy {:.1}% with exact readout, {:.1}% with {} shots",
-        100.0 * metrics.train_accuracy,
-        100.0 * metrics.test_accuracy,
+        100.0 * metrics.train_accuracy.unwrap_or(f64::NAN),
+        100.0 * metrics.test_accuracy.unwrap_or(f64::NAN),
         100.0 * metrics.test_accuracy_shots.unwrap_or(f64::NAN),
         config.model.shots
     );
     // Confusion matrix on the test part, shot-based readout.
-    let model = &experiment.objective.model;
-    let y = model.forward(&outcome.params, experiment.test.0.view(), Stream::new(1))?;
-    let (pred, truth) = (argmax_rows(y.view()), argmax_rows(experiment.test.1.view()));
+    let y = objective
+        .model
+        .forward(&outcome.params, test.0.view(), Stream::new(1))?;
+    let (pred, truth) = (argmax_rows(y.view()), argmax_rows(test.1.view()));
     let k = experiment.classes.len();
     let mut confusion = vec![vec![0usize; k]; k];
     for (p, t) in pred.iter().zip(&truth) {
@@ -52,7 +56,10 @@ fn main() -> qloop::Result<()> {
         println!("  {:<11} {:?}", experiment.classes[t], row);
     }
     let target = 0.9;
-    let acc = metrics.test_accuracy_shots.unwrap_or(metrics.test_accuracy);
+    let acc = metrics
+        .test_accuracy_shots
+        .or(metrics.test_accuracy)
+        .unwrap_or(0.0);
     println!(
         "target ≥ {:.0}% test accuracy: {}",
         100.0 * target,

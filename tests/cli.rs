@@ -684,3 +684,90 @@ fn draw_writes_svg_and_text_and_draws_a_trained_model() {
     assert!(svg.starts_with("<svg") && svg.contains("101"));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn bundled_liquid_configs_train_and_predict_reads_sequences() {
+    let dir = std::env::temp_dir().join(format!("qloop-liquid-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    for kind in ["ltc", "cfc", "qs-ltc"] {
+        let config = format!("examples/configs/{kind}.toml");
+        let out_dir = dir.join(kind);
+        let out = qloop(&[
+            "train",
+            "--config",
+            &config,
+            "--out",
+            out_dir.to_str().unwrap(),
+        ]);
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{kind}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            text.contains("sequences, regression") && text.contains(&format!("→ {kind} 8 →")),
+            "{text}"
+        );
+        let model: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(out_dir.join("model.json")).unwrap()).unwrap();
+        let metrics = &model["metrics"];
+        let (mse, mean) = (
+            metrics["test_mse"].as_f64().unwrap(),
+            metrics["mean_baseline_mse"].as_f64().unwrap(),
+        );
+        assert!(
+            mse < 0.5 * mean,
+            "{kind}: test MSE {mse} against the mean's {mean}"
+        );
+        assert!(metrics.get("test_accuracy").is_none());
+        let model_path = out_dir.join("model.json");
+        let v = qloop(&[
+            "predict",
+            "--model",
+            model_path.to_str().unwrap(),
+            "--sequence",
+            "0.1,0.2,0.3;0.2,0.3,0.1",
+            "--dt",
+            "0.3,0.25",
+            "--sequence",
+            "0.5,0.5,0.5",
+            "--dt",
+            "1",
+            "--json",
+        ]);
+        let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&v.stdout)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert!(v.status.success() && lines.len() == 2, "{lines:?}");
+        assert_eq!(lines[0]["steps"], 2);
+        assert!(lines[1]["output"][0].as_f64().unwrap().is_finite());
+    }
+    let model = dir.join("ltc/model.json");
+    let model = model.to_str().unwrap();
+    for (args, want) in [
+        (
+            vec!["--input", "1,2,3"],
+            "reads sequences (sensors); give them with --sequence",
+        ),
+        (
+            vec!["--sequence", "0.1,0.2"],
+            "--sequence 1, step 1: the model reads 3 channels, got 2",
+        ),
+        (
+            vec!["--sequence", "1,2,3;1,2,3", "--dt", "1"],
+            "--dt 1: 1 elapsed times for a sequence of 2 steps",
+        ),
+        (
+            vec!["--sequence", "1,2,3", "--dt", "-1"],
+            "elapsed times must be positive",
+        ),
+    ] {
+        let mut all = vec!["predict", "--model", model];
+        all.extend(args);
+        let err = stderr_line(&qloop(&all));
+        assert!(err.contains(want), "{err}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

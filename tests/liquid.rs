@@ -1,11 +1,14 @@
 //! The liquid layers against slow references: LTC's fused step against a fine RK4 solve of
 //! the same ODE (and its first-order convergence), CfC against its closed form written out by
-//! hand, QS-LTC with one copy against LTC bit for bit.
+//! hand, QS-LTC with one copy against LTC bit for bit (in every mode), its interference and
+//! sampled collapse against their definitions, the Elman cell against a hand computation,
+//! the operation counts against the layer sizes, and seeded training at 1 and 2 threads.
 
 use ndarray::{array, Array1, Array2};
 use qloop::rng::Stream;
 use qloop::train::{
-    ansatz, AnyLayer, Cfc, HybridModel, Layer, Ltc, Network, QsLtc, Readout, ReadoutSpec, TimeStep,
+    ansatz, ops, optimize, Activation, AnyLayer, Cfc, Collapse, Dense, HybridModel, Layer, Loss,
+    Ltc, Network, QsLtc, Readout, ReadoutSpec, Rnn, RunOptions, SequenceSupervised, Spsa, TimeStep,
 };
 
 fn sigmoid(z: f64) -> f64 {
@@ -150,9 +153,20 @@ fn cfc_matches_its_closed_form() {
 
 #[test]
 fn one_copy_superposition_ltc_is_ltc_bit_for_bit() {
+    let qs = QsLtc::new(3, 4, 6, 1).unwrap();
+    for mode in [
+        qs,
+        qs.with_interference(true),
+        qs.with_collapse(Collapse::Sample),
+        qs.with_tau(2.5).unwrap(),
+    ] {
+        one_copy_is_ltc(mode);
+    }
+}
+
+fn one_copy_is_ltc(qs: QsLtc) {
     let (m, n) = (3, 4);
-    let ltc = Ltc::new(m, n, 6).unwrap();
-    let qs = QsLtc::new(m, n, 6, 1).unwrap();
+    let ltc = Ltc::new(m, n, 6).unwrap().with_tau(qs.tau).unwrap();
     let p = qs.init(Stream::new(9));
     assert_eq!(p[..ltc.num_params()], ltc.init(Stream::new(9))[..]);
     let ltc_net = Network::new(vec![ltc.into()]).unwrap();
@@ -295,4 +309,205 @@ fn liquid_networks_serialize_and_run_after_a_circuit() {
     assert!(model
         .forward_sequence(&p, &seqs, Some(&dt[..2]), Stream::new(1))
         .is_err());
+}
+
+#[test]
+fn interference_adds_in_phase_and_cancels_in_antiphase() {
+    let qs = QsLtc::new(1, 2, 6, 2).unwrap().with_interference(true);
+    let mut p = qs.init(Stream::new(1));
+    let k = p.len();
+    // α = (1, −1): antiphase, equal moduli.
+    p[k - 4..].copy_from_slice(&[1.0, 0.0, -1.0, 0.0]);
+    assert_eq!(qs.interference_matrix(&p), [0.5, -0.5, -0.5, 0.5]);
+    // α = (1, i): a quarter turn apart, no mixing beyond the moduli on the diagonal.
+    p[k - 4..].copy_from_slice(&[1.0, 0.0, 0.0, 1.0]);
+    let m = qs.interference_matrix(&p);
+    assert!(m[1].abs() < 1e-16 && m[2].abs() < 1e-16 && m[0] == 0.5 && m[3] == 0.5);
+    // Every row's absolute sum is at most 1 for arbitrary amplitudes.
+    let qs = QsLtc::new(1, 2, 6, 5).unwrap().with_interference(true);
+    let mut p = qs.init(Stream::new(2));
+    let k = p.len();
+    for (j, v) in p[k - 10..].iter_mut().enumerate() {
+        *v = (1.7 * j as f64).sin();
+    }
+    let m = qs.interference_matrix(&p);
+    for row in m.chunks(5) {
+        assert!(row.iter().map(|v| v.abs()).sum::<f64>() <= 1.0 + 1e-15);
+    }
+    // The layer applies exactly that mixing after the LTC step.
+    let net_plain = Network::new(vec![qs.with_interference(false).into()]).unwrap();
+    let net = Network::new(vec![qs.into()]).unwrap();
+    let (mut plain, mut mixed) = (Array2::zeros((1, 10)), Array2::zeros((1, 10)));
+    let x = array![[0.7]];
+    let dt = array![0.4];
+    net_plain
+        .step(&p, x.view(), &mut plain, dt.view(), Stream::new(0))
+        .unwrap();
+    net.step(&p, x.view(), &mut mixed, dt.view(), Stream::new(0))
+        .unwrap();
+    for s in 0..5 {
+        for i in 0..2 {
+            let want: f64 = (0..5).map(|r| m[s * 5 + r] * plain[[0, r * 2 + i]]).sum();
+            assert!((mixed[[0, s * 2 + i]] - want).abs() < 1e-15);
+        }
+    }
+}
+
+#[test]
+fn sampled_collapse_returns_a_copy_with_probability_its_weight() {
+    let qs = QsLtc::new(1, 2, 6, 2)
+        .unwrap()
+        .with_collapse(Collapse::Sample);
+    let mut p = qs.init(Stream::new(3));
+    let k = p.len();
+    p[k - 4..].copy_from_slice(&[0.8f64.sqrt(), 0.0, 0.0, 0.2f64.sqrt()]);
+    assert!((qs.weights(&p)[0] - 0.8).abs() < 1e-15);
+    let rows = 4000;
+    let net = Network::new(vec![qs.into()]).unwrap();
+    let mut state = Array2::zeros((rows, 4));
+    let x = Array2::from_elem((rows, 1), 0.9);
+    let dt = Array1::from_elem(rows, 0.5);
+    let y = net
+        .step(&p, x.view(), &mut state, dt.view(), Stream::new(11))
+        .unwrap();
+    let first = (0..rows)
+        .filter(|&r| {
+            let copy = if y[[r, 0]] == state[[r, 0]] && y[[r, 1]] == state[[r, 1]] {
+                0
+            } else {
+                assert_eq!(y.row(r).to_vec(), state.row(r).to_vec()[2..]);
+                1
+            };
+            copy == 0
+        })
+        .count();
+    // Binomial(4000, 0.8): standard deviation 25.3; allow 5σ.
+    assert!((first as f64 - 3200.0).abs() < 127.0, "{first}");
+    // Seeded: the same stream draws the same copies.
+    let mut again = Array2::zeros((rows, 4));
+    let z = net
+        .step(&p, x.view(), &mut again, dt.view(), Stream::new(11))
+        .unwrap();
+    assert_eq!(y, z);
+}
+
+#[test]
+fn elman_cell_matches_a_hand_computation() {
+    let cell = Rnn::new(1, 2).unwrap();
+    // W = [[0.5, -1], [0.25, 0]], U = [[1], [-2]], b = [0.1, 0].
+    let p = [0.5, -1.0, 0.25, 0.0, 1.0, -2.0, 0.1, 0.0];
+    let net = Network::new(vec![cell.into()]).unwrap();
+    let seq = vec![array![[0.3], [-0.7]]];
+    let y = net
+        .forward_sequence(&p, &seq, None, Stream::new(0))
+        .unwrap();
+    let h1 = [(0.3f64 + 0.1).tanh(), (-0.6f64).tanh()];
+    let h2 = [
+        (0.5 * h1[0] - h1[1] - 0.7 + 0.1).tanh(),
+        (0.25 * h1[0] + 1.4).tanh(),
+    ];
+    assert!(max_diff(y.row(0).as_slice().unwrap(), &h2) < 1e-15);
+}
+
+#[test]
+fn operation_counts_follow_the_layer_sizes() {
+    let (m, n, l) = (3, 5, 4);
+    let count = |layer: AnyLayer| {
+        let net = Network::new(vec![layer]).unwrap();
+        let p = net.init(Stream::new(1));
+        let mut state = Array2::zeros((1, net.state_width()));
+        let x = Array2::from_elem((1, m), 0.2);
+        let dt = array![0.5];
+        ops::counted(|| {
+            net.step(&p, x.view(), &mut state, dt.view(), Stream::new(0))
+                .unwrap()
+        })
+        .1
+    };
+    let ltc = count(Ltc::new(m, n, l).unwrap().into());
+    assert_eq!(ltc.mul_add as usize, n * m + l * n * n);
+    assert_eq!(ltc.transcendental as usize, l * n);
+    assert_eq!(ltc.div as usize, 2 * l * n);
+    for s in [2, 4] {
+        let qs = count(QsLtc::new(m, n, l, s).unwrap().into());
+        // One shared drive, S copies of the unfolds, the collapse Σ_s p_s x_s.
+        assert_eq!(qs.mul_add as usize, n * m + s * l * n * n + s * n);
+        assert_eq!(qs.transcendental, s as u64 * ltc.transcendental);
+        let mixed = count(
+            QsLtc::new(m, n, l, s)
+                .unwrap()
+                .with_interference(true)
+                .into(),
+        );
+        assert_eq!(mixed.mul_add, qs.mul_add + (s * s * n) as u64);
+    }
+    let cfc = count(Cfc::new(m, n, 7).unwrap().into());
+    assert_eq!(cfc.mul_add as usize, 7 * (m + n) + 4 * n * 7 + n);
+    assert_eq!(cfc.transcendental as usize, 7 + 3 * n);
+    let rnn = count(Rnn::new(m, n).unwrap().into());
+    assert_eq!(rnn.mul_add as usize, n * m + n * n);
+    let dense = count(Dense::new(m, n, Activation::Tanh).unwrap().into());
+    assert_eq!(
+        (dense.mul_add, dense.transcendental),
+        ((m * n) as u64, n as u64)
+    );
+}
+
+#[test]
+fn elapsed_time_matters_to_liquid_cells_and_not_to_the_elman_cell() {
+    let seq = vec![array![[0.5], [-0.2], [0.9]]];
+    for (layer, continuous) in [
+        (AnyLayer::from(Ltc::new(1, 3, 6).unwrap()), true),
+        (Cfc::new(1, 3, 3).unwrap().into(), true),
+        (QsLtc::new(1, 3, 6, 2).unwrap().into(), true),
+        (Rnn::new(1, 3).unwrap().into(), false),
+    ] {
+        let net = Network::new(vec![layer]).unwrap();
+        let p = net.init(Stream::new(4));
+        let run = |dt: Vec<f64>| {
+            net.forward_sequence(&p, &seq, Some(&[dt]), Stream::new(0))
+                .unwrap()
+        };
+        let (a, b) = (run(vec![1.0, 1.0, 1.0]), run(vec![1.0, 0.2, 3.0]));
+        assert_eq!(a != b, continuous, "{:?}", net.layers()[0]);
+    }
+}
+
+#[test]
+fn seeded_training_is_bit_identical_at_one_and_two_threads() {
+    let data = qloop::train::tasks::sensors(24, 2, 5, 0.3, 0.5, 0.05, 8).unwrap();
+    let cell = QsLtc::new(2, 3, 6, 2)
+        .unwrap()
+        .with_collapse(Collapse::Sample);
+    let net = Network::new(vec![
+        cell.into(),
+        Dense::new(3, 1, Activation::Identity).unwrap().into(),
+    ])
+    .unwrap();
+    let objective = SequenceSupervised::new(net.clone(), data, Loss::Mse, Some(8)).unwrap();
+    let train = |threads: usize| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| {
+                let options = RunOptions {
+                    max_iters: 15,
+                    ..Default::default()
+                };
+                optimize(
+                    objective.clone(),
+                    Spsa::new(5),
+                    net.init(Stream::new(5)),
+                    options,
+                    vec![],
+                )
+                .unwrap()
+            })
+    };
+    let (one, two) = (train(1), train(2));
+    let bits = |p: &[f64]| p.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+    assert_eq!(bits(&one.params), bits(&two.params));
+    assert_eq!(one.solver.history(), two.solver.history());
+    assert!(one.solver.history().first() != one.solver.history().last());
 }

@@ -20,18 +20,44 @@
 //! batch = 32              # 0 = full batch
 //! ```
 //!
+//! Sequence data sets (`sensors`, the jittered multi-sensor regression, and `xor-events`, the
+//! event-based bit-stream XOR, of [`tasks`](crate::train::tasks)) train a recurrent model:
+//! the circuit reads every step, and a liquid or recurrent cell carries the state from step
+//! to step, before the dense layers and the output head:
+//!
+//! ```toml
+//! [data]
+//! dataset = "sensors"     # sensors | xor-events
+//! channels = 3            # sensors
+//! steps = 12              # sensors
+//! gap = 0.3               # nominal time between readings (sensors)
+//! jitter = 0.5            # sampling jitter as a fraction of the gap (sensors)
+//! [model]
+//! kind = "ltc"            # dense | ltc | cfc | qs-ltc | rnn
+//! units = 8
+//! unfolds = 6             # ltc, qs-ltc
+//! copies = 4              # qs-ltc
+//! tau = 1.0               # initial time constant (ltc, qs-ltc)
+//! backbone = 0            # cfc; 0 = as many as units
+//! collapse = "expectation" # qs-ltc: expectation | sample
+//! interference = false    # qs-ltc
+//! hidden = []
+//! ```
+//!
 //! Unknown keys and wrong types are errors naming the key and the file.
 
 use crate::entropy::{half_cut, LogBase};
 use crate::error::{Error, ParamKind, Result};
-use crate::train::objective::{accuracy, Loss, Supervised};
+use crate::train::objective::{accuracy, Loss, Objective, Probe, Supervised};
 use crate::train::{
-    ansatz, optimize, Activation, AtomicCheckpoint, Bounds, Dataset, HybridModel, ModelLayout,
-    Network, Optimizer, OptimizerRecord, Outcome, Readout, ReadoutSpec, RunOptions, Scaler, Spsa,
+    ansatz, optimize, tasks, Activation, AnyLayer, AtomicCheckpoint, Bounds, Cfc, Collapse,
+    Dataset, Dense, HybridModel, Ltc, ModelLayout, Network, Optimizer, OptimizerRecord, Outcome,
+    QsLtc, Readout, ReadoutSpec, Rnn, RunOptions, Scaler, SequenceSet, SequenceSupervised, Spsa,
     SpsaState, StateEntanglement, StepSize, Stream,
 };
 use crate::Circuit;
 use argmin::core::observers::Observe;
+use argmin::core::CostFunction;
 use ndarray::Array2;
 use serde::{Deserialize, Serialize};
 use std::f64::consts::PI;
@@ -55,16 +81,25 @@ pub struct TrainConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DataConfig {
-    /// `iris`, `moons`, `circles`, `parity` or `csv`.
+    /// `iris`, `moons`, `circles`, `parity`, `csv` (samples), or `sensors`, `xor-events`
+    /// (sequences).
     pub dataset: String,
     /// CSV file (for `dataset = "csv"`), relative to the configuration file.
     pub path: Option<PathBuf>,
-    /// Samples of generated sets (moons, circles).
+    /// Samples of generated sets (moons, circles, sensors, xor-events).
     pub samples: usize,
     /// Noise of generated sets.
     pub noise: f64,
-    /// Bits of the parity set.
+    /// Bits of the parity and xor-events sets.
     pub bits: usize,
+    /// Sensors of the sensors set.
+    pub channels: usize,
+    /// Steps of every sequence of the sensors set.
+    pub steps: usize,
+    /// Nominal time between readings of the sensors set.
+    pub gap: f64,
+    /// Sampling jitter of the sensors set, a fraction of the gap in `[0, 1)`.
+    pub jitter: f64,
     /// Fraction held out for testing.
     pub test_fraction: f64,
 }
@@ -85,6 +120,23 @@ pub struct ModelConfig {
     pub hidden: Vec<usize>,
     /// Hidden activation: `tanh`, `relu`, `sigmoid` or `identity`.
     pub activation: Activation,
+    /// The first classical layer: `dense` (the hidden stack alone), or a recurrent cell
+    /// `ltc`, `cfc`, `qs-ltc`, `rnn` of `units` units before it.
+    pub kind: String,
+    /// Units of the recurrent cell.
+    pub units: usize,
+    /// Fused-step unfolds per step (ltc, qs-ltc).
+    pub unfolds: usize,
+    /// Copies `S` (qs-ltc).
+    pub copies: usize,
+    /// Initial time constant (ltc, qs-ltc).
+    pub tau: f64,
+    /// Backbone units (cfc); 0 = as many as `units`.
+    pub backbone: usize,
+    /// Collapse of the copies (qs-ltc).
+    pub collapse: Collapse,
+    /// Phase interference between copies (qs-ltc).
+    pub interference: bool,
 }
 
 /// `[train]`.
@@ -130,6 +182,10 @@ impl Default for DataConfig {
             samples: 200,
             noise: 0.1,
             bits: 4,
+            channels: 3,
+            steps: 12,
+            gap: tasks::SENSOR_GAP,
+            jitter: 0.5,
             test_fraction: 0.3,
         }
     }
@@ -144,6 +200,14 @@ impl Default for ModelConfig {
             shots: 1000,
             hidden: vec![8],
             activation: Activation::Tanh,
+            kind: "dense".into(),
+            units: 8,
+            unfolds: crate::train::liquid::DEFAULT_UNFOLDS,
+            copies: 4,
+            tau: 1.0,
+            backbone: 0,
+            collapse: Collapse::Expectation,
+            interference: false,
         }
     }
 }
@@ -205,12 +269,13 @@ impl TrainConfig {
                 message: format!("key '{key}': {message}"),
             })
         };
-        if !["iris", "moons", "circles", "parity", "csv"].contains(&self.data.dataset.as_str()) {
+        if !DATASETS.contains(&self.data.dataset.as_str()) {
             return bad(
                 "data.dataset",
                 format!(
-                    "unknown data set '{}'; expected iris, moons, circles, parity or csv",
-                    self.data.dataset
+                    "unknown data set '{}'; expected {}",
+                    self.data.dataset,
+                    DATASETS.join(", ")
                 ),
             );
         }
@@ -236,6 +301,84 @@ impl TrainConfig {
             return bad(
                 "data.bits",
                 format!("must lie in 1..=14, got {}", self.data.bits),
+            );
+        }
+        if self.data.is_sequence() && self.data.samples < 4 {
+            return bad(
+                "data.samples",
+                format!("need at least 4 sequences, got {}", self.data.samples),
+            );
+        }
+        if self.data.dataset == "xor-events" && !(1..=1024).contains(&self.data.bits) {
+            return bad(
+                "data.bits",
+                format!("must lie in 1..=1024, got {}", self.data.bits),
+            );
+        }
+        for (key, v, max) in [
+            ("data.channels", self.data.channels, 14),
+            ("data.steps", self.data.steps, 10_000),
+        ] {
+            if !(1..=max).contains(&v) {
+                return bad(key, format!("must lie in 1..={max}, got {v}"));
+            }
+        }
+        if !(self.data.gap > 0.0 && self.data.gap.is_finite()) {
+            return bad(
+                "data.gap",
+                format!(
+                    "the time between readings must be positive and finite, got {}",
+                    self.data.gap
+                ),
+            );
+        }
+        if !(0.0..1.0).contains(&self.data.jitter) {
+            return bad(
+                "data.jitter",
+                format!("must lie in [0, 1), got {}", self.data.jitter),
+            );
+        }
+        if !KINDS.contains(&self.model.kind.as_str()) {
+            return bad(
+                "model.kind",
+                format!(
+                    "unknown layer kind '{}'; expected {}",
+                    self.model.kind,
+                    KINDS.join(", ")
+                ),
+            );
+        }
+        if self.data.is_sequence() && self.model.kind == "dense" {
+            return bad(
+                "model.kind",
+                format!(
+                    "the sequence data set '{}' needs a recurrent layer: ltc, cfc, qs-ltc or rnn",
+                    self.data.dataset
+                ),
+            );
+        }
+        for (key, v, max) in [
+            ("model.units", self.model.units, 4096),
+            ("model.unfolds", self.model.unfolds, 1000),
+            ("model.copies", self.model.copies, 64),
+        ] {
+            if !(1..=max).contains(&v) {
+                return bad(key, format!("must lie in 1..={max}, got {v}"));
+            }
+        }
+        if self.model.backbone > 4096 {
+            return bad(
+                "model.backbone",
+                format!("must lie in 0..=4096, got {}", self.model.backbone),
+            );
+        }
+        if !(self.model.tau > 0.0 && self.model.tau.is_finite()) {
+            return bad(
+                "model.tau",
+                format!(
+                    "the initial time constant must be positive and finite, got {}",
+                    self.model.tau
+                ),
             );
         }
         if !(0.0..1.0).contains(&self.data.test_fraction) {
@@ -288,18 +431,196 @@ impl TrainConfig {
     }
 }
 
+/// The data sets `data.dataset` may name.
+const DATASETS: [&str; 7] = [
+    "iris",
+    "moons",
+    "circles",
+    "parity",
+    "csv",
+    "sensors",
+    "xor-events",
+];
+
+/// The layer kinds `model.kind` may name.
+const KINDS: [&str; 5] = ["dense", "ltc", "cfc", "qs-ltc", "rnn"];
+
+impl DataConfig {
+    /// Whether the data set is one of sequences (`sensors`, `xor-events`).
+    pub fn is_sequence(&self) -> bool {
+        matches!(self.dataset.as_str(), "sensors" | "xor-events")
+    }
+}
+
+impl ModelConfig {
+    /// The classical network from `inputs` readout features to `outputs` values: the
+    /// recurrent cell of `kind` (none for `dense`), the hidden dense layers, the output layer.
+    pub fn network(&self, inputs: usize, outputs: usize, output: Activation) -> Result<Network> {
+        let mut layers: Vec<AnyLayer> = Vec::new();
+        let n = self.units;
+        match self.kind.as_str() {
+            "dense" => {}
+            "ltc" => layers.push(
+                Ltc::new(inputs, n, self.unfolds)?
+                    .with_tau(self.tau)?
+                    .into(),
+            ),
+            "cfc" => {
+                let backbone = if self.backbone == 0 { n } else { self.backbone };
+                layers.push(Cfc::new(inputs, n, backbone)?.into())
+            }
+            "qs-ltc" => layers.push(
+                QsLtc::new(inputs, n, self.unfolds, self.copies)?
+                    .with_tau(self.tau)?
+                    .with_collapse(self.collapse)
+                    .with_interference(self.interference)
+                    .into(),
+            ),
+            "rnn" => layers.push(Rnn::new(inputs, n)?.into()),
+            other => {
+                return Err(unchecked(
+                    "model.kind",
+                    format!(
+                        "unknown layer kind '{other}'; expected {}",
+                        KINDS.join(", ")
+                    ),
+                ))
+            }
+        }
+        if layers.is_empty() {
+            let mut widths = vec![inputs];
+            widths.extend(&self.hidden);
+            widths.push(outputs);
+            return Network::dense(&widths, self.activation, output);
+        }
+        let mut width = n;
+        for &h in &self.hidden {
+            layers.push(Dense::new(width, h, self.activation)?.into());
+            width = h;
+        }
+        layers.push(Dense::new(width, outputs, output)?.into());
+        Network::new(layers)
+    }
+}
+
+/// What an experiment trains on: samples (classification) or sequences.
+#[derive(Debug, Clone)]
+pub enum Task {
+    /// Classification of samples.
+    Samples {
+        /// Training objective (scaled training samples).
+        objective: Supervised,
+        /// Held-out samples (scaled) and their targets.
+        test: (Array2<f64>, Array2<f64>),
+    },
+    /// Sequences read step by step: regression (`sensors`) or binary classification
+    /// (`xor-events`).
+    Sequences {
+        /// Training objective (scaled training sequences).
+        objective: SequenceSupervised<HybridModel>,
+        /// Held-out sequences (scaled).
+        test: SequenceSet,
+        /// Whether the target is a class (scored by accuracy) rather than a value.
+        classify: bool,
+    },
+}
+
+impl Task {
+    /// The model being trained.
+    pub fn model(&self) -> &HybridModel {
+        match self {
+            Task::Samples { objective, .. } => &objective.model,
+            Task::Sequences { objective, .. } => &objective.model,
+        }
+    }
+
+    /// Training and held-out sizes (samples or sequences).
+    pub fn sizes(&self) -> (usize, usize) {
+        match self {
+            Task::Samples { objective, test } => (objective.x.nrows(), test.0.nrows()),
+            Task::Sequences {
+                objective, test, ..
+            } => (objective.data.len(), test.len()),
+        }
+    }
+
+    /// Training accuracy of `params` (exact readout is not forced), for classification.
+    pub fn train_accuracy(&self, params: &[f64], stream: Stream) -> Option<f64> {
+        match self {
+            Task::Samples { objective, .. } => objective.accuracy(params, stream).ok(),
+            Task::Sequences {
+                objective,
+                classify: true,
+                ..
+            } => {
+                let y = objective.predict(params, stream).ok()?;
+                Some(accuracy(y.view(), objective.data.targets.view()))
+            }
+            Task::Sequences { .. } => None,
+        }
+    }
+
+    /// The same task with the model's readout exact and no minibatch.
+    fn exact(&self) -> Result<Task> {
+        let m = self.model();
+        let model = HybridModel::new(
+            m.circuit().clone(),
+            ReadoutSpec::exact(m.readout().readout.clone()),
+            m.network().clone(),
+        )?;
+        Ok(match self {
+            Task::Samples { objective, test } => Task::Samples {
+                objective: Supervised {
+                    model,
+                    batch: None,
+                    ..objective.clone()
+                },
+                test: test.clone(),
+            },
+            Task::Sequences {
+                objective,
+                test,
+                classify,
+            } => Task::Sequences {
+                objective: SequenceSupervised {
+                    model,
+                    batch: None,
+                    ..objective.clone()
+                },
+                test: test.clone(),
+                classify: *classify,
+            },
+        })
+    }
+}
+
+impl CostFunction for Task {
+    type Param = Probe;
+    type Output = f64;
+    fn cost(&self, p: &Probe) -> std::result::Result<f64, argmin::core::Error> {
+        match self {
+            Task::Samples { objective, .. } => objective.cost(p),
+            Task::Sequences { objective, .. } => objective.cost(p),
+        }
+    }
+}
+
+impl Objective for Task {
+    fn num_params(&self) -> usize {
+        self.model().layout().len()
+    }
+}
+
 /// Everything built from a configuration, ready to train.
 #[derive(Debug, Clone)]
 pub struct Experiment {
     /// The configuration.
     pub config: TrainConfig,
-    /// Training objective (scaled training samples).
-    pub objective: Supervised,
-    /// Held-out samples (scaled) and their one-hot targets.
-    pub test: (Array2<f64>, Array2<f64>),
-    /// The feature scaler fitted on the training part.
+    /// The objective and the held-out data.
+    pub task: Task,
+    /// The feature scaler fitted on the training part (on every step, for sequences).
     pub scaler: Scaler,
-    /// Class names.
+    /// Class names (empty for regression).
     pub classes: Vec<String>,
     /// Initial parameters.
     pub init: Vec<f64>,
@@ -312,14 +633,22 @@ pub struct Metrics {
     pub iterations: u64,
     /// Why the run stopped.
     pub termination: String,
-    /// Exact-readout cross-entropy on the training part.
+    /// Exact-readout training loss (cross-entropy, or MSE for regression).
     pub train_loss: f64,
-    /// Accuracy on the training part (exact readout).
-    pub train_accuracy: f64,
-    /// Accuracy on the held-out part (exact readout).
-    pub test_accuracy: f64,
+    /// Accuracy on the training part (exact readout); absent for regression.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub train_accuracy: Option<f64>,
+    /// Accuracy on the held-out part (exact readout); absent for regression.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_accuracy: Option<f64>,
     /// Accuracy on the held-out part with the trained shot count.
     pub test_accuracy_shots: Option<f64>,
+    /// Mean squared error on the held-out part (exact readout), for regression.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_mse: Option<f64>,
+    /// The held-out MSE of predicting the training targets' mean, for regression.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mean_baseline_mse: Option<f64>,
     /// Entanglement of the trained circuit's states over the held-out part (first ⌊n/2⌋
     /// qubits, natural log); absent in files written before it existed.
     #[serde(default)]
@@ -381,15 +710,39 @@ impl SavedModel {
     /// Class probabilities for raw (unscaled) samples, with exact readout.
     pub fn predict(&self, samples: &Array2<f64>) -> Result<Array2<f64>> {
         let x = self.scaler.transform(samples)?;
-        let mut model = self.model.clone();
-        if model.readout().shots.is_some() {
-            model = HybridModel::new(
-                model.circuit().clone(),
-                ReadoutSpec::exact(model.readout().readout.clone()),
-                model.network().clone(),
-            )?;
+        self.exact_model()?
+            .forward(&self.params, x.view(), Stream::new(0))
+    }
+
+    /// The last output of a sequence model for raw (unscaled) sequences (steps × channels)
+    /// with their elapsed times (all 1 when `None`), with exact readout.
+    pub fn predict_sequences(
+        &self,
+        sequences: &[Array2<f64>],
+        dt: Option<&[Vec<f64>]>,
+    ) -> Result<Array2<f64>> {
+        let scaled: Vec<Array2<f64>> = sequences
+            .iter()
+            .map(|s| self.scaler.transform(s))
+            .collect::<Result<_>>()?;
+        self.exact_model()?
+            .forward_sequence(&self.params, &scaled, dt, Stream::new(0))
+    }
+
+    /// Whether the model reads sequences (it was trained on a sequence data set).
+    pub fn reads_sequences(&self) -> bool {
+        self.config.data.is_sequence()
+    }
+
+    fn exact_model(&self) -> Result<HybridModel> {
+        match self.model.readout().shots {
+            None => Ok(self.model.clone()),
+            Some(_) => HybridModel::new(
+                self.model.circuit().clone(),
+                ReadoutSpec::exact(self.model.readout().readout.clone()),
+                self.model.network().clone(),
+            ),
         }
-        model.forward(&self.params, x.view(), Stream::new(0))
     }
 }
 
@@ -405,6 +758,9 @@ fn unchecked(key: &str, message: String) -> Error {
 impl Experiment {
     /// Builds data, model, objective and initial parameters from `config`.
     pub fn new(config: TrainConfig) -> Result<Self> {
+        if config.data.is_sequence() {
+            return Self::sequences(config);
+        }
         let d = &config.data;
         let data = match d.dataset.as_str() {
             "iris" => Dataset::iris(),
@@ -419,7 +775,8 @@ impl Experiment {
                 return Err(unchecked(
                     "data.dataset",
                     format!(
-                        "unknown data set '{other}'; expected iris, moons, circles, parity or csv"
+                        "unknown data set '{other}'; expected {}",
+                        DATASETS.join(", ")
                     ),
                 ))
             }
@@ -427,6 +784,51 @@ impl Experiment {
         let (train, test) = data.split(d.test_fraction, config.seed)?;
         let scaler = Scaler::fit(&train.features, (0.0, PI));
         let features = data.num_features();
+        let classes = data.classes.len();
+        let (width, output, loss) = if classes == 2 {
+            (1, Activation::Sigmoid, Loss::BinaryCrossEntropy)
+        } else {
+            (classes, Activation::Softmax, Loss::CrossEntropy)
+        };
+        let model = Self::model(&config, features, width, output)?;
+        let targets = |set: &Dataset| -> Array2<f64> {
+            if classes == 2 {
+                Array2::from_shape_fn((set.len(), 1), |(i, _)| set.labels[i] as f64)
+            } else {
+                set.one_hot()
+            }
+        };
+        let batch = (config.train.batch > 0).then_some(config.train.batch);
+        let objective = Supervised::new(
+            model,
+            scaler.transform(&train.features)?,
+            targets(&train),
+            loss,
+            batch,
+        )?;
+        let init = objective
+            .model
+            .init_params(Stream::new(config.seed).child(crate::rng::role::INIT));
+        Ok(Experiment {
+            task: Task::Samples {
+                test: (scaler.transform(&test.features)?, targets(&test)),
+                objective,
+            },
+            scaler,
+            classes: data.classes.clone(),
+            init,
+            config,
+        })
+    }
+
+    /// The hybrid model: the re-uploading circuit over `features` inputs, the readout, and
+    /// the network of `[model]` ending in `outputs` values with the `output` activation.
+    fn model(
+        config: &TrainConfig,
+        features: usize,
+        outputs: usize,
+        output: Activation,
+    ) -> Result<HybridModel> {
         let n = if config.model.qubits == 0 {
             features.max(2)
         } else {
@@ -447,50 +849,84 @@ impl Experiment {
             readout,
             shots: (config.model.shots > 0).then_some(config.model.shots),
         };
-        let classes = data.classes.len();
-        let (width, output, loss) = if classes == 2 {
-            (1, Activation::Sigmoid, Loss::BinaryCrossEntropy)
-        } else {
-            (classes, Activation::Softmax, Loss::CrossEntropy)
-        };
-        let mut widths = vec![spec.width(n)];
-        widths.extend(&config.model.hidden);
-        widths.push(width);
-        let network = Network::dense(&widths, config.model.activation, output)?;
-        let model = HybridModel::new(circuit, spec, network)?;
-        let targets = |set: &Dataset| -> Array2<f64> {
-            if classes == 2 {
-                Array2::from_shape_fn((set.len(), 1), |(i, _)| set.labels[i] as f64)
-            } else {
-                set.one_hot()
+        let network = config.model.network(spec.width(n), outputs, output)?;
+        HybridModel::new(circuit, spec, network)
+    }
+
+    /// The sequence branch of [`Experiment::new`].
+    fn sequences(config: TrainConfig) -> Result<Self> {
+        let d = &config.data;
+        let (data, classify) = match d.dataset.as_str() {
+            "sensors" => (
+                tasks::sensors(
+                    d.samples,
+                    d.channels,
+                    d.steps,
+                    d.gap,
+                    d.jitter,
+                    d.noise,
+                    config.seed,
+                )?,
+                false,
+            ),
+            "xor-events" => (tasks::xor_events(d.samples, d.bits, config.seed)?, true),
+            other => {
+                return Err(unchecked(
+                    "data.dataset",
+                    format!("'{other}' is not a sequence data set"),
+                ))
             }
         };
+        let (train, test) = data.split(d.test_fraction, config.seed)?;
+        let steps: Vec<ndarray::ArrayView2<f64>> =
+            train.sequences.iter().map(|s| s.view()).collect();
+        let stacked = ndarray::concatenate(ndarray::Axis(0), &steps).map_err(|e| Error::Shape {
+            context: "sequence data".into(),
+            message: e.to_string(),
+        })?;
+        let scaler = Scaler::fit(&stacked, (0.0, PI));
+        let scale = |set: &SequenceSet| -> Result<SequenceSet> {
+            Ok(SequenceSet {
+                sequences: set
+                    .sequences
+                    .iter()
+                    .map(|s| scaler.transform(s))
+                    .collect::<Result<_>>()?,
+                ..set.clone()
+            })
+        };
+        let (output, loss, classes) = match classify {
+            true => (
+                Activation::Sigmoid,
+                Loss::BinaryCrossEntropy,
+                vec!["even".to_string(), "odd".to_string()],
+            ),
+            false => (Activation::Identity, Loss::Mse, Vec::new()),
+        };
+        let model = Self::model(&config, data.channels(), 1, output)?;
         let batch = (config.train.batch > 0).then_some(config.train.batch);
-        let objective = Supervised::new(
-            model,
-            scaler.transform(&train.features)?,
-            targets(&train),
-            loss,
-            batch,
-        )?;
+        let objective = SequenceSupervised::new(model, scale(&train)?, loss, batch)?;
         let init = objective
             .model
             .init_params(Stream::new(config.seed).child(crate::rng::role::INIT));
         Ok(Experiment {
-            test: (scaler.transform(&test.features)?, targets(&test)),
-            objective,
+            task: Task::Sequences {
+                test: scale(&test)?,
+                objective,
+                classify,
+            },
             scaler,
-            classes: data.classes.clone(),
+            classes,
             init,
             config,
         })
     }
 
-    /// The SPSA solver: circuit angles (periodic in `[−π, π)`) and dense weights (free) as two
-    /// blocks with their own calibrated gains.
+    /// The SPSA solver: circuit angles (periodic in `[−π, π)`) and network weights (free) as
+    /// two blocks with their own calibrated gains.
     pub fn solver(&self) -> Spsa {
         let t = &self.config.train;
-        let layout = self.objective.model.layout();
+        let layout = self.task.model().layout();
         let mut spsa = Spsa::new(self.config.seed).resamplings(t.resamplings);
         if !t.blocking {
             spsa = spsa.blocking(None);
@@ -528,7 +964,7 @@ impl Experiment {
             ctrlc,
         };
         optimize(
-            self.objective.clone(),
+            self.task.clone(),
             self.solver(),
             self.init.clone(),
             options,
@@ -538,41 +974,93 @@ impl Experiment {
 
     /// Metrics of trained parameters (exact readout, plus test accuracy with shots).
     pub fn metrics<S>(&self, outcome: &Outcome<S>) -> Result<Metrics> {
-        let exact_model = HybridModel::new(
-            self.objective.model.circuit().clone(),
-            ReadoutSpec::exact(self.objective.model.readout().readout.clone()),
-            self.objective.model.network().clone(),
-        )?;
-        let exact = Supervised {
-            model: exact_model.clone(),
-            batch: None,
-            ..self.objective.clone()
-        };
         let p = &outcome.params;
         let stream = Stream::new(self.config.seed).child(crate::rng::role::REPORT);
-        let train_y = exact.predict(p, stream)?;
-        let test_y = exact_model.forward(p, self.test.0.view(), stream)?;
-        let test_accuracy_shots = match self.objective.model.readout().shots {
-            Some(_) => {
-                let y = self
-                    .objective
-                    .model
-                    .forward(p, self.test.0.view(), stream)?;
-                Some(accuracy(y.view(), self.test.1.view()))
+        let model = self.task.model();
+        let shots = model.readout().shots.is_some();
+        let (train_loss, train_accuracy, test_accuracy, test_accuracy_shots, test_mse, mean_mse);
+        let states: Array2<f64>;
+        match (&self.task.exact()?, &self.task) {
+            (
+                Task::Samples {
+                    objective: exact,
+                    test,
+                },
+                Task::Samples { objective, .. },
+            ) => {
+                let train_y = exact.predict(p, stream)?;
+                let test_y = exact.model.forward(p, test.0.view(), stream)?;
+                train_loss = exact.loss.eval(train_y.view(), exact.targets.view())?;
+                train_accuracy = Some(accuracy(train_y.view(), exact.targets.view()));
+                test_accuracy = Some(accuracy(test_y.view(), test.1.view()));
+                test_accuracy_shots = match shots {
+                    true => {
+                        let y = objective.model.forward(p, test.0.view(), stream)?;
+                        Some(accuracy(y.view(), test.1.view()))
+                    }
+                    false => None,
+                };
+                (test_mse, mean_mse) = (None, None);
+                states = test.0.clone();
             }
-            None => None,
-        };
+            (
+                Task::Sequences {
+                    objective: exact,
+                    test,
+                    classify,
+                },
+                Task::Sequences { objective, .. },
+            ) => {
+                let train_y = exact.predict(p, stream)?;
+                let test_y =
+                    exact
+                        .model
+                        .forward_sequence(p, &test.sequences, Some(&test.dt), stream)?;
+                train_loss = exact.loss.eval(train_y.view(), exact.data.targets.view())?;
+                if *classify {
+                    train_accuracy = Some(accuracy(train_y.view(), exact.data.targets.view()));
+                    test_accuracy = Some(accuracy(test_y.view(), test.targets.view()));
+                    test_accuracy_shots = match shots {
+                        true => {
+                            let y = objective.model.forward_sequence(
+                                p,
+                                &test.sequences,
+                                Some(&test.dt),
+                                stream,
+                            )?;
+                            Some(accuracy(y.view(), test.targets.view()))
+                        }
+                        false => None,
+                    };
+                    (test_mse, mean_mse) = (None, None);
+                } else {
+                    (train_accuracy, test_accuracy, test_accuracy_shots) = (None, None, None);
+                    test_mse = Some(Loss::Mse.eval(test_y.view(), test.targets.view())?);
+                    mean_mse = Some(test.mean_baseline_mse(&exact.data));
+                }
+                let steps: Vec<ndarray::ArrayView2<f64>> =
+                    test.sequences.iter().map(|s| s.view()).collect();
+                states =
+                    ndarray::concatenate(ndarray::Axis(0), &steps).map_err(|e| Error::Shape {
+                        context: "sequence data".into(),
+                        message: e.to_string(),
+                    })?;
+            }
+            _ => unreachable!("Task::exact keeps the variant"),
+        }
         Ok(Metrics {
             iterations: outcome.iterations,
             termination: outcome.termination.clone(),
-            train_loss: exact.loss.eval(train_y.view(), exact.targets.view())?,
-            train_accuracy: accuracy(train_y.view(), exact.targets.view()),
-            test_accuracy: accuracy(test_y.view(), self.test.1.view()),
+            train_loss,
+            train_accuracy,
+            test_accuracy,
             test_accuracy_shots,
-            entanglement: Some(self.objective.model.entanglement(
+            test_mse,
+            mean_baseline_mse: mean_mse,
+            entanglement: Some(model.entanglement(
                 p,
-                self.test.0.view(),
-                &half_cut(self.objective.model.circuit().num_qubits()),
+                states.view(),
+                &half_cut(model.circuit().num_qubits()),
                 LogBase::E,
             )?),
         })
@@ -586,9 +1074,9 @@ impl Experiment {
     ) -> SavedModel {
         SavedModel {
             qloop_version: env!("CARGO_PKG_VERSION").into(),
-            model: self.objective.model.clone(),
+            model: self.task.model().clone(),
             params: outcome.params.clone(),
-            layout: self.objective.model.layout(),
+            layout: self.task.model().layout(),
             scaler: self.scaler.clone(),
             classes: self.classes.clone(),
             config: self.config.clone(),

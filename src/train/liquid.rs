@@ -19,7 +19,8 @@
 //! solve and its convergence rate. Parameters, in order: `W` (N × N, row-major, `W[i][j]`
 //! from unit `j` to unit `i`), `U` (N × inputs), `b` (N), `A` (N), `ρ` (N) with `τ = e^ρ`, so
 //! that every time constant stays positive whatever the optimizer does. Initialisation:
-//! `W`, `U` Glorot-uniform, `b = 0`, `A ~ U(−1, 1)`, `ρ = 0` (τ = 1).
+//! `W`, `U` Glorot-uniform, `b = 0`, `A ~ U(−1, 1)`, `ρ = ln τ₀` (`τ₀ = 1` unless
+//! [`Ltc::with_tau`] sets it).
 //!
 //! **CfC** (Hasani et al., Nature Machine Intelligence 2022), the gated closed form with a
 //! one-layer backbone of `B` units (default `B = N`):
@@ -51,7 +52,7 @@
 //! ordinary real LTC state, and the cost grows linearly in `S` (quadratically with
 //! interference). With `S = 1` the layer is [`Ltc`], bit for bit, in every mode. Parameters, in
 //! order: `W, U, b, A` as for LTC, `ρ` (S × N, copy after copy), `α` (`re, im` per copy).
-//! Initialisation: as LTC, `τ_s` log-spaced over `[0.5, 4]` (τ = 1 for `S = 1`),
+//! Initialisation: as LTC, `τ_s` log-spaced over `[τ₀/2, 4τ₀]` (τ₀ for `S = 1`),
 //! `α_s = 1/√S` (all in phase).
 //!
 //! References: R. Hasani, M. Lechner, A. Amini, D. Rus, R. Grosu, "Liquid Time-constant
@@ -234,7 +235,7 @@ fn evolve(
 }
 
 /// The liquid time-constant cell. See the [module docs](self).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Ltc {
     /// Input width.
     pub inputs: usize,
@@ -242,6 +243,26 @@ pub struct Ltc {
     pub units: usize,
     /// Fused-step unfolds per input step.
     pub unfolds: usize,
+    /// Initial time constant of every unit (trained from there).
+    #[serde(default = "unit_tau")]
+    pub tau: f64,
+}
+
+fn unit_tau() -> f64 {
+    1.0
+}
+
+/// Checks an initial time constant.
+fn check_tau(context: &str, tau: f64) -> Result<()> {
+    match tau > 0.0 && tau.is_finite() {
+        true => Ok(()),
+        false => Err(Error::Shape {
+            context: context.into(),
+            message: format!(
+                "the initial time constant tau must be positive and finite, got {tau}"
+            ),
+        }),
+    }
 }
 
 impl Ltc {
@@ -264,7 +285,14 @@ impl Ltc {
             inputs,
             units,
             unfolds,
+            tau: 1.0,
         })
+    }
+
+    /// The same cell with every unit's time constant starting at `tau` (positive).
+    pub fn with_tau(self, tau: f64) -> Result<Self> {
+        check_tau("LTC layer", tau)?;
+        Ok(Ltc { tau, ..self })
     }
 }
 
@@ -283,7 +311,7 @@ impl Layer for Ltc {
     }
     fn init(&self, stream: Stream) -> Vec<f64> {
         let mut p = ltc_init(&mut stream.rng(), self.units, self.inputs);
-        p.extend(std::iter::repeat_n(0.0, self.units));
+        p.extend(std::iter::repeat_n(self.tau.ln(), self.units));
         p
     }
     fn forward(
@@ -306,7 +334,9 @@ impl Layer for Ltc {
         )
     }
     fn check(&self) -> Result<()> {
-        Ltc::new(self.inputs, self.units, self.unfolds).map(|_| ())
+        Ltc::new(self.inputs, self.units, self.unfolds)?
+            .with_tau(self.tau)
+            .map(|_| ())
     }
     fn describe_params(&self) -> &'static str {
         "LTC W, U, b, A, log τ"
@@ -432,7 +462,7 @@ pub enum Collapse {
 
 /// The superposition LTC: `S` copies with their own time constants and amplitudes. See the
 /// [module docs](self).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct QsLtc {
     /// Input width.
     pub inputs: usize,
@@ -448,6 +478,10 @@ pub struct QsLtc {
     /// Mix the copies after every step through their amplitudes' relative phases.
     #[serde(default)]
     pub interference: bool,
+    /// Centre of the initial time constants: copies start log-spaced over
+    /// `[tau/2, 4 tau]` (`tau` itself for `S = 1`).
+    #[serde(default = "unit_tau")]
+    pub tau: f64,
 }
 
 impl QsLtc {
@@ -477,7 +511,14 @@ impl QsLtc {
             copies,
             collapse: Collapse::Expectation,
             interference: false,
+            tau: 1.0,
         })
+    }
+
+    /// The same layer with its initial time constants centred on `tau` (positive).
+    pub fn with_tau(self, tau: f64) -> Result<Self> {
+        check_tau("QS-LTC layer", tau)?;
+        Ok(QsLtc { tau, ..self })
     }
 
     /// The same layer with another collapse.
@@ -582,8 +623,8 @@ impl Layer for QsLtc {
         let s = self.copies;
         for c in 0..s {
             let tau = match s {
-                1 => 1.0,
-                _ => 0.5 * 8f64.powf(c as f64 / (s - 1) as f64),
+                1 => self.tau,
+                _ => self.tau * 0.5 * 8f64.powf(c as f64 / (s - 1) as f64),
             };
             p.extend(std::iter::repeat_n(tau.ln(), self.units));
         }
@@ -650,7 +691,9 @@ impl Layer for QsLtc {
         )
     }
     fn check(&self) -> Result<()> {
-        QsLtc::new(self.inputs, self.units, self.unfolds, self.copies).map(|_| ())
+        QsLtc::new(self.inputs, self.units, self.unfolds, self.copies)?
+            .with_tau(self.tau)
+            .map(|_| ())
     }
     fn describe_params(&self) -> &'static str {
         "QS-LTC W, U, b, A, log τ per copy, amplitudes"

@@ -4,7 +4,8 @@
 //! - [`sensors`]: multi-sensor regression with jittered sampling times. Each sample watches
 //!   a hidden oscillator `φ(t) = ω t + φ₀` (ω drawn per sample from `[0.8, 1.2]`) through
 //!   `C` sensors, channel `c` reading `a_c sin(φ(t) + cπ/4) + ε` (`a_c = 1 − c/(2C)`,
-//!   `ε ~ N(0, noise²)`), at times whose gaps are `Δ₀ (1 + j u)`, `u ~ U(−1, 1)`, `Δ₀ = 0.3`.
+//!   `ε ~ N(0, noise²)`), at times whose gaps are `Δ₀ (1 + j u)`, `u ~ U(−1, 1)` (`Δ₀`
+//!   the nominal gap, [`SENSOR_GAP`] by default).
 //!   The target is the clean first channel one nominal gap after the last reading,
 //!   `a_0 sin(φ(t_last + Δ₀))`. The elapsed times are the cell's `Δt`.
 //! - [`xor_events`]: the event-based bit-stream XOR of Lechner & Hasani (2020), also used in
@@ -85,15 +86,15 @@ impl SequenceSet {
     }
 }
 
-/// The nominal sampling gap of [`sensors`].
+/// The default nominal sampling gap of [`sensors`].
 pub const SENSOR_GAP: f64 = 0.3;
 
 /// Multi-sensor regression with jittered sampling times (see the [module docs](self)):
-/// `samples` sequences of `steps` readings of `channels` sensors, gaps jittered by the
-/// fraction `jitter ∈ [0, 1)`, sensor noise of standard deviation `noise`.
+/// `samples` sequences of `steps` readings of `channels` sensors, nominal gap `gap > 0`
+/// jittered by the fraction `jitter ∈ [0, 1)`, sensor noise of standard deviation `noise`.
 ///
 /// ```
-/// let set = qloop::train::tasks::sensors(10, 3, 12, 0.5, 0.05, 1).unwrap();
+/// let set = qloop::train::tasks::sensors(10, 3, 12, 0.3, 0.5, 0.05, 1).unwrap();
 /// assert_eq!((set.len(), set.channels(), set.sequences[0].nrows()), (10, 3, 12));
 /// assert!(set.dt[0].iter().all(|&d| (0.15..=0.45).contains(&d)));
 /// ```
@@ -101,6 +102,7 @@ pub fn sensors(
     samples: usize,
     channels: usize,
     steps: usize,
+    gap: f64,
     jitter: f64,
     noise: f64,
     seed: u64,
@@ -108,11 +110,16 @@ pub fn sensors(
     check_size("sensors", "samples", samples)?;
     check_size("sensors", "channels", channels)?;
     check_size("sensors", "steps", steps)?;
-    if !(0.0..1.0).contains(&jitter) || !(noise >= 0.0 && noise.is_finite()) {
+    let valid = (0.0..1.0).contains(&jitter)
+        && noise >= 0.0
+        && noise.is_finite()
+        && gap > 0.0
+        && gap.is_finite();
+    if !valid {
         return Err(Error::Shape {
             context: "sensors".into(),
             message: format!(
-                "jitter must lie in [0, 1) and noise be finite and non-negative, got {jitter} and {noise}"
+                "the gap must be positive, the jitter lie in [0, 1) and the noise be finite and non-negative, got {gap}, {jitter} and {noise}"
             ),
         });
     }
@@ -125,7 +132,7 @@ pub fn sensors(
         let omega = rng.random_range(0.8..1.2);
         let phase = rng.random_range(0.0..2.0 * PI);
         let dt: Vec<f64> = (0..steps)
-            .map(|_| SENSOR_GAP * (1.0 + jitter * rng.random_range(-1.0..=1.0)))
+            .map(|_| gap * (1.0 + jitter * rng.random_range(-1.0..=1.0)))
             .collect();
         let mut t = 0.0;
         let mut seq = Array2::zeros((steps, channels));
@@ -136,7 +143,7 @@ pub fn sensors(
                 seq[[s, c]] = clean + noise.sample(&mut rng);
             }
         }
-        targets[[k, 0]] = gain(0) * (omega * (t + SENSOR_GAP) + phase).sin();
+        targets[[k, 0]] = gain(0) * (omega * (t + gap) + phase).sin();
         sequences.push(seq);
         dts.push(dt);
     }
@@ -430,7 +437,7 @@ mod tests {
 
     #[test]
     fn splits_are_seeded_partitions() {
-        let set = sensors(20, 2, 5, 0.3, 0.0, 4).unwrap();
+        let set = sensors(20, 2, 5, SENSOR_GAP, 0.3, 0.0, 4).unwrap();
         let (train, test) = set.split(0.25, 9).unwrap();
         assert_eq!((train.len(), test.len()), (15, 5));
         assert_eq!(set.split(0.25, 9).unwrap().0, train);
@@ -444,7 +451,8 @@ mod tests {
         all.sort_by(f64::total_cmp);
         want.sort_by(f64::total_cmp);
         assert_eq!(all, want);
-        assert!(sensors(0, 2, 5, 0.3, 0.0, 4).is_err());
-        assert!(sensors(3, 2, 5, 1.0, 0.0, 4).is_err());
+        assert!(sensors(0, 2, 5, SENSOR_GAP, 0.3, 0.0, 4).is_err());
+        assert!(sensors(3, 2, 5, SENSOR_GAP, 1.0, 0.0, 4).is_err());
+        assert!(sensors(3, 2, 5, 0.0, 0.3, 0.0, 4).is_err());
     }
 }

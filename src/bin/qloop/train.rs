@@ -125,31 +125,45 @@ pub fn train(
 
     let experiment = Experiment::new(config)?;
     let cfg = &experiment.config;
-    let model = &experiment.objective.model;
+    let model = experiment.task.model();
     let layout = model.layout();
+    let (train_size, test_size) = experiment.task.sizes();
+    let what = match (cfg.data.is_sequence(), experiment.classes.len()) {
+        (false, k) => format!("samples, {k} classes"),
+        (true, 0) => "sequences, regression".to_string(),
+        (true, k) => format!("sequences, {k} classes"),
+    };
     writeln!(
         w,
-        "training on {} ({} train / {} test samples, {} classes), seed {}",
-        cfg.data.dataset,
-        experiment.objective.x.nrows(),
-        experiment.test.0.nrows(),
-        experiment.classes.len(),
-        cfg.seed
+        "training on {} ({train_size} train / {test_size} test {what}), seed {}",
+        cfg.data.dataset, cfg.seed
     )
     .ok();
+    let layers = model.network().layers();
+    let network = match cfg.model.kind.as_str() {
+        "dense" => format!(
+            "dense {:?}",
+            layers
+                .iter()
+                .map(qloop::train::Layer::output_width)
+                .collect::<Vec<_>>()
+        ),
+        kind => format!(
+            "{kind} {} → dense {:?}",
+            cfg.model.units,
+            layers[1..]
+                .iter()
+                .map(qloop::train::Layer::output_width)
+                .collect::<Vec<_>>()
+        ),
+    };
     writeln!(
         w,
-        "model: {} qubits × {} re-uploading layers → {} ({}) → dense {:?}; {} parameters {}",
+        "model: {} qubits × {} re-uploading layers → {} ({}) → {network}; {} parameters {}",
         model.circuit().num_qubits(),
         cfg.model.layers,
         cfg.model.readout,
         cfg.model.shots.to_string() + " shots",
-        model
-            .network()
-            .layers()
-            .iter()
-            .map(qloop::train::Layer::output_width)
-            .collect::<Vec<_>>(),
         layout.len(),
         layout
     )
@@ -161,11 +175,11 @@ pub fn train(
         )
         .expect("valid template"),
     );
-    let objective = experiment.objective.clone();
+    let task = experiment.task.clone();
     let seed = cfg.seed;
     let progress = Progress {
         bar: bar.clone(),
-        accuracy: Box::new(move |p| objective.accuracy(p, Stream::new(seed)).ok()),
+        accuracy: Box::new(move |p| task.train_accuracy(p, Stream::new(seed))),
         last_accuracy: None,
     };
     let start = Instant::now();
@@ -213,20 +227,29 @@ pub fn train(
         metrics.iterations, metrics.termination
     )
     .ok();
-    writeln!(
-        w,
-        "train loss {:.4}  train accuracy {:.1}%  test accuracy {:.1}% (exact readout){}",
-        metrics.train_loss,
-        100.0 * metrics.train_accuracy,
-        100.0 * metrics.test_accuracy,
-        metrics
-            .test_accuracy_shots
-            .map_or(String::new(), |a| format!(
-                ", {:.1}% ({} shots)",
-                100.0 * a,
-                cfg.model.shots
-            ))
-    )
+    match (metrics.train_accuracy, metrics.test_accuracy) {
+        (Some(train), Some(test)) => writeln!(
+            w,
+            "train loss {:.4}  train accuracy {:.1}%  test accuracy {:.1}% (exact readout){}",
+            metrics.train_loss,
+            100.0 * train,
+            100.0 * test,
+            metrics
+                .test_accuracy_shots
+                .map_or(String::new(), |a| format!(
+                    ", {:.1}% ({} shots)",
+                    100.0 * a,
+                    cfg.model.shots
+                ))
+        ),
+        _ => writeln!(
+            w,
+            "train MSE {:.4}  test MSE {:.4} (exact readout); predicting the mean: test MSE {:.4}",
+            metrics.train_loss,
+            metrics.test_mse.unwrap_or(f64::NAN),
+            metrics.mean_baseline_mse.unwrap_or(f64::NAN)
+        ),
+    }
     .ok();
     if let Some(e) = &metrics.entanglement {
         let a: Vec<String> = e.subsystem.iter().map(|q| q.to_string()).collect();
