@@ -177,16 +177,37 @@ fn liquid(settings: &Settings) {
         "cell", "params", "mul-add", "other", "div", "transc.", "energy pJ", "median µs", "p99 µs"
     );
     let repeats = if settings.quick { 2_000 } else { 50_000 };
-    let mut ltc_energy = 0.0;
-    for kind in Kind::ALL {
-        let net = kind.network(4, 32, Activation::Identity);
-        let (c, median, p99) = step_cost(&net, repeats);
-        if kind == Kind::Ltc {
-            ltc_energy = c.energy_pj();
-        }
+    let head = |cell: AnyLayer| {
+        let width = cell.output_width();
+        Network::new(vec![
+            cell,
+            Dense::new(width, 1, Activation::Identity)
+                .expect("valid")
+                .into(),
+        ])
+        .expect("valid")
+    };
+    let mut rows: Vec<(String, Network)> = Kind::ALL
+        .iter()
+        .map(|k| (k.name(), k.network(4, 32, Activation::Identity)))
+        .collect();
+    rows.push((
+        "CfC backbone 32".into(),
+        head(Cfc::new(4, 32, 32).expect("valid").into()),
+    ));
+    rows.push((
+        "LTC 1 unfold".into(),
+        head(Ltc::new(4, 32, 1).expect("valid").into()),
+    ));
+    let mut measured = Vec::new();
+    for (name, net) in &rows {
+        let (c, median, p99) = step_cost(net, repeats);
+        let ltc_energy = measured
+            .first()
+            .map_or(c.energy_pj(), |m: &(OpCount, f64)| m.0.energy_pj());
         println!(
             "{:<22} {:>7} {:>9} {:>8} {:>6} {:>7} {:>11.0} {:>10.2} {:>9.2}   ({:.2}× LTC energy)",
-            kind.name(),
+            name,
             net.num_params(),
             c.mul_add,
             c.elementwise,
@@ -197,7 +218,32 @@ fn liquid(settings: &Settings) {
             p99,
             c.energy_pj() / ltc_energy
         );
+        measured.push((c, median));
     }
+    let at = |kind: Kind| measured[Kind::ALL.iter().position(|&k| k == kind).expect("listed")];
+    let (ltc, ltc_us) = at(Kind::Ltc);
+    for s in [2, 4, 8] {
+        let (qs, us) = at(Kind::QsLtc(s));
+        println!(
+            "QS-LTC S={s}: {:.2}× LTC's modelled energy, {:.2}× its median latency, latency / (S × LTC) = {:.2}",
+            qs.energy_pj() / ltc.energy_pj(),
+            us / ltc_us,
+            us / (s as f64 * ltc_us)
+        );
+    }
+    let (qs8, _) = at(Kind::QsLtc(8));
+    println!(
+        "collapse Σ_s p_s x_s at S=8: {} of {} multiply-adds per step ({:.2} %)",
+        8 * 32,
+        qs8.mul_add,
+        100.0 * 256.0 / qs8.mul_add as f64
+    );
+    let cfc_wide = measured[Kind::ALL.len()].1;
+    println!(
+        "LTC (6 unfolds) median / CfC median: {:.2} (CfC sized to LTC's parameters), {:.2} (backbone 32)",
+        ltc_us / at(Kind::Cfc).1,
+        ltc_us / cfc_wide
+    );
 
     let units = 8;
     let seeds: Vec<u64> = (1..=settings.seeds).collect();
@@ -250,10 +296,13 @@ fn liquid(settings: &Settings) {
 
     // Task 2: pendulum imitation, then closed loop.
     let pendulum = Pendulum::new();
-    let window = 10;
-    let cell_dt = 0.1;
+    let window = 20;
+    let cell_dt = 0.5;
     let imitation = pendulum
         .imitation(if settings.quick { 200 } else { 600 }, window, cell_dt, 200)
+        .expect("valid");
+    let held_out = pendulum
+        .imitation(if settings.quick { 100 } else { 200 }, window, cell_dt, 201)
         .expect("valid");
     let rollouts = 5;
     let expert: Vec<f64> = (0..rollouts)
@@ -266,40 +315,70 @@ fn liquid(settings: &Settings) {
     let nothing: Vec<f64> = (0..rollouts)
         .map(|r| pendulum.closed_loop(Stream::new(900 + r), |_| 0.0).cost)
         .collect();
-    let control: Vec<(Kind, f64)> = jobs
+    let control: Vec<(Kind, (f64, f64, f64))> = jobs
         .par_iter()
         .map(|&(kind, seed)| {
             let net = kind.network(2, units, Activation::Identity);
             let p = train(&net, &imitation, Loss::Mse, seed, settings.iterations);
-            let costs: Vec<f64> = (0..rollouts)
+            let imitation_mse =
+                SequenceSupervised::new(net.clone(), held_out.clone(), Loss::Mse, None)
+                    .unwrap()
+                    .loss(&p, Stream::new(0))
+                    .unwrap();
+            let runs: Vec<tasks::ClosedLoop> = (0..rollouts)
                 .map(|r| {
                     let mut state = Array2::zeros((1, net.state_width()));
                     let dt = Array1::from_elem(1, cell_dt);
                     let mut t = 0u64;
-                    pendulum
-                        .closed_loop(Stream::new(900 + r), |obs| {
-                            t += 1;
-                            let x = Array2::from_shape_vec((1, 2), obs.to_vec()).unwrap();
-                            net.step(&p, x.view(), &mut state, dt.view(), Stream::new(t))
-                                .unwrap()[[0, 0]]
-                        })
-                        .cost
+                    pendulum.closed_loop(Stream::new(900 + r), |obs| {
+                        t += 1;
+                        let x = Array2::from_shape_vec((1, 2), obs.to_vec()).unwrap();
+                        net.step(&p, x.view(), &mut state, dt.view(), Stream::new(t))
+                            .unwrap()[[0, 0]]
+                    })
                 })
                 .collect();
-            (kind, mean_std(&costs).0)
+            let costs: Vec<f64> = runs.iter().map(|r| r.cost).collect();
+            let upright = runs.iter().filter(|r| r.final_angle < 0.05).count();
+            (
+                kind,
+                (
+                    mean_std(&costs).0,
+                    imitation_mse,
+                    upright as f64 / rollouts as f64,
+                ),
+            )
         })
         .collect();
-    report(
-        &format!(
-            "Task 2: 1 kHz pendulum, imitation of LQR on {} windows of {window} ms, then 2 s closed loop from {rollouts} states; expert cost {:.4}, no control {:.4}",
-            imitation.len(),
-            mean_std(&expert).0,
-            mean_std(&nothing).0
-        ),
-        "closed-loop cost",
-        control,
-        &|k| k.network(2, units, Activation::Identity).num_params(),
+    println!(
+        "\n## Task 2: 1 kHz pendulum, imitation of LQR on {} windows of {window} ms, then 2 s closed loop from {rollouts} states; expert cost {:.4}, no control {:.4}",
+        imitation.len(),
+        mean_std(&expert).0,
+        mean_std(&nothing).0
     );
+    println!(
+        "{:<22} {:>7}  {:<20} {:<20} {} (mean ± std over {} seeds)",
+        "cell", "params", "imitation MSE", "closed-loop cost", "upright at 2 s", settings.seeds
+    );
+    for kind in Kind::ALL {
+        let of = |f: &dyn Fn(&(f64, f64, f64)) -> f64| {
+            let v: Vec<f64> = control
+                .iter()
+                .filter(|r| r.0 == kind)
+                .map(|r| f(&r.1))
+                .collect();
+            mean_std(&v)
+        };
+        let (cost, imit, up) = (of(&|r| r.0), of(&|r| r.1), of(&|r| r.2));
+        println!(
+            "{:<22} {:>7}  {:<20} {:<20} {:.0} %",
+            kind.name(),
+            kind.network(2, units, Activation::Identity).num_params(),
+            format!("{:.4} ± {:.4}", imit.0, imit.1),
+            format!("{:.3} ± {:.3}", cost.0, cost.1),
+            100.0 * up.0
+        );
+    }
 
     // Task 3: event-based XOR.
     let bits = if settings.quick { 6 } else { 8 };
