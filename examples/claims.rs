@@ -357,8 +357,8 @@ fn liquid(settings: &Settings) {
         mean_std(&nothing).0
     );
     println!(
-        "{:<22} {:>7}  {:<20} {:<20} {} (mean ± std over {} seeds)",
-        "cell", "params", "imitation MSE", "closed-loop cost", "upright at 2 s", settings.seeds
+        "{:<22} {:>7}  {:<20} {:<20} upright at 2 s (mean ± std over {} seeds)",
+        "cell", "params", "imitation MSE", "closed-loop cost", settings.seeds
     );
     for kind in Kind::ALL {
         let of = |f: &dyn Fn(&(f64, f64, f64)) -> f64| {
