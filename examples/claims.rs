@@ -1,7 +1,7 @@
 //! The claims benchmarks of qloop's founding documents, one subcommand per document; what
 //! they printed is quoted, with verdicts, in `docs/claims.md`.
 //!
-//! `cargo run --release --example claims -- liquid [--seeds N] [--iterations N] [--quick]`
+//! `cargo run --release --example claims -- liquid [--seeds N] [--iterations N] [--bits N] [--quick]`
 //!
 //! **liquid** (the quantum-superposition liquid network document). `QsLtc` for
 //! S ∈ {1, 2, 4, 8} (plus S = 4 with interference and with a sampled collapse) against `Ltc`,
@@ -107,6 +107,7 @@ impl Kind {
 struct Settings {
     seeds: u64,
     iterations: u64,
+    bits: usize,
     quick: bool,
 }
 
@@ -135,29 +136,47 @@ fn train(net: &Network, data: &SequenceSet, loss: Loss, seed: u64, iterations: u
     .params
 }
 
-/// One step of `net` at batch 1: operations counted, and the median and p99 latency in µs.
-fn step_cost(net: &Network, repeats: usize) -> (OpCount, f64, f64) {
-    let params = net.init(Stream::new(1));
+/// One step of each network at batch 1: operations counted, and the median and p99 latency
+/// in µs. The networks are timed in interleaved rounds (every network a block of steps per
+/// round), so that the machine's drift reaches all of them alike.
+fn step_costs(nets: &[&Network], repeats: usize) -> Vec<(OpCount, f64, f64)> {
     let x = Array2::from_shape_fn((1, 4), |(_, k)| 0.2 * k as f64 - 0.3);
     let dt = Array1::from_elem(1, 0.1);
-    let mut state = Array2::zeros((1, net.state_width()));
-    let step = |state: &mut Array2<f64>| {
-        net.step(&params, x.view(), state, dt.view(), Stream::new(3))
+    let params: Vec<Vec<f64>> = nets.iter().map(|n| n.init(Stream::new(1))).collect();
+    let mut states: Vec<Array2<f64>> = nets
+        .iter()
+        .map(|n| Array2::zeros((1, n.state_width())))
+        .collect();
+    let step = |k: usize, state: &mut Array2<f64>| {
+        nets[k]
+            .step(&params[k], x.view(), state, dt.view(), Stream::new(3))
             .expect("sized")
     };
-    let (_, count) = ops::counted(|| step(&mut state));
-    for _ in 0..repeats / 10 {
-        std::hint::black_box(step(&mut state));
-    }
-    let mut times: Vec<f64> = (0..repeats)
-        .map(|_| {
-            let start = Instant::now();
-            std::hint::black_box(step(&mut state));
-            start.elapsed().as_secs_f64() * 1e6
-        })
+    let counts: Vec<OpCount> = (0..nets.len())
+        .map(|k| ops::counted(|| step(k, &mut states[k])).1)
         .collect();
-    times.sort_by(f64::total_cmp);
-    (count, times[repeats / 2], times[repeats * 99 / 100])
+    let rounds = 20;
+    let mut times = vec![Vec::with_capacity(repeats); nets.len()];
+    for _ in 0..rounds {
+        for (k, state) in states.iter_mut().enumerate() {
+            for _ in 0..repeats / rounds / 10 {
+                std::hint::black_box(step(k, state));
+            }
+            for _ in 0..repeats / rounds {
+                let start = Instant::now();
+                std::hint::black_box(step(k, state));
+                times[k].push(start.elapsed().as_secs_f64() * 1e6);
+            }
+        }
+    }
+    counts
+        .into_iter()
+        .zip(times)
+        .map(|(c, mut t)| {
+            t.sort_by(f64::total_cmp);
+            (c, t[t.len() / 2], t[t.len() * 99 / 100])
+        })
+        .collect()
 }
 
 fn liquid(settings: &Settings) {
@@ -200,11 +219,9 @@ fn liquid(settings: &Settings) {
         head(Ltc::new(4, 32, 1).expect("valid").into()),
     ));
     let mut measured = Vec::new();
-    for (name, net) in &rows {
-        let (c, median, p99) = step_cost(net, repeats);
-        let ltc_energy = measured
-            .first()
-            .map_or(c.energy_pj(), |m: &(OpCount, f64)| m.0.energy_pj());
+    let costs = step_costs(&rows.iter().map(|r| &r.1).collect::<Vec<_>>(), repeats);
+    let ltc_energy = costs[0].0.energy_pj();
+    for ((name, net), (c, median, p99)) in rows.iter().zip(costs) {
         println!(
             "{:<22} {:>7} {:>9} {:>8} {:>6} {:>7} {:>11.0} {:>10.2} {:>9.2}   ({:.2}× LTC energy)",
             name,
@@ -381,7 +398,7 @@ fn liquid(settings: &Settings) {
     }
 
     // Task 3: event-based XOR.
-    let bits = if settings.quick { 6 } else { 8 };
+    let bits = settings.bits;
     let data = tasks::xor_events(if settings.quick { 200 } else { 800 }, bits, 300).expect("valid");
     let (train_set, test_set) = data.split(0.25, 300).expect("valid");
     let xor: Vec<(Kind, f64)> = jobs
@@ -447,13 +464,14 @@ fn main() {
     let settings = Settings {
         seeds: value("--seeds", if quick { 2 } else { 5 }),
         iterations: value("--iterations", if quick { 60 } else { 600 }),
+        bits: value("--bits", if quick { 6 } else { 8 }) as usize,
         quick,
     };
     match args.first().map(String::as_str) {
         Some("liquid") => liquid(&settings),
         other => {
             eprintln!(
-                "error: unknown benchmark {:?}; expected: liquid [--seeds N] [--iterations N] [--quick]",
+                "error: unknown benchmark {:?}; expected: liquid [--seeds N] [--iterations N] [--bits N] [--quick]",
                 other.unwrap_or("(none)")
             );
             std::process::exit(2);
