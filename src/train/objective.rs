@@ -156,6 +156,24 @@ pub fn argmax_rows(y: ArrayView2<f64>) -> Vec<usize> {
         .collect()
 }
 
+/// The checks every supervised objective makes: targets as wide as the model's output, and a
+/// minibatch of at least one; the message of the first that fails.
+fn check_targets_and_batch(
+    target_width: usize,
+    output_width: usize,
+    batch: Option<usize>,
+) -> std::result::Result<(), String> {
+    if target_width != output_width {
+        return Err(format!(
+            "targets have {target_width} columns but the model outputs {output_width}"
+        ));
+    }
+    if batch == Some(0) {
+        return Err("the minibatch size must be at least 1".into());
+    }
+    Ok(())
+}
+
 /// A supervised objective: a hybrid model, samples, targets, a loss and an optional
 /// minibatch size (drawn without replacement for every evaluation).
 #[derive(Debug, Clone)]
@@ -192,16 +210,7 @@ impl Supervised {
                 targets.nrows()
             )));
         }
-        if targets.ncols() != model.output_width() {
-            return Err(shape(format!(
-                "targets have {} columns but the model outputs {}",
-                targets.ncols(),
-                model.output_width()
-            )));
-        }
-        if batch == Some(0) {
-            return Err(shape("the minibatch size must be at least 1".into()));
-        }
+        check_targets_and_batch(targets.ncols(), model.output_width(), batch).map_err(shape)?;
         Ok(Supervised {
             model,
             x,
@@ -363,16 +372,8 @@ impl<M: SequenceModel> SequenceSupervised<M> {
                 data.targets.nrows()
             )));
         }
-        if data.targets.ncols() != model.output_width() {
-            return Err(shape(format!(
-                "targets have {} columns but the model outputs {}",
-                data.targets.ncols(),
-                model.output_width()
-            )));
-        }
-        if batch == Some(0) {
-            return Err(shape("the minibatch size must be at least 1".into()));
-        }
+        check_targets_and_batch(data.targets.ncols(), model.output_width(), batch)
+            .map_err(shape)?;
         Ok(SequenceSupervised {
             model,
             data,

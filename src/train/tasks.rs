@@ -336,6 +336,12 @@ impl Pendulum {
     ) -> Result<SequenceSet> {
         check_size("pendulum", "samples", samples)?;
         check_size("pendulum", "window", window)?;
+        if !(cell_dt > 0.0 && cell_dt.is_finite()) {
+            return Err(Error::Shape {
+                context: "pendulum".into(),
+                message: format!("the cell's dt must be positive and finite, got {cell_dt}"),
+            });
+        }
         let explore = Normal::new(0.0, 1.0).expect("valid");
         let (mut sequences, mut dts) = (Vec::new(), Vec::new());
         let mut targets = Array2::zeros((samples, 1));
