@@ -461,6 +461,11 @@ fn sequence_configuration_errors_name_the_key() {
             "data.bits",
             "got 0",
         ),
+        (
+            "[data]\ndataset = \"sensors\"\nsamples = 100000000\n[model]\nkind = \"ltc\"\n",
+            "data.samples",
+            "more than training holds",
+        ),
     ] {
         let err = TrainConfig::parse(text, path).unwrap_err().to_string();
         assert!(

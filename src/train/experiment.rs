@@ -309,6 +309,24 @@ impl TrainConfig {
                 format!("need at least 4 sequences, got {}", self.data.samples),
             );
         }
+        let values = match self.data.dataset.as_str() {
+            "sensors" => self
+                .data
+                .samples
+                .saturating_mul(self.data.steps)
+                .saturating_mul(self.data.channels),
+            "xor-events" => self.data.samples.saturating_mul(self.data.bits),
+            _ => 0,
+        };
+        if values > MAX_SEQUENCE_VALUES {
+            return bad(
+                "data.samples",
+                format!(
+                    "{} sequences of this size hold {values} values, more than training holds ({MAX_SEQUENCE_VALUES})",
+                    self.data.samples
+                ),
+            );
+        }
         if self.data.dataset == "xor-events" && !(1..=1024).contains(&self.data.bits) {
             return bad(
                 "data.bits",
@@ -441,6 +459,9 @@ const DATASETS: [&str; 7] = [
     "sensors",
     "xor-events",
 ];
+
+/// The most values (samples × steps × channels) a generated sequence data set may hold.
+const MAX_SEQUENCE_VALUES: usize = 1 << 24;
 
 /// The layer kinds `model.kind` may name.
 const KINDS: [&str; 5] = ["dense", "ltc", "cfc", "qs-ltc", "rnn"];
