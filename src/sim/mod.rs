@@ -15,7 +15,7 @@
 //! | [`batch`] | many parameter rows over a pool of per-worker states |
 //! | `kernels` | amplitude updates chosen by matrix structure, serial or rayon |
 //! | `simd` | the innermost loops, one file per instruction set, features detected once |
-//! | `mat2`, `trig` | sparse 2×2 products; the inlined and batched `sin_cos` |
+//! | `mat2`, `trig`, `exp` | sparse 2×2 products; the inlined and batched `sin_cos`; the batched `exp` |
 //!
 //! Conventions (qubit order, matrices, parameter layout): `docs/conventions.md`.
 
@@ -25,6 +25,7 @@ mod bind;
 pub mod blocking;
 mod compile;
 mod execute;
+pub(crate) mod exp;
 mod ir;
 pub(crate) mod kernels;
 pub(crate) mod mat2;

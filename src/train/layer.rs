@@ -18,6 +18,7 @@ use crate::rng::{role, Stream};
 use crate::train::dense::{Activation, Dense};
 use crate::train::liquid::{Cfc, Ltc, QsLtc};
 use crate::train::rnn::Rnn;
+use crate::train::spiking::{Lif, QLifPair};
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut2, Axis};
 use serde::{Deserialize, Serialize};
 use std::ops::Range;
@@ -105,6 +106,11 @@ pub enum AnyLayer {
     QsLtc(QsLtc),
     /// The Elman recurrent cell ([`Rnn`]).
     Rnn(Rnn),
+    /// Leaky integrate-and-fire neurons ([`Lif`]).
+    Lif(Lif),
+    /// Entangled LIF neuron pairs ([`QLifPair`]).
+    #[serde(rename = "qlif")]
+    QLifPair(QLifPair),
 }
 
 impl AnyLayer {
@@ -115,6 +121,8 @@ impl AnyLayer {
             AnyLayer::Cfc(l) => l,
             AnyLayer::QsLtc(l) => l,
             AnyLayer::Rnn(l) => l,
+            AnyLayer::Lif(l) => l,
+            AnyLayer::QLifPair(l) => l,
         }
     }
 }
@@ -129,7 +137,7 @@ macro_rules! any_layer_from {
     )*};
 }
 
-any_layer_from!(Dense, Ltc, Cfc, QsLtc, Rnn);
+any_layer_from!(Dense, Ltc, Cfc, QsLtc, Rnn, Lif, QLifPair);
 
 impl Layer for AnyLayer {
     fn input_width(&self) -> usize {
