@@ -187,13 +187,6 @@ impl Membrane {
         }
         Ok(())
     }
-
-    fn reset(&self, v: f64) -> f64 {
-        match self.reset {
-            Reset::Subtract => v - self.threshold,
-            Reset::To => self.v_reset,
-        }
-    }
 }
 
 /// Where a spiking layer of `n` neurons keeps what it carries, in its state row:
