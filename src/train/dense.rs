@@ -1,9 +1,19 @@
-//! The dense layer, the first [`Layer`]: `X ↦ f(X Wᵀ + b)` on `ndarray`.
+//! The dense layer, the first [`Layer`]: `X ↦ f(X Wᵀ + b)` on `ndarray`, and the
+//! [`Activation`]s every weight layer shares.
 //!
 //! `W` has shape outputs × inputs and `b` length outputs. The layer owns only its shape and
 //! activation; the numbers live in the model's flat parameter vector as `W` (row-major) then
-//! `b` (see `docs/conventions.md`). Initialisation is Glorot-uniform,
-//! `U(−√(6/(in+out)), +√(6/(in+out)))`, with zero biases.
+//! `b`, then the activation's own parameters if it has any (the phases of
+//! [`Activation::PhaseTanh`]; see `docs/conventions.md`). Initialisation is Glorot-uniform,
+//! `U(−√(6/(in+out)), +√(6/(in+out)))`, with zero biases and zero phases.
+//!
+//! The two activations of the QINN article, made precise: the *phase-shifted tanh*
+//! `f(z_i) = tanh(z_i + φ_i)` with a trainable phase per unit (after a bias, `φ` is a second
+//! name for `b`: the layer computes `tanh(w·x + b + φ)`, so it adds a parameter and no
+//! function; kept because the article specifies it), and the *CNOT activation*, a soft
+//! controlled-NOT on consecutive units read as bits `β = σ(z)`: the control passes
+//! (`β_c`) and the target becomes the soft XOR `β_c + β_t − 2 β_c β_t` (exactly CNOT's truth
+//! table at `β ∈ {0, 1}`); an odd last unit passes `β`.
 
 use crate::error::Result;
 use crate::rng::Stream;
@@ -27,20 +37,53 @@ pub enum Activation {
     Sigmoid,
     /// Row-wise `e^{x_j} / Σ_k e^{x_k}` (computed with the row maximum subtracted).
     Softmax,
+    /// `f(x_i) = tanh(x_i + φ_i)`, one trainable phase per unit (see the [module docs](self)).
+    #[serde(rename = "phase-tanh")]
+    PhaseTanh,
+    /// Soft CNOT on consecutive pairs of units (see the [module docs](self)).
+    Cnot,
 }
 
 impl Activation {
-    /// Applies the activation in place.
-    pub fn apply(self, z: &mut Array2<f64>) {
+    /// Parameters the activation of `width` units reads (after the layer's biases).
+    pub fn num_params(self, width: usize) -> usize {
+        match self {
+            Activation::PhaseTanh => width,
+            _ => 0,
+        }
+    }
+
+    /// Applies the activation in place; `params` has length [`Activation::num_params`] of the
+    /// row width.
+    pub fn apply(self, z: &mut Array2<f64>, params: &[f64]) {
         let n = z.len();
         match self {
             Activation::Identity => {}
             Activation::Tanh => ops::tally(0, 0, 0, n),
+            Activation::PhaseTanh => ops::tally(0, n, 0, n),
             Activation::Relu => ops::tally(0, n, 0, 0),
             Activation::Sigmoid | Activation::Softmax => ops::tally(0, n, n, n),
+            Activation::Cnot => ops::tally(0, 3 * n, n, n),
         }
         match self {
             Activation::Identity => {}
+            Activation::PhaseTanh => {
+                for mut row in z.axis_iter_mut(Axis(0)) {
+                    row.iter_mut()
+                        .zip(params)
+                        .for_each(|(x, phi)| *x = (*x + phi).tanh());
+                }
+            }
+            Activation::Cnot => {
+                for mut row in z.axis_iter_mut(Axis(0)) {
+                    row.mapv_inplace(|x| 1.0 / (1.0 + (-x).exp()));
+                    let row = row.as_slice_mut().expect("activation rows are contiguous");
+                    for pair in row.chunks_exact_mut(2) {
+                        let (c, t) = (pair[0], pair[1]);
+                        pair[1] = c + t - 2.0 * c * t;
+                    }
+                }
+            }
             Activation::Tanh => z.mapv_inplace(f64::tanh),
             Activation::Relu => z.mapv_inplace(|x| x.max(0.0)),
             Activation::Sigmoid => z.mapv_inplace(|x| 1.0 / (1.0 + (-x).exp())),
@@ -102,9 +145,9 @@ impl Layer for Dense {
         self.outputs
     }
 
-    /// `outputs · inputs + outputs`.
+    /// `outputs · inputs + outputs`, plus the activation's parameters.
     fn num_params(&self) -> usize {
-        self.outputs * (self.inputs + 1)
+        self.outputs * (self.inputs + 1) + self.activation.num_params(self.outputs)
     }
 
     /// Glorot-uniform weights `U(−√(6/(in+out)), +√(6/(in+out)))` and zero biases.
@@ -114,7 +157,10 @@ impl Layer for Dense {
         let mut params: Vec<f64> = (0..self.inputs * self.outputs)
             .map(|_| rng.random_range(-limit..limit))
             .collect();
-        params.extend(std::iter::repeat_n(0.0, self.outputs));
+        params.extend(std::iter::repeat_n(
+            0.0,
+            self.outputs + self.activation.num_params(self.outputs),
+        ));
         params
     }
 
@@ -133,7 +179,8 @@ impl Layer for Dense {
         );
         let mut z = x.dot(&w.t());
         z += &b;
-        self.activation.apply(&mut z);
+        let nw = self.inputs * self.outputs + self.outputs;
+        self.activation.apply(&mut z, &params[nw..]);
         Ok(z)
     }
 
@@ -165,9 +212,23 @@ mod tests {
     }
 
     #[test]
+    fn cnot_activation_is_cnot_on_saturated_bits() {
+        let big = 40.0;
+        // (control, target) bits 00, 01, 10, 11 → 00, 01, 11, 10; the odd last unit passes.
+        let mut z = array![[-big, -big, -big, big, big, -big, big, big, 0.0]];
+        Activation::Cnot.apply(&mut z, &[]);
+        let bits: Vec<f64> = z.iter().map(|v| v.round()).collect();
+        assert_eq!(bits, [0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 1.0, 0.0, 1.0]);
+        assert_eq!(z[[0, 8]], 0.5);
+        let mut p = array![[0.3, -0.2]];
+        Activation::PhaseTanh.apply(&mut p, &[0.1, 0.4]);
+        assert_eq!(p, array![[0.4f64.tanh(), 0.2f64.tanh()]]);
+    }
+
+    #[test]
     fn softmax_rows_sum_to_one_and_resist_overflow() {
         let mut z = array![[1000.0, 1000.0], [0.0, 2f64.ln()]];
-        Activation::Softmax.apply(&mut z);
+        Activation::Softmax.apply(&mut z, &[]);
         assert_eq!(z.row(0).to_vec(), [0.5, 0.5]);
         assert!((z[[1, 1]] - 2.0 / 3.0).abs() < 1e-15);
     }

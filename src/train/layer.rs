@@ -18,6 +18,7 @@ use crate::rng::{role, Stream};
 use crate::train::dense::{Activation, Dense};
 use crate::train::liquid::{Cfc, Ltc, QsLtc};
 use crate::train::rnn::Rnn;
+use crate::train::sparse::{EntangledBlock, SparseDense};
 use crate::train::spiking::{Lif, QLifPair};
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut2, Axis};
 use serde::{Deserialize, Serialize};
@@ -111,6 +112,11 @@ pub enum AnyLayer {
     /// Entangled LIF neuron pairs ([`QLifPair`]).
     #[serde(rename = "qlif")]
     QLifPair(QLifPair),
+    /// A dense layer on a sparse mask ([`SparseDense`]).
+    Sparse(SparseDense),
+    /// Heads on one shared trunk ([`EntangledBlock`]).
+    #[serde(rename = "entangled-block")]
+    EntangledBlock(EntangledBlock),
 }
 
 impl AnyLayer {
@@ -123,6 +129,8 @@ impl AnyLayer {
             AnyLayer::Rnn(l) => l,
             AnyLayer::Lif(l) => l,
             AnyLayer::QLifPair(l) => l,
+            AnyLayer::Sparse(l) => l,
+            AnyLayer::EntangledBlock(l) => l,
         }
     }
 }
@@ -137,7 +145,13 @@ macro_rules! any_layer_from {
     )*};
 }
 
-any_layer_from!(Dense, Ltc, Cfc, QsLtc, Rnn, Lif, QLifPair);
+any_layer_from!(Dense, Ltc, Cfc, QsLtc, Rnn, Lif, QLifPair, EntangledBlock);
+
+impl From<SparseDense> for AnyLayer {
+    fn from(layer: SparseDense) -> Self {
+        AnyLayer::Sparse(layer)
+    }
+}
 
 impl Layer for AnyLayer {
     fn input_width(&self) -> usize {

@@ -9,7 +9,8 @@
 //! - [`readout`]: probabilities, `⟨Z_q⟩`, Pauli sums; exact or from shots.
 //! - [`layer`]: the classical [`Network`] of [`Layer`]s; [`dense`]: the dense layer;
 //!   [`liquid`]: the liquid time-constant cells (LTC, CfC, QS-LTC); [`rnn`]: the Elman cell;
-//!   [`spiking`]: leaky integrate-and-fire neurons and the entangled qLIF pairs;
+//!   [`spiking`]: leaky integrate-and-fire neurons and the entangled qLIF pairs; [`sparse`]:
+//!   the CSR sparse layer and the shared-trunk entangled block;
 //!   [`ops`]: operations counted as the layers run, and the energy model on them.
 //! - [`model`]: [`HybridModel`] with its flat parameter [`ModelLayout`], and the
 //!   [`RecurrentModel`] that feeds outputs of step `t` into circuit inputs of step `t + 1`.
@@ -37,6 +38,7 @@ pub mod ops;
 pub mod optimize;
 pub mod readout;
 pub mod rnn;
+pub mod sparse;
 pub mod spiking;
 pub mod spsa;
 pub mod tasks;
@@ -58,6 +60,7 @@ pub use objective::{
 pub use optimize::{optimize, OptimState, Optimizer, OptimizerRecord, Outcome, RunOptions};
 pub use readout::{Readout, ReadoutSpec};
 pub use rnn::Rnn;
+pub use sparse::{EntangledBlock, Mask, SparseDense};
 pub use spiking::{Coupling, Decode, Lif, Membrane, QLifPair, Reset};
 pub use spsa::{Bounds, Gains, Spsa, SpsaState, Stall, StepBlocking, StepSize};
 pub use tasks::SequenceSet;
