@@ -82,6 +82,8 @@ pub mod role {
     pub const REPORT: u64 = 8;
     /// Sampling inside the classical network (a sampled collapse), per sequence step.
     pub const COLLAPSE: u64 = 9;
+    /// The fixed sparse mask of a sparse layer built from a configuration.
+    pub const MASK: u64 = 10;
 }
 
 #[cfg(test)]

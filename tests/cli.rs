@@ -771,3 +771,55 @@ fn bundled_liquid_configs_train_and_predict_reads_sequences() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn bundled_spiking_and_sparse_configs_train_and_predict() {
+    let dir = std::env::temp_dir().join(format!("qloop-spiking-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    for (kind, summary, input, floor) in [
+        ("lif", "→ lif 16 → dense [3]", "5.1,3.5,1.4,0.2", 0.9),
+        ("qlif", "→ qlif 16 → dense [3]", "5.1,3.5,1.4,0.2", 0.9),
+        ("sparse", "→ sparse 32 → dense [8, 1]", "0.5,0.25", 0.85),
+    ] {
+        let out_dir = dir.join(kind);
+        let out = qloop(&[
+            "train",
+            "--config",
+            &format!("examples/configs/{kind}.toml"),
+            "--out",
+            out_dir.to_str().unwrap(),
+        ]);
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{kind}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(text.contains(summary), "{text}");
+        let model_path = out_dir.join("model.json");
+        let model: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&model_path).unwrap()).unwrap();
+        let accuracy = model["metrics"]["test_accuracy"].as_f64().unwrap();
+        assert!(accuracy >= floor, "{kind}: test accuracy {accuracy}");
+        let layer = &model["model"]["network"]["layers"][0];
+        assert_eq!(layer["kind"], kind, "{layer}");
+        let v = qloop(&[
+            "predict",
+            "--model",
+            model_path.to_str().unwrap(),
+            "--input",
+            input,
+        ]);
+        assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stderr));
+        // Spiking predictions are seeded by the input: the same twice.
+        let again = qloop(&[
+            "predict",
+            "--model",
+            model_path.to_str().unwrap(),
+            "--input",
+            input,
+        ]);
+        assert_eq!(v.stdout, again.stdout);
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -454,7 +454,57 @@ fn sequence_configuration_errors_name_the_key() {
         (
             "[data]\ndataset = \"sensors\"\n",
             "model.kind",
-            "needs a recurrent layer",
+            "needs a layer with a state",
+        ),
+        (
+            "[data]\ndataset = \"sensors\"\n[model]\nkind = \"sparse\"\n",
+            "model.kind",
+            "needs a layer with a state",
+        ),
+        (
+            "[model]\nkind = \"lif\"\ntau = -2.0\n",
+            "model.tau",
+            "got -2",
+        ),
+        (
+            "[model]\nkind = \"lif\"\nunits = 0\n",
+            "model.units",
+            "got 0",
+        ),
+        (
+            "[model]\nkind = \"qlif\"\nunits = 7\n",
+            "model.units",
+            "7 is odd",
+        ),
+        (
+            "[model]\nkind = \"lif\"\nthreshold = 0.0\n",
+            "model.threshold",
+            "threshold",
+        ),
+        (
+            "[model]\nkind = \"lif\"\nreset = \"to\"\nv_reset = 1.5\n",
+            "model.v_reset",
+            "below the threshold",
+        ),
+        (
+            "[model]\nkind = \"lif\"\nsubsteps = 0\n",
+            "model.substeps",
+            "got 0",
+        ),
+        (
+            "[model]\nkind = \"sparse\"\nsparsity = 1.0\n",
+            "model.sparsity",
+            "[0, 1), got 1",
+        ),
+        (
+            "[model]\nkind = \"sparse\"\nsparsity = -0.5\n",
+            "model.sparsity",
+            "got -0.5",
+        ),
+        (
+            "[model]\nkind = \"entangled-block\"\nheads = 0\n",
+            "model.heads",
+            "got 0",
         ),
         (
             "[data]\ndataset = \"xor-events\"\nbits = 0\n[model]\nkind = \"cfc\"\n",
@@ -473,8 +523,19 @@ fn sequence_configuration_errors_name_the_key() {
             "{text}: {err}"
         );
     }
-    let err = TrainConfig::parse("[model]\ncollapse = \"maybe\"\n", path).unwrap_err();
-    assert!(err.to_string().contains("unknown variant `maybe`"), "{err}");
+    for (text, variant) in [
+        ("[model]\ncollapse = \"maybe\"\n", "maybe"),
+        ("[model]\ncoupling = \"spooky\"\n", "spooky"),
+        ("[model]\ndecode = \"phase\"\n", "phase"),
+        ("[model]\nreset = \"never\"\n", "never"),
+    ] {
+        let err = TrainConfig::parse(text, path).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains(&format!("unknown variant `{variant}`")),
+            "{err}"
+        );
+    }
 }
 
 #[test]

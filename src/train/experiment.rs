@@ -33,7 +33,7 @@
 //! gap = 0.3               # nominal time between readings (sensors)
 //! jitter = 0.5            # sampling jitter as a fraction of the gap (sensors)
 //! [model]
-//! kind = "ltc"            # dense | ltc | cfc | qs-ltc | rnn
+//! kind = "ltc"            # dense | ltc | cfc | qs-ltc | rnn | lif | qlif | sparse | entangled-block
 //! units = 8
 //! unfolds = 6             # ltc, qs-ltc
 //! copies = 4              # qs-ltc
@@ -44,16 +44,38 @@
 //! hidden = []
 //! ```
 //!
+//! The spiking layers (`lif`, `qlif` of `units` neurons, `units / 2` pairs) read a static
+//! sample as a constant current for one input step of `substeps` sub-steps, and a sequence
+//! step by step; the sparse layer and the entangled block are stateless:
+//!
+//! ```toml
+//! [model]
+//! kind = "qlif"
+//! units = 8
+//! threshold = 1.0          # lif, qlif
+//! reset = "subtract"       # subtract | to (v_reset)
+//! v_reset = 0.0
+//! refractory = 0           # sub-steps held after a spike
+//! substeps = 16            # membrane sub-steps per input step
+//! decode = "rate"          # rate | first-spike | spikes
+//! coupling = "entangled"   # qlif: entangled | classical | independent
+//! sparsity = 0.9           # sparse: the share of weights dropped, in [0, 1)
+//! heads = 3                # entangled-block
+//! head_outputs = 2         # entangled-block
+//! ```
+//!
 //! Unknown keys and wrong types are errors naming the key and the file.
 
 use crate::entropy::{half_cut, LogBase};
 use crate::error::{Error, ParamKind, Result};
+use crate::rng::role;
 use crate::train::objective::{accuracy, Loss, Objective, Probe, Supervised};
 use crate::train::{
-    ansatz, optimize, tasks, Activation, AnyLayer, AtomicCheckpoint, Bounds, Cfc, Collapse,
-    Dataset, Dense, HybridModel, Ltc, ModelLayout, Network, Optimizer, OptimizerRecord, Outcome,
-    QsLtc, Readout, ReadoutSpec, Rnn, RunOptions, Scaler, SequenceSet, SequenceSupervised, Spsa,
-    SpsaState, StateEntanglement, StepSize, Stream,
+    ansatz, optimize, spiking, tasks, Activation, AnyLayer, AtomicCheckpoint, Bounds, Cfc,
+    Collapse, Coupling, Dataset, Decode, Dense, EntangledBlock, HybridModel, Layer, Lif, Ltc,
+    Membrane, ModelLayout, Network, Optimizer, OptimizerRecord, Outcome, QLifPair, QsLtc, Readout,
+    ReadoutSpec, Reset, Rnn, RunOptions, Scaler, SequenceSet, SequenceSupervised, SparseDense,
+    Spsa, SpsaState, StateEntanglement, StepSize, Stream,
 };
 use crate::Circuit;
 use argmin::core::observers::Observe;
@@ -118,10 +140,11 @@ pub struct ModelConfig {
     pub shots: usize,
     /// Hidden layer widths of the dense stack.
     pub hidden: Vec<usize>,
-    /// Hidden activation: `tanh`, `relu`, `sigmoid` or `identity`.
+    /// Hidden activation: `tanh`, `relu`, `sigmoid`, `identity`, `phase-tanh` or `cnot`.
     pub activation: Activation,
-    /// The first classical layer: `dense` (the hidden stack alone), or a recurrent cell
-    /// `ltc`, `cfc`, `qs-ltc`, `rnn` of `units` units before it.
+    /// The first classical layer: `dense` (the hidden stack alone), or a layer of `units`
+    /// units before it: a recurrent cell `ltc`, `cfc`, `qs-ltc`, `rnn`, a spiking layer `lif`,
+    /// `qlif`, a `sparse` layer or an `entangled-block` (its heads side by side).
     pub kind: String,
     /// Units of the recurrent cell.
     pub units: usize,
@@ -137,6 +160,26 @@ pub struct ModelConfig {
     pub collapse: Collapse,
     /// Phase interference between copies (qs-ltc).
     pub interference: bool,
+    /// Firing threshold (lif, qlif).
+    pub threshold: f64,
+    /// Reset after a spike (lif, qlif).
+    pub reset: Reset,
+    /// Membrane after a spike with `reset = "to"` (lif, qlif).
+    pub v_reset: f64,
+    /// Sub-steps held after a spike (lif, qlif).
+    pub refractory: usize,
+    /// Membrane sub-steps per input step (lif, qlif).
+    pub substeps: usize,
+    /// Output decoding (lif, qlif).
+    pub decode: Decode,
+    /// Coupling of the pairs (qlif).
+    pub coupling: Coupling,
+    /// Share of weights dropped (sparse), in `[0, 1)`.
+    pub sparsity: f64,
+    /// Heads (entangled-block).
+    pub heads: usize,
+    /// Outputs per head (entangled-block).
+    pub head_outputs: usize,
 }
 
 /// `[train]`.
@@ -208,6 +251,16 @@ impl Default for ModelConfig {
             backbone: 0,
             collapse: Collapse::Expectation,
             interference: false,
+            threshold: Membrane::default().threshold,
+            reset: Membrane::default().reset,
+            v_reset: Membrane::default().v_reset,
+            refractory: Membrane::default().refractory,
+            substeps: Membrane::default().substeps,
+            decode: Membrane::default().decode,
+            coupling: Coupling::Entangled,
+            sparsity: 0.9,
+            heads: 2,
+            head_outputs: 2,
         }
     }
 }
@@ -366,14 +419,63 @@ impl TrainConfig {
                 ),
             );
         }
-        if self.data.is_sequence() && self.model.kind == "dense" {
+        if self.data.is_sequence() && STATELESS_KINDS.contains(&self.model.kind.as_str()) {
             return bad(
                 "model.kind",
                 format!(
-                    "the sequence data set '{}' needs a recurrent layer: ltc, cfc, qs-ltc or rnn",
+                    "the sequence data set '{}' needs a layer with a state: ltc, cfc, qs-ltc, rnn, lif or qlif",
                     self.data.dataset
                 ),
             );
+        }
+        if self.model.kind == "qlif" && self.model.units % 2 == 1 {
+            return bad(
+                "model.units",
+                format!("qlif neurons come in pairs; {} is odd", self.model.units),
+            );
+        }
+        let membrane = self.model.membrane();
+        for (key, ok) in [
+            (
+                "model.threshold",
+                membrane.threshold > 0.0 && membrane.threshold.is_finite(),
+            ),
+            (
+                "model.v_reset",
+                membrane.v_reset.is_finite() && membrane.v_reset < membrane.threshold,
+            ),
+            (
+                "model.substeps",
+                (1..=spiking::MAX_SUBSTEPS).contains(&membrane.substeps),
+            ),
+            (
+                "model.refractory",
+                membrane.refractory <= spiking::MAX_SUBSTEPS,
+            ),
+        ] {
+            if !ok {
+                return bad(
+                    key,
+                    match membrane.check() {
+                        Err(e) => e.to_string(),
+                        Ok(()) => "out of range".into(),
+                    },
+                );
+            }
+        }
+        if !(0.0..1.0).contains(&self.model.sparsity) {
+            return bad(
+                "model.sparsity",
+                format!("must lie in [0, 1), got {}", self.model.sparsity),
+            );
+        }
+        for (key, v) in [
+            ("model.heads", self.model.heads),
+            ("model.head_outputs", self.model.head_outputs),
+        ] {
+            if !(1..=1024).contains(&v) {
+                return bad(key, format!("must lie in 1..=1024, got {v}"));
+            }
         }
         for (key, v, max) in [
             ("model.units", self.model.units, 4096),
@@ -426,7 +528,7 @@ impl TrainConfig {
         if self.model.activation == Activation::Softmax {
             return bad(
                 "model.activation",
-                "softmax is the output activation; pick tanh, relu, sigmoid or identity".into(),
+                "softmax is the output activation; pick tanh, relu, sigmoid, identity, phase-tanh or cnot".into(),
             );
         }
         if self.model.hidden.contains(&0) {
@@ -464,7 +566,20 @@ const DATASETS: [&str; 7] = [
 const MAX_SEQUENCE_VALUES: usize = 1 << 24;
 
 /// The layer kinds `model.kind` may name.
-const KINDS: [&str; 5] = ["dense", "ltc", "cfc", "qs-ltc", "rnn"];
+const KINDS: [&str; 9] = [
+    "dense",
+    "ltc",
+    "cfc",
+    "qs-ltc",
+    "rnn",
+    "lif",
+    "qlif",
+    "sparse",
+    "entangled-block",
+];
+
+/// The kinds that carry no state from step to step.
+const STATELESS_KINDS: [&str; 3] = ["dense", "sparse", "entangled-block"];
 
 impl DataConfig {
     /// Whether the data set is one of sequences (`sensors`, `xor-events`).
@@ -474,11 +589,32 @@ impl DataConfig {
 }
 
 impl ModelConfig {
-    /// The classical network from `inputs` readout features to `outputs` values: the
-    /// recurrent cell of `kind` (none for `dense`), the hidden dense layers, the output layer.
-    pub fn network(&self, inputs: usize, outputs: usize, output: Activation) -> Result<Network> {
+    /// The neuron model of the spiking kinds.
+    pub fn membrane(&self) -> Membrane {
+        Membrane {
+            threshold: self.threshold,
+            reset: self.reset,
+            v_reset: self.v_reset,
+            refractory: self.refractory,
+            substeps: self.substeps,
+            tau: self.tau,
+            decode: self.decode,
+        }
+    }
+
+    /// The classical network from `inputs` readout features to `outputs` values: the layer
+    /// of `kind` (none for `dense`), the hidden dense layers, the output layer. A sparse
+    /// layer's mask is drawn from `mask`.
+    pub fn network(
+        &self,
+        inputs: usize,
+        outputs: usize,
+        output: Activation,
+        mask: Stream,
+    ) -> Result<Network> {
         let mut layers: Vec<AnyLayer> = Vec::new();
         let n = self.units;
+        let mut width = n;
         match self.kind.as_str() {
             "dense" => {}
             "ltc" => layers.push(
@@ -498,6 +634,21 @@ impl ModelConfig {
                     .into(),
             ),
             "rnn" => layers.push(Rnn::new(inputs, n)?.into()),
+            "lif" => layers.push(Lif::new(inputs, n)?.with_membrane(self.membrane())?.into()),
+            "qlif" => layers.push(
+                QLifPair::new(inputs, n / 2)?
+                    .with_membrane(self.membrane())?
+                    .with_coupling(self.coupling)
+                    .into(),
+            ),
+            "sparse" => layers
+                .push(SparseDense::random(inputs, n, self.sparsity, self.activation, mask)?.into()),
+            "entangled-block" => {
+                let block =
+                    EntangledBlock::new(inputs, n, self.heads, self.head_outputs, self.activation)?;
+                width = block.output_width();
+                layers.push(block.into());
+            }
             other => {
                 return Err(unchecked(
                     "model.kind",
@@ -514,7 +665,6 @@ impl ModelConfig {
             widths.push(outputs);
             return Network::dense(&widths, self.activation, output);
         }
-        let mut width = n;
         for &h in &self.hidden {
             layers.push(Dense::new(width, h, self.activation)?.into());
             width = h;
@@ -870,7 +1020,8 @@ impl Experiment {
             readout,
             shots: (config.model.shots > 0).then_some(config.model.shots),
         };
-        let network = config.model.network(spec.width(n), outputs, output)?;
+        let mask = Stream::new(config.seed).child(role::MASK);
+        let network = config.model.network(spec.width(n), outputs, output, mask)?;
         HybridModel::new(circuit, spec, network)
     }
 
