@@ -970,6 +970,36 @@ fn sparse(settings: &Settings) {
         let p = net.init(Stream::new(1));
         ops::counted(|| net.forward(&p, x1.view())).1
     };
+    // k networks of hidden width `width`, one per target, each with the full SPSA budget.
+    let separate_row = |width: usize| {
+        let net = separate(width);
+        let v = seeds
+            .par_iter()
+            .map(|&seed| {
+                (0..k)
+                    .map(|j| {
+                        let p = train(
+                            &net,
+                            &single(&mtrain, j),
+                            Loss::Mse,
+                            seed,
+                            settings.iterations,
+                        );
+                        mse(&net, &p, &single(&mtest, j))
+                    })
+                    .sum::<f64>()
+                    / k as f64
+            })
+            .collect();
+        let c = count(&net);
+        (
+            format!("{k} separate networks (hidden {width})"),
+            k * net.num_params(),
+            k,
+            c + c + c,
+            v,
+        )
+    };
     let rows: Vec<(String, usize, usize, OpCount, Vec<f64>)> = vec![
         {
             let net = block();
@@ -988,64 +1018,8 @@ fn sparse(settings: &Settings) {
                 v,
             )
         },
-        {
-            let net = separate(h);
-            let v = seeds
-                .par_iter()
-                .map(|&seed| {
-                    (0..k)
-                        .map(|j| {
-                            let p = train(
-                                &net,
-                                &single(&mtrain, j),
-                                Loss::Mse,
-                                seed,
-                                settings.iterations,
-                            );
-                            mse(&net, &p, &single(&mtest, j))
-                        })
-                        .sum::<f64>()
-                        / k as f64
-                })
-                .collect();
-            let c = count(&net);
-            (
-                format!("{k} separate networks (hidden {h})"),
-                k * net.num_params(),
-                k,
-                c + c + c,
-                v,
-            )
-        },
-        {
-            let net = separate(fair_width);
-            let v = seeds
-                .par_iter()
-                .map(|&seed| {
-                    (0..k)
-                        .map(|j| {
-                            let p = train(
-                                &net,
-                                &single(&mtrain, j),
-                                Loss::Mse,
-                                seed,
-                                settings.iterations,
-                            );
-                            mse(&net, &p, &single(&mtest, j))
-                        })
-                        .sum::<f64>()
-                        / k as f64
-                })
-                .collect();
-            let c = count(&net);
-            (
-                format!("{k} separate networks (hidden {fair_width})"),
-                k * net.num_params(),
-                k,
-                c + c + c,
-                v,
-            )
-        },
+        separate_row(h),
+        separate_row(fair_width),
     ];
     println!(
         "\n## Entangled block against {k} separate networks: {k} targets sin((j+1)·0.8·(x₁ + x₂/2)), {} train / {} test; each network trained with the same {} SPSA iterations",
