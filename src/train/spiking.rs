@@ -69,7 +69,7 @@ use crate::rng::Stream;
 use crate::sim::exp::exp_batch;
 use crate::sim::trig::sin_cos;
 use crate::train::layer::{check_widths, Layer, TimeStep};
-use crate::train::liquid::{affine, glorot};
+use crate::train::liquid::{affine, glorot, with_state};
 use crate::train::ops;
 use ndarray::{Array2, ArrayView2, ArrayViewMut2};
 use num_complex::Complex64 as C64;
@@ -369,8 +369,8 @@ where
     out
 }
 
-/// Runs [`run_step`] on the carried state inside a sequence, or on a zero state with
-/// `Δt = 1` outside one, checking `Δt` and the state's shape.
+/// Runs [`run_step`] on the carried state inside a sequence (checked by the liquid layers'
+/// `with_state`), or on a zero state with `Δt = 1` and input-keyed draws outside one.
 fn with_spiking_state<F>(
     context: &str,
     x: ArrayView2<f64>,
@@ -386,29 +386,9 @@ where
         let keyed = |r: usize| Stream::new(input_key(x.row(r).iter()));
         return Ok(f(zeros.view_mut(), &vec![1.0; x.nrows()], &keyed));
     };
-    let error = |message: String| Error::Shape {
-        context: context.into(),
-        message,
-    };
-    if let Some(r) = step.dt.iter().position(|&d| !(d > 0.0 && d.is_finite())) {
-        return Err(error(format!(
-            "the elapsed time dt of sample {r} is {}; it must be positive and finite",
-            step.dt[r]
-        )));
-    }
-    if step.state.dim() != (x.nrows(), width) || step.dt.len() != x.nrows() {
-        return Err(error(format!(
-            "the carried state is {:?} with {} elapsed times, expected {} × {width} and {}",
-            step.state.dim(),
-            step.dt.len(),
-            x.nrows(),
-            x.nrows()
-        )));
-    }
-    let draws = step.draws;
-    Ok(f(step.state, &step.dt.to_vec(), &move |r| {
-        draws.child(r as u64)
-    }))
+    with_state(context, x.nrows(), width, Some(step), |state, dt, draws| {
+        f(state, dt, &move |r| draws.child(r as u64))
+    })
 }
 
 /// A 64-bit key of a sample's input values (FNV-1a over their bits).
