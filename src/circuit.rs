@@ -16,6 +16,7 @@
 
 use crate::error::{Error, ParamKind, Result};
 use crate::gate::Gate;
+use crate::limits;
 use crate::param::{Angle, Param};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -150,7 +151,7 @@ impl Circuit {
     /// Nothing is checked here: [`Circuit::validate`] and [`Circuit::compile`] check.
     pub fn push(&mut self, instruction: Instruction) {
         if let Instruction::Measure { clbit, .. } = instruction {
-            self.num_clbits = self.num_clbits.max(clbit + 1);
+            self.num_clbits = self.num_clbits.max(clbit.saturating_add(1));
         }
         self.instructions.push(instruction);
     }
@@ -330,17 +331,18 @@ impl Circuit {
 
     /// The distinct parameters in order of first appearance (weights and inputs mixed).
     pub fn parameters(&self) -> Vec<Param> {
-        let mut seen: Vec<Param> = Vec::new();
+        let mut seen: std::collections::HashSet<&Param> = std::collections::HashSet::new();
+        let mut order: Vec<Param> = Vec::new();
         for inst in &self.instructions {
             if let Instruction::Gate { gate, .. } = inst {
                 for p in gate.angles().into_iter().flat_map(Angle::params) {
-                    if !seen.contains(p) {
-                        seen.push(p.clone());
+                    if seen.insert(p) {
+                        order.push(p.clone());
                     }
                 }
             }
         }
-        seen
+        order
     }
 
     /// Replaces parameters by values: every parameter for which `value_of` returns `Some` is
@@ -356,14 +358,15 @@ impl Circuit {
         for inst in &mut out.instructions {
             if let Instruction::Gate { gate, .. } = inst {
                 for angle in gate.angles_mut() {
-                    let mut bound = Angle::constant(angle.constant_part());
+                    let mut constant = angle.constant_part();
+                    let mut free = Vec::new();
                     for t in angle.terms() {
-                        bound = match value_of(&t.param) {
-                            Some(v) => bound + t.coeff * v,
-                            None => bound + t.coeff * &t.param,
-                        };
+                        match value_of(&t.param) {
+                            Some(v) => constant += t.coeff * v,
+                            None => free.push(t.clone()),
+                        }
                     }
-                    *angle = bound;
+                    *angle = Angle::affine(constant, free);
                 }
             }
         }
@@ -374,6 +377,27 @@ impl Circuit {
     /// finite constant angles, no gate after a measurement of its qubit, and no parameter name
     /// used as both weight and input. Called by [`Circuit::compile`] and by every loader.
     pub fn validate(&self) -> Result<()> {
+        for (what, value, limit) in [
+            ("the number of qubits", self.num_qubits, limits::MAX_QUBITS),
+            (
+                "the number of classical bits",
+                self.num_clbits,
+                limits::MAX_CLBITS,
+            ),
+            (
+                "the number of instructions",
+                self.len(),
+                limits::MAX_INSTRUCTIONS,
+            ),
+        ] {
+            if value > limit {
+                return Err(Error::TooLarge {
+                    what: what.into(),
+                    value: value as u128,
+                    limit: limit as u128,
+                });
+            }
+        }
         let mut measured = vec![false; self.num_qubits];
         let mut kinds: BTreeMap<&str, ParamKind> = BTreeMap::new();
         for (index, inst) in self.instructions.iter().enumerate() {

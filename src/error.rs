@@ -105,6 +105,10 @@ pub enum Error {
     #[error("parameter '{name}' ({kind}) is not bound to a value")]
     UnboundParameter { name: String, kind: ParamKind },
 
+    /// A value given for a parameter that the circuit does not use.
+    #[error("--bind {name}: {} has no parameter named '{name}'", .file.display())]
+    UnknownParameter { name: String, file: PathBuf },
+
     /// The same parameter name is used both as a weight and as an input.
     #[error("parameter '{name}' is used both as a weight and as an input")]
     ParameterKindConflict { name: String },
@@ -132,6 +136,14 @@ pub enum Error {
         num_qubits: usize,
         bytes_needed: u128,
         bytes_available: u128,
+    },
+
+    /// A size above one of the caps of [`crate::limits`].
+    #[error("{what} is {value}, more than the limit of {limit}")]
+    TooLarge {
+        what: String,
+        value: u128,
+        limit: u128,
     },
 
     /// A state vector of the wrong number of qubits was handed to a program.

@@ -25,6 +25,7 @@ pub use crate::rng::{rng_from_seed, QloopRng};
 
 /// Checks that `qubits` are in range and distinct for an `n`-qubit state.
 pub(crate) fn check_subset(context: &str, qubits: &[usize], num_qubits: usize) -> Result<()> {
+    let mut seen = std::collections::HashSet::new();
     for (k, &q) in qubits.iter().enumerate() {
         if q >= num_qubits {
             return Err(Error::SubsetOutOfRange {
@@ -33,7 +34,12 @@ pub(crate) fn check_subset(context: &str, qubits: &[usize], num_qubits: usize) -
                 num_qubits,
             });
         }
-        if qubits[..k].contains(&q) {
+        let repeated = if qubits.len() <= 16 {
+            qubits[..k].contains(&q)
+        } else {
+            !seen.insert(q)
+        };
+        if repeated {
             return Err(Error::SubsetRepeated {
                 context: context.into(),
                 qubit: q,

@@ -154,13 +154,39 @@ impl Angle {
         self.terms.iter().map(|t| &t.param)
     }
 
-    fn add_term(&mut self, coeff: f64, param: &Param) {
-        match self.terms.iter_mut().find(|t| &t.param == param) {
-            Some(t) => t.coeff += coeff,
-            None => self.terms.push(Term {
-                coeff,
-                param: param.clone(),
-            }),
+    /// `constant + Σ terms`, with equal parameters merged and zero coefficients dropped.
+    pub fn affine(constant: f64, terms: Vec<Term>) -> Self {
+        let mut angle = Angle::constant(constant);
+        angle.merge_terms(terms.iter());
+        angle
+    }
+
+    /// Adds `terms` to this angle's, merging equal parameters and dropping zero coefficients:
+    /// linear in the number of terms (a hash index when there are more than a few).
+    fn merge_terms<'a>(&mut self, terms: impl ExactSizeIterator<Item = &'a Term>) {
+        if terms.len() <= 4 {
+            for t in terms {
+                match self.terms.iter_mut().find(|u| u.param == t.param) {
+                    Some(u) => u.coeff += t.coeff,
+                    None => self.terms.push(t.clone()),
+                }
+            }
+        } else {
+            let mut index: std::collections::HashMap<Param, usize> = self
+                .terms
+                .iter()
+                .enumerate()
+                .map(|(i, t)| (t.param.clone(), i))
+                .collect();
+            for t in terms {
+                match index.get(&t.param) {
+                    Some(&i) => self.terms[i].coeff += t.coeff,
+                    None => {
+                        index.insert(t.param.clone(), self.terms.len());
+                        self.terms.push(t.clone());
+                    }
+                }
+            }
         }
         self.terms.retain(|t| t.coeff != 0.0);
     }
@@ -245,9 +271,7 @@ impl<T: Into<Angle>> Add<T> for Angle {
     fn add(mut self, rhs: T) -> Angle {
         let rhs = rhs.into();
         self.constant += rhs.constant;
-        for t in &rhs.terms {
-            self.add_term(t.coeff, &t.param);
-        }
+        self.merge_terms(rhs.terms.iter());
         self
     }
 }
@@ -341,11 +365,14 @@ impl<'de> Deserialize<'de> for Angle {
         Ok(match AngleRepr::deserialize(d)? {
             AngleRepr::Constant(c) => Angle::constant(c),
             AngleRepr::Affine { constant, terms } => {
-                let mut angle = Angle::constant(constant);
-                for t in &terms {
-                    angle.add_term(t.coeff, &t.param);
+                if terms.len() > crate::limits::MAX_ANGLE_TERMS {
+                    return Err(serde::de::Error::custom(format!(
+                        "an angle with {} terms, more than the limit of {}",
+                        terms.len(),
+                        crate::limits::MAX_ANGLE_TERMS
+                    )));
                 }
-                angle
+                Angle::affine(constant, terms)
             }
         })
     }

@@ -73,7 +73,7 @@ impl PauliString {
     /// ```
     pub fn new(factors: &[(usize, Pauli)]) -> Result<Self> {
         let qubits: Vec<usize> = factors.iter().map(|f| f.0).collect();
-        crate::measure::check_subset("Pauli string", &qubits, usize::MAX)?;
+        crate::measure::check_subset("Pauli string", &qubits, crate::limits::MAX_QUBITS)?;
         let mut ops: Vec<(usize, Pauli)> = factors
             .iter()
             .copied()
@@ -414,10 +414,17 @@ impl Scanner {
             }
             text += &self.take_while(|c| c.is_ascii_digit());
         }
-        text.parse::<f64>().or_else(|_| {
-            self.pos = start;
-            self.err(format!("'{text}' is not a number"))
-        })
+        match text.parse::<f64>() {
+            Ok(v) if v.is_finite() => Ok(v),
+            Ok(v) => {
+                self.pos = start;
+                self.err(format!("'{text}' is {v}; coefficients must be finite"))
+            }
+            Err(_) => {
+                self.pos = start;
+                self.err(format!("'{text}' is not a number"))
+            }
+        }
     }
 }
 

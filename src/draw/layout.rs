@@ -49,6 +49,10 @@ pub struct Layout {
     num_clbits: usize,
     num_columns: usize,
     items: Vec<Placed>,
+    /// Indices into `items`, grouped by column (in instruction order within a column).
+    by_column: Vec<usize>,
+    /// `by_column[column_start[c]..column_start[c + 1]]` are the items of column `c`.
+    column_start: Vec<usize>,
 }
 
 impl Layout {
@@ -99,11 +103,27 @@ impl Layout {
             });
         }
         let num_columns = items.iter().map(|p| p.column + 1).max().unwrap_or(0);
+        // A counting sort by column: stable, so each column keeps instruction order.
+        let mut column_start = vec![0usize; num_columns + 1];
+        for p in &items {
+            column_start[p.column + 1] += 1;
+        }
+        for c in 0..num_columns {
+            column_start[c + 1] += column_start[c];
+        }
+        let mut next = column_start.clone();
+        let mut by_column = vec![0usize; items.len()];
+        for (k, p) in items.iter().enumerate() {
+            by_column[next[p.column]] = k;
+            next[p.column] += 1;
+        }
         Layout {
             num_qubits: n,
             num_clbits: circuit.num_clbits(),
             num_columns,
             items,
+            by_column,
+            column_start,
         }
     }
 
@@ -129,7 +149,9 @@ impl Layout {
 
     /// The items of one column, in instruction order.
     pub fn column(&self, column: usize) -> impl Iterator<Item = &Placed> {
-        self.items.iter().filter(move |p| p.column == column)
+        self.by_column[self.column_start[column]..self.column_start[column + 1]]
+            .iter()
+            .map(|&k| &self.items[k])
     }
 
     /// The column ranges of each folded row when at most `width` columns fit in a row (one

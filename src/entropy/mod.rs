@@ -207,8 +207,15 @@ impl Spectrum {
         } else if alpha == f64::INFINITY {
             -self.eigenvalues.first().copied().unwrap_or(1.0).ln()
         } else {
-            let sum: f64 = self.significant().map(|l| l.powf(alpha)).sum();
-            sum.ln() / (1.0 - alpha)
+            // ln Σ λ^α = α ln λ_max + ln Σ (λ/λ_max)^α: the sum is in [1, rank], so neither
+            // a large α (λ^α underflowing) nor a small one loses the result.
+            let max = self.significant().fold(0.0f64, f64::max);
+            if max <= 0.0 {
+                0.0
+            } else {
+                let sum: f64 = self.significant().map(|l| (l / max).powf(alpha)).sum();
+                (alpha * max.ln() + sum.ln()) / (1.0 - alpha)
+            }
         };
         Ok(base.from_nats(nats.max(0.0)))
     }

@@ -8,40 +8,87 @@ use super::lexer::{tokenize, Tok, Token};
 use crate::circuit::{Circuit, Instruction};
 use crate::error::{Error, Location, Result};
 use crate::gate::Gate;
+use crate::limits;
 use crate::param::Angle;
 use std::collections::HashMap;
 use std::f64::consts::{FRAC_PI_2, FRAC_PI_4, PI};
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
-/// A parsed expression, evaluated when a gate is called.
-#[derive(Debug, Clone)]
-enum Expr {
+/// One step of a parsed expression in postfix order.
+#[derive(Debug, Clone, Copy)]
+enum Op {
     Num(f64),
     /// Index of a parameter of the enclosing gate definition.
     Param(usize),
-    Neg(Box<Expr>),
-    Bin(char, Box<Expr>, Box<Expr>),
-    Call(fn(f64) -> f64, Box<Expr>),
+    Neg,
+    Bin(char),
+    Call(fn(f64) -> f64),
 }
 
+/// A parsed expression in postfix order, evaluated on a value stack when a gate is called:
+/// neither evaluating nor dropping it recurses, however long the expression.
+#[derive(Debug, Clone, Default)]
+struct Expr(Vec<Op>);
+
 impl Expr {
+    fn num(v: f64) -> Expr {
+        Expr(vec![Op::Num(v)])
+    }
+
+    /// `self op rhs`, folding constants.
+    fn binary(mut self, op: char, rhs: Expr) -> Expr {
+        if let ([Op::Num(a)], [Op::Num(b)]) = (&self.0[..], &rhs.0[..]) {
+            return Expr::num(apply(op, *a, *b));
+        }
+        self.0.extend(rhs.0);
+        self.0.push(Op::Bin(op));
+        self
+    }
+
+    fn unary(mut self, op: Op) -> Expr {
+        match (&self.0[..], op) {
+            ([Op::Num(a)], Op::Neg) => Expr::num(-a),
+            ([Op::Num(a)], Op::Call(f)) => Expr::num(f(*a)),
+            _ => {
+                self.0.push(op);
+                self
+            }
+        }
+    }
+
     fn eval(&self, params: &[f64]) -> f64 {
-        match self {
-            Expr::Num(v) => *v,
-            Expr::Param(k) => params[*k],
-            Expr::Neg(e) => -e.eval(params),
-            Expr::Bin(op, a, b) => {
-                let (a, b) = (a.eval(params), b.eval(params));
-                match op {
-                    '+' => a + b,
-                    '-' => a - b,
-                    '*' => a * b,
-                    '/' => a / b,
-                    _ => a.powf(b),
+        let mut stack: Vec<f64> = Vec::with_capacity(8);
+        for op in &self.0 {
+            match *op {
+                Op::Num(v) => stack.push(v),
+                Op::Param(k) => stack.push(params[k]),
+                Op::Neg => {
+                    let v = stack.pop().expect("an operand");
+                    stack.push(-v);
+                }
+                Op::Call(f) => {
+                    let v = stack.pop().expect("an operand");
+                    stack.push(f(v));
+                }
+                Op::Bin(op) => {
+                    let b = stack.pop().expect("an operand");
+                    let a = stack.pop().expect("an operand");
+                    stack.push(apply(op, a, b));
                 }
             }
-            Expr::Call(f, e) => f(e.eval(params)),
         }
+        stack.pop().expect("a parsed expression has a value")
+    }
+}
+
+fn apply(op: char, a: f64, b: f64) -> f64 {
+    match op {
+        '+' => a + b,
+        '-' => a - b,
+        '*' => a * b,
+        '/' => a / b,
+        _ => a.powf(b),
     }
 }
 
@@ -69,7 +116,11 @@ enum GateDef {
     User {
         params: usize,
         qubits: usize,
-        body: Vec<BodyCall>,
+        body: Rc<[BodyCall]>,
+        /// Levels of definitions below this one (1 for a body of native gates only).
+        nesting: usize,
+        /// Instructions one call expands to (saturating).
+        expanded: u64,
     },
     /// Declared `opaque`: allowed to exist, an error when used.
     Opaque { params: usize, qubits: usize },
@@ -81,6 +132,23 @@ impl GateDef {
             GateDef::Native { params, qubits, .. }
             | GateDef::User { params, qubits, .. }
             | GateDef::Opaque { params, qubits } => (*params, *qubits),
+        }
+    }
+
+    /// Levels of user definitions one call goes through (0 for a native gate).
+    fn nesting(&self) -> usize {
+        match self {
+            GateDef::User { nesting, .. } => *nesting,
+            _ => 0,
+        }
+    }
+
+    /// Instructions one call expands to.
+    fn expanded(&self) -> u64 {
+        match self {
+            GateDef::Native { params, build, .. } => build(&vec![0.0; *params]).len() as u64,
+            GateDef::User { expanded, .. } => *expanded,
+            GateDef::Opaque { .. } => 0,
         }
     }
 }
@@ -204,6 +272,8 @@ struct Parser<'a> {
     qregs: HashMap<String, Register>,
     cregs: HashMap<String, Register>,
     circuit: Circuit,
+    /// Current expression nesting.
+    depth: usize,
 }
 
 /// Parses OpenQASM 2.0 `source`; `file` is only used in error locations.
@@ -234,6 +304,7 @@ pub fn parse(source: &str, file: Option<&Path>) -> Result<Circuit> {
         qregs: HashMap::new(),
         cregs: HashMap::new(),
         circuit: Circuit::new(0),
+        depth: 0,
     };
     p.program()?;
     p.circuit.validate()?;
@@ -410,13 +481,32 @@ impl Parser<'_> {
         if self.qregs.contains_key(&name) || self.cregs.contains_key(&name) {
             return self.err_at(at, format!("register '{name}' is already declared"));
         }
+        let (kind, offset, limit) = if quantum {
+            ("qubits", self.circuit.num_qubits(), limits::MAX_QUBITS)
+        } else {
+            (
+                "classical bits",
+                self.circuit.num_clbits(),
+                limits::MAX_CLBITS,
+            )
+        };
+        match offset.checked_add(size) {
+            Some(total) if total <= limit => {}
+            _ => {
+                return self.err_at(
+                    size_at,
+                    format!(
+                        "register '{name}' of size {size} brings the circuit to {} {kind}, more than the limit of {limit}",
+                        offset as u128 + size as u128
+                    ),
+                )
+            }
+        }
         if quantum {
-            let offset = self.circuit.num_qubits();
             self.qregs.insert(name, Register { offset, size });
             self.circuit
                 .resize(offset + size, self.circuit.num_clbits());
         } else {
-            let offset = self.circuit.num_clbits();
             self.cregs.insert(name, Register { offset, size });
             self.circuit
                 .resize(self.circuit.num_qubits(), offset + size);
@@ -460,25 +550,36 @@ impl Parser<'_> {
             while !self.eat("}") {
                 body.extend(self.body_statement(&params, &qargs)?);
             }
-            GateDef::User {
-                params: params.len(),
-                qubits: qargs.len(),
-                body,
+            let (mut nesting, mut expanded) = (1, 0u64);
+            for call in &body {
+                let callee = &self.gates[&call.name];
+                nesting = nesting.max(callee.nesting() + 1);
+                expanded = expanded.saturating_add(callee.expanded());
             }
-        };
-        if let Some(native) = extra_native(&name) {
-            if native.arity() != def.arity() {
+            if nesting > limits::MAX_GATE_NESTING {
                 return self.err_at(
                     at,
                     format!(
-                        "gate '{name}' must take {} parameters and {} qubits",
-                        native.arity().0,
-                        native.arity().1
+                        "gate '{name}' nests definitions {nesting} levels deep, more than the limit of {}",
+                        limits::MAX_GATE_NESTING
                     ),
                 );
             }
-            self.gates.insert(name, native);
-            return Ok(());
+            GateDef::User {
+                params: params.len(),
+                qubits: qargs.len(),
+                body: body.into(),
+                nesting,
+                expanded,
+            }
+        };
+        if let Some(native) = extra_native(&name) {
+            // qloop's own export defines these gates for other readers: a body that is the
+            // native gate is taken as it; any other body under the name is the user's gate.
+            if native.arity() == def.arity() && self.defines_native(&def, &native)? {
+                self.gates.insert(name, native);
+                return Ok(());
+            }
         }
         if self.gates.contains_key(&name) {
             return self.err_at(at, format!("gate '{name}' is already defined"));
@@ -592,7 +693,10 @@ impl Parser<'_> {
                 }
             }
         }
-        for k in 0..width.unwrap_or(1) {
+        let calls = width.unwrap_or(1);
+        let per_call = self.gates[&name].expanded();
+        self.reserve(at, per_call.saturating_mul(calls as u64))?;
+        for k in 0..calls {
             let qubits: Vec<usize> = operands
                 .iter()
                 .map(|op| match op {
@@ -609,6 +713,22 @@ impl Parser<'_> {
                 }
             }
             self.expand(at, &name, &values, &qubits)?;
+        }
+        Ok(())
+    }
+
+    /// Refuses a statement that would take the circuit past [`limits::MAX_INSTRUCTIONS`].
+    fn reserve(&self, at: (usize, usize), more: u64) -> Result<()> {
+        let total = (self.circuit.len() as u64).saturating_add(more);
+        if total > limits::MAX_INSTRUCTIONS as u64 {
+            return self.err_at(
+                at,
+                format!(
+                    "this statement expands the circuit to {} instructions, more than the limit of {}",
+                    if total == u64::MAX { "over 2^64".to_string() } else { total.to_string() },
+                    limits::MAX_INSTRUCTIONS
+                ),
+            );
         }
         Ok(())
     }
@@ -633,15 +753,29 @@ impl Parser<'_> {
         qubits: &[usize],
     ) -> Result<()> {
         match self.gates.get(name).cloned() {
-            Some(GateDef::Native { build, .. }) => {
+            Some(def) => self.expand_def(at, name, &def, values, qubits),
+            None => self.check_call(at, name, values.len(), qubits.len()),
+        }
+    }
+
+    fn expand_def(
+        &mut self,
+        at: (usize, usize),
+        name: &str,
+        def: &GateDef,
+        values: &[f64],
+        qubits: &[usize],
+    ) -> Result<()> {
+        match def {
+            GateDef::Native { build, .. } => {
                 for (gate, local) in build(values) {
                     let qubits = local.iter().map(|&k| qubits[k]).collect();
                     self.circuit.push(Instruction::Gate { gate, qubits });
                 }
                 Ok(())
             }
-            Some(GateDef::User { body, .. }) => {
-                for call in &body {
+            GateDef::User { body, .. } => {
+                for call in body.iter() {
                     let mut inner = Vec::with_capacity(call.args.len());
                     for e in &call.args {
                         inner.push(self.finite(call.at, &call.name, e.eval(values))?);
@@ -651,10 +785,30 @@ impl Parser<'_> {
                 }
                 Ok(())
             }
-            Some(GateDef::Opaque { .. }) | None => {
-                self.check_call(at, name, values.len(), qubits.len())
+            GateDef::Opaque { .. } => self.check_call(at, name, values.len(), qubits.len()),
+        }
+    }
+
+    /// Whether the user definition `def` is the gate `native` (the same unitary up to a global
+    /// phase, at two generic parameter points).
+    fn defines_native(&mut self, def: &GateDef, native: &GateDef) -> Result<bool> {
+        let (params, qubits) = native.arity();
+        let wires: Vec<usize> = (0..qubits).collect();
+        for point in [0.37, 1.91] {
+            let values: Vec<f64> = (0..params).map(|k| point + 0.53 * k as f64).collect();
+            let mut unitaries = Vec::new();
+            for d in [def, native] {
+                let outer = std::mem::replace(&mut self.circuit, Circuit::new(qubits));
+                let expanded = self.expand_def((0, 0), "", d, &values, &wires);
+                let body = std::mem::replace(&mut self.circuit, outer);
+                expanded?;
+                unitaries.push(unitary(&body)?);
+            }
+            if !equal_up_to_phase(&unitaries[0], &unitaries[1]) {
+                return Ok(false);
             }
         }
+        Ok(true)
     }
 
     fn measure(&mut self) -> Result<()> {
@@ -681,6 +835,7 @@ impl Parser<'_> {
                 )
             }
         };
+        self.reserve(at, pairs.len() as u64)?;
         for (qubit, clbit) in pairs {
             self.circuit.push(Instruction::Measure { qubit, clbit });
         }
@@ -740,11 +895,7 @@ impl Parser<'_> {
         while let Tok::Sym(op @ ("+" | "-")) = *self.peek() {
             self.pos += 1;
             let rhs = self.term(params)?;
-            lhs = Expr::Bin(
-                op.chars().next().expect("one char"),
-                Box::new(lhs),
-                Box::new(rhs),
-            );
+            lhs = lhs.binary(op.chars().next().expect("one char"), rhs);
         }
         Ok(lhs)
     }
@@ -755,28 +906,20 @@ impl Parser<'_> {
         while let Tok::Sym(op @ ("*" | "/")) = *self.peek() {
             self.pos += 1;
             let rhs = self.unary(params)?;
-            lhs = Expr::Bin(
-                op.chars().next().expect("one char"),
-                Box::new(lhs),
-                Box::new(rhs),
-            );
+            lhs = lhs.binary(op.chars().next().expect("one char"), rhs);
         }
         Ok(lhs)
     }
 
-    /// unary := '-' unary | power
+    /// unary := ('-' | '+')* power. Signs are counted, not recursed into.
     fn unary(&mut self, params: &[String]) -> Result<Expr> {
-        match *self.peek() {
-            Tok::Sym("-") => {
-                self.pos += 1;
-                Ok(Expr::Neg(Box::new(self.unary(params)?)))
-            }
-            Tok::Sym("+") => {
-                self.pos += 1;
-                self.unary(params)
-            }
-            _ => self.power(params),
+        let mut negate = false;
+        while let Tok::Sym(sign @ ("-" | "+")) = *self.peek() {
+            self.pos += 1;
+            negate ^= sign == "-";
         }
+        let e = self.power(params)?;
+        Ok(if negate { e.unary(Op::Neg) } else { e })
     }
 
     /// power := primary ('^' unary)?   (right-associative)
@@ -784,25 +927,42 @@ impl Parser<'_> {
         let base = self.primary(params)?;
         if *self.peek() == Tok::Sym("^") {
             self.pos += 1;
-            let exponent = self.unary(params)?;
-            return Ok(Expr::Bin('^', Box::new(base), Box::new(exponent)));
+            let exponent = self.nested(|p| p.unary(params))?;
+            return Ok(base.binary('^', exponent));
         }
         Ok(base)
+    }
+
+    /// Runs one level of expression nesting, refused past [`limits::MAX_EXPR_DEPTH`].
+    fn nested(&mut self, f: impl FnOnce(&mut Self) -> Result<Expr>) -> Result<Expr> {
+        if self.depth >= limits::MAX_EXPR_DEPTH {
+            return self.err_at(
+                self.here(),
+                format!(
+                    "expression nested more than {} levels deep",
+                    limits::MAX_EXPR_DEPTH
+                ),
+            );
+        }
+        self.depth += 1;
+        let e = f(self);
+        self.depth -= 1;
+        e
     }
 
     fn primary(&mut self, params: &[String]) -> Result<Expr> {
         let at = self.here();
         match self.next() {
-            Tok::Int(v) => Ok(Expr::Num(v as f64)),
-            Tok::Real(v) => Ok(Expr::Num(v)),
+            Tok::Int(v) => Ok(Expr::num(v as f64)),
+            Tok::Real(v) => Ok(Expr::num(v)),
             Tok::Sym("(") => {
-                let e = self.expr(params)?;
+                let e = self.nested(|p| p.expr(params))?;
                 self.expect(")")?;
                 Ok(e)
             }
             Tok::Ident(name) => {
                 if name == "pi" {
-                    return Ok(Expr::Num(PI));
+                    return Ok(Expr::num(PI));
                 }
                 let func: Option<fn(f64) -> f64> = match name.as_str() {
                     "sin" => Some(f64::sin),
@@ -815,12 +975,12 @@ impl Parser<'_> {
                 };
                 if let Some(f) = func {
                     self.expect("(")?;
-                    let e = self.expr(params)?;
+                    let e = self.nested(|p| p.expr(params))?;
                     self.expect(")")?;
-                    return Ok(Expr::Call(f, Box::new(e)));
+                    return Ok(e.unary(Op::Call(f)));
                 }
                 match params.iter().position(|p| *p == name) {
-                    Some(k) => Ok(Expr::Param(k)),
+                    Some(k) => Ok(Expr(vec![Op::Param(k)])),
                     None => {
                         self.err_at(at, format!("unknown identifier '{name}' in an expression"))
                     }
@@ -832,4 +992,31 @@ impl Parser<'_> {
             ),
         }
     }
+}
+
+/// The columns `U|k⟩` of a small circuit's unitary.
+fn unitary(circuit: &Circuit) -> Result<Vec<Vec<num_complex::Complex64>>> {
+    let n = circuit.num_qubits();
+    (0..1usize << n)
+        .map(|k| {
+            let mut prepared = Circuit::new(n);
+            for q in (0..n).filter(|q| (k >> q) & 1 == 1) {
+                prepared = prepared.x(q);
+            }
+            let psi = (prepared + circuit).statevector()?;
+            Ok(psi.amplitudes().to_vec())
+        })
+        .collect()
+}
+
+fn equal_up_to_phase(a: &[Vec<num_complex::Complex64>], b: &[Vec<num_complex::Complex64>]) -> bool {
+    let pairs = || a.iter().flatten().zip(b.iter().flatten());
+    let Some((x, y)) = pairs().max_by(|p, q| p.1.norm_sqr().total_cmp(&q.1.norm_sqr())) else {
+        return true;
+    };
+    if x.norm() < 1e-12 {
+        return false;
+    }
+    let phase = x / y;
+    pairs().all(|(x, y)| (x - phase * y).norm() < 1e-9)
 }

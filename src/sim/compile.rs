@@ -395,27 +395,32 @@ fn gather_diagonals(steps: &mut Vec<Step>) {
         .iter()
         .take_while(|s| matches!(s.kernel, StepKernel::Fixed(_)))
         .count();
-    for i in 0..steps.len() {
-        if !steps[i].is_one_qubit_diagonal() {
-            continue;
+    // `out` is the processed prefix; a moved step is inserted at most GATHER_WINDOW places
+    // from its end, so the pass is linear in the number of steps.
+    let mut out: Vec<Step> = Vec::with_capacity(steps.len());
+    for step in steps.drain(..) {
+        let i = out.len();
+        if step.is_one_qubit_diagonal() {
+            let q = step.subspace.qubits().next().expect("one qubit");
+            let floor = match step.kernel {
+                StepKernel::Fixed(_) => 1,
+                _ => lead.max(1),
+            };
+            let mut j = i;
+            while j > floor.max(i.saturating_sub(GATHER_WINDOW))
+                && !out[j - 1].is_one_qubit_diagonal()
+                && out[j - 1].subspace.qubits().all(|p| p != q)
+            {
+                j -= 1;
+            }
+            if j < i && out[j - 1].is_one_qubit_diagonal() {
+                out.insert(j, step);
+                continue;
+            }
         }
-        let q = steps[i].subspace.qubits().next().expect("one qubit");
-        let floor = match steps[i].kernel {
-            StepKernel::Fixed(_) => 1,
-            _ => lead.max(1),
-        };
-        let mut j = i;
-        while j > floor.max(i.saturating_sub(GATHER_WINDOW))
-            && !steps[j - 1].is_one_qubit_diagonal()
-            && steps[j - 1].subspace.qubits().all(|p| p != q)
-        {
-            j -= 1;
-        }
-        if j < i && steps[j - 1].is_one_qubit_diagonal() {
-            let step = steps.remove(i);
-            steps.insert(j, step);
-        }
+        out.push(step);
     }
+    *steps = out;
 }
 
 /// How far back [`gather_diagonals`] looks for a diagonal step to join.

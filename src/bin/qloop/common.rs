@@ -51,15 +51,28 @@ impl From<io::Error> for Failure {
 }
 
 /// Loads the circuit and substitutes the `--bind` values (other parameters stay symbolic).
+/// A name the circuit does not use, and a value that makes an angle non-finite, are refused.
 pub fn load_bound(input: &Input) -> Result<Circuit, Error> {
     let circuit = Circuit::load(&input.file)?;
-    Ok(circuit.bind(|p| {
-        input
-            .bindings
-            .iter()
-            .find(|(n, _)| *n == p.name)
-            .map(|b| b.1)
-    }))
+    if input.bindings.is_empty() {
+        return Ok(circuit);
+    }
+    let names: std::collections::HashSet<String> =
+        circuit.parameters().into_iter().map(|p| p.name).collect();
+    if let Some((name, _)) = input.bindings.iter().find(|(n, _)| !names.contains(n)) {
+        return Err(Error::UnknownParameter {
+            name: name.clone(),
+            file: input.file.clone(),
+        });
+    }
+    let values: std::collections::HashMap<&str, f64> = input
+        .bindings
+        .iter()
+        .map(|(n, v)| (n.as_str(), *v))
+        .collect();
+    let bound = circuit.bind(|p| values.get(p.name.as_str()).copied());
+    bound.validate()?;
+    Ok(bound)
 }
 
 /// Loads, binds and compiles the circuit; every parameter must be bound.
