@@ -242,6 +242,10 @@ pub enum Error {
     #[error("{}: {message}", .path.display())]
     Config { path: PathBuf, message: String },
 
+    /// A checkpoint that cannot be resumed: not a checkpoint, another version or run, damaged.
+    #[error("checkpoint {}: {message}", .path.display())]
+    Checkpoint { path: PathBuf, message: String },
+
     /// An optimizer or training run that failed (wraps errors raised inside argmin).
     #[error("optimizer: {0}")]
     Optimizer(String),

@@ -20,11 +20,11 @@ pub const MAX_GATE_NESTING: usize = 256;
 pub const MAX_ANGLE_TERMS: usize = 1 << 20;
 /// Shots of one sampling run.
 pub const MAX_SHOTS: u64 = 1 << 40;
-/// Trainable parameters of one model.
-pub const MAX_PARAMETERS: usize = 50_000_000;
+/// Trainable parameters of one network (2^26 values, 512 MiB).
+pub const MAX_PARAMETERS: usize = 1 << 26;
 /// Numbers in one data set (rows × columns, sequences × steps × features).
 pub const MAX_DATA_VALUES: usize = 100_000_000;
-/// Width of one layer of a network (units, hidden widths, heads).
-pub const MAX_WIDTH: usize = 1 << 20;
+/// Width of one layer of a network (units, inputs, outputs, unfolds, copies).
+pub const MAX_WIDTH: usize = 1 << 16;
 /// Iterations of one training run.
 pub const MAX_ITERATIONS: u64 = 1 << 32;

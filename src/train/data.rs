@@ -266,12 +266,23 @@ impl Dataset {
             });
         }
         let (mut train, mut test) = (Vec::new(), Vec::new());
-        for class in 0..self.classes.len() {
-            let mut members: Vec<usize> = (0..self.len())
-                .filter(|&i| self.labels[i] == class)
-                .collect();
+        let mut by_class: Vec<Vec<usize>> = vec![Vec::new(); self.classes.len()];
+        for (i, &l) in self.labels.iter().enumerate() {
+            by_class[l].push(i);
+        }
+        for (class, mut members) in by_class.into_iter().enumerate() {
             members.shuffle(&mut Stream::new(seed).child(class as u64).rng());
             let cut = (test_fraction * members.len() as f64).round() as usize;
+            if cut == members.len() && cut > 0 {
+                return Err(Error::Shape {
+                    context: "train/test split".into(),
+                    message: format!(
+                        "test fraction {test_fraction} leaves no training sample of class '{}' ({} samples)",
+                        self.classes[class],
+                        members.len()
+                    ),
+                });
+            }
             test.extend_from_slice(&members[..cut]);
             train.extend_from_slice(&members[cut..]);
         }

@@ -68,11 +68,12 @@
 
 use crate::entropy::{half_cut, LogBase};
 use crate::error::{Error, ParamKind, Result};
+use crate::limits;
 use crate::rng::role;
 use crate::train::objective::{accuracy, Loss, Objective, Probe, Supervised};
 use crate::train::{
-    ansatz, optimize, spiking, tasks, Activation, AnyLayer, AtomicCheckpoint, Bounds, Cfc,
-    Collapse, Coupling, Dataset, Decode, Dense, EntangledBlock, HybridModel, Layer, Lif, Ltc,
+    ansatz, fingerprint, optimize, spiking, tasks, Activation, AnyLayer, AtomicCheckpoint, Bounds,
+    Cfc, Collapse, Coupling, Dataset, Decode, Dense, EntangledBlock, HybridModel, Layer, Lif, Ltc,
     Membrane, ModelLayout, Network, Optimizer, OptimizerRecord, Outcome, QLifPair, QsLtc, Readout,
     ReadoutSpec, Reset, Rnn, RunOptions, Scaler, SequenceSet, SequenceSupervised, SparseDense,
     Spsa, SpsaState, StateEntanglement, StepSize, Stream,
@@ -344,6 +345,18 @@ impl TrainConfig {
                 ),
             );
         }
+        if matches!(self.data.dataset.as_str(), "moons" | "circles")
+            && self.data.samples > limits::MAX_DATA_VALUES / 2
+        {
+            return bad(
+                "data.samples",
+                format!(
+                    "{} samples is more than the limit of {}",
+                    self.data.samples,
+                    limits::MAX_DATA_VALUES / 2
+                ),
+            );
+        }
         if matches!(self.data.dataset.as_str(), "moons" | "circles") && self.data.samples < 4 {
             return bad(
                 "data.samples",
@@ -513,8 +526,61 @@ impl TrainConfig {
                 format!("expected z or probabilities, got '{}'", self.model.readout),
             );
         }
-        if self.model.layers == 0 {
-            return bad("model.layers", "must be at least 1".into());
+        if !(1..=MAX_LAYERS).contains(&self.model.layers) {
+            return bad(
+                "model.layers",
+                format!("must lie in 1..={MAX_LAYERS}, got {}", self.model.layers),
+            );
+        }
+        if self.model.shots as u64 > limits::MAX_SHOTS {
+            return bad(
+                "model.shots",
+                format!(
+                    "{} shots is more than the limit of {}",
+                    self.model.shots,
+                    limits::MAX_SHOTS
+                ),
+            );
+        }
+        if let Some(&w) = self.model.hidden.iter().find(|&&w| w > limits::MAX_WIDTH) {
+            return bad(
+                "model.hidden",
+                format!(
+                    "a layer of {w} units is more than the limit of {}",
+                    limits::MAX_WIDTH
+                ),
+            );
+        }
+        // Weights of the hidden stack, from the widest readout (2^qubits values) on: a bound
+        // checked before anything is allocated (the built model is checked exactly).
+        let readout_width = 1usize << self.model.qubits.clamp(2, 14);
+        let widths = std::iter::once(readout_width.max(self.model.units))
+            .chain(self.model.hidden.iter().copied());
+        let weights = widths
+            .clone()
+            .zip(widths.skip(1))
+            .fold(0usize, |sum, (a, b)| {
+                sum.saturating_add((a + 1).saturating_mul(b))
+            });
+        if weights > limits::MAX_PARAMETERS {
+            return bad(
+                "model.hidden",
+                format!(
+                    "the hidden layers {:?} hold about {weights} weights, more than the limit of {}",
+                    self.model.hidden,
+                    limits::MAX_PARAMETERS
+                ),
+            );
+        }
+        if self.train.iterations > limits::MAX_ITERATIONS {
+            return bad(
+                "train.iterations",
+                format!(
+                    "must be at most {}, got {}",
+                    limits::MAX_ITERATIONS,
+                    self.train.iterations
+                ),
+            );
         }
         if self.model.qubits > 14 {
             return bad(
@@ -561,6 +627,9 @@ const DATASETS: [&str; 7] = [
     "sensors",
     "xor-events",
 ];
+
+/// The most re-uploading layers of the circuit.
+const MAX_LAYERS: usize = 10_000;
 
 /// The most values (samples × steps × channels) a generated sequence data set may hold.
 const MAX_SEQUENCE_VALUES: usize = 1 << 24;
@@ -820,8 +889,9 @@ pub struct Metrics {
     /// The held-out MSE of predicting the training targets' mean, for regression.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mean_baseline_mse: Option<f64>,
-    /// Entanglement of the trained circuit's states over the held-out part (first ⌊n/2⌋
-    /// qubits, natural log); absent in files written before it existed.
+    /// Entanglement of the trained circuit's states over the held-out part, or over the
+    /// training part when nothing is held out (first ⌊n/2⌋ qubits, natural log); absent in
+    /// files written before it existed.
     #[serde(default)]
     pub entanglement: Option<StateEntanglement>,
 }
@@ -862,8 +932,67 @@ impl SavedModel {
             path: Some(path.to_path_buf()),
             source,
         })?;
-        saved.layout.check(&saved.params)?;
+        saved.check().map_err(|message| Error::Config {
+            path: path.to_path_buf(),
+            message,
+        })?;
         Ok(saved)
+    }
+
+    /// Checks the parts of a model file against each other: the layout is the model's, the
+    /// parameters fill it and are finite, the class names match the output width, the scaler
+    /// matches the inputs. Every later use relies on these.
+    pub fn check(&self) -> std::result::Result<(), String> {
+        let layout = self.model.layout();
+        if self.layout != layout {
+            return Err(format!(
+                "key 'layout': {} does not match the model's parameters {layout}",
+                self.layout
+            ));
+        }
+        if self.params.len() != layout.len() {
+            return Err(format!(
+                "key 'params': {} values, but the model has {} parameters",
+                self.params.len(),
+                layout.len()
+            ));
+        }
+        if let Some(k) = self.params.iter().position(|v| !v.is_finite()) {
+            return Err(format!(
+                "key 'params': value {k} is {}; parameters must be finite",
+                self.params[k]
+            ));
+        }
+        let width = self.model.output_width();
+        let expected = match self.classes.len() {
+            0 => 1,
+            2 => 1,
+            k => k,
+        };
+        if width != expected || self.classes.len() == 1 {
+            return Err(format!(
+                "key 'classes': {} class names for a model with {width} outputs",
+                self.classes.len()
+            ));
+        }
+        let inputs = self.model.num_inputs();
+        let scaler = &self.scaler;
+        if scaler.min.len() != inputs || scaler.max.len() != inputs {
+            return Err(format!(
+                "key 'scaler': {} minima and {} maxima for a model of {inputs} inputs",
+                scaler.min.len(),
+                scaler.max.len()
+            ));
+        }
+        let finite = |v: &f64| v.is_finite();
+        if !(scaler.min.iter().all(finite)
+            && scaler.max.iter().all(finite)
+            && scaler.range.0.is_finite()
+            && scaler.range.1.is_finite())
+        {
+            return Err("key 'scaler': its bounds must be finite".into());
+        }
+        Ok(())
     }
 
     /// The model's circuit with its trained weights bound (inputs stay symbolic), e.g. to
@@ -1122,17 +1251,21 @@ impl Experiment {
         spsa
     }
 
-    /// Trains, resuming from `checkpoint` when it holds a run.
+    /// Trains, resuming from `checkpoint` when it holds a run (of this configuration: the
+    /// checkpoint is tied to it, see [`AtomicCheckpoint::for_run`]).
     pub fn train(
         &self,
         checkpoint: Option<AtomicCheckpoint>,
         ctrlc: bool,
         observers: Vec<Box<dyn Observe<SpsaState>>>,
     ) -> Result<Outcome<Spsa>> {
+        let config =
+            serde_json::to_vec(&self.config).map_err(|e| Error::Optimizer(e.to_string()))?;
         let options = RunOptions {
             max_iters: self.config.train.iterations,
             target_loss: self.config.train.target_loss,
-            checkpoint,
+            checkpoint: checkpoint
+                .map(|cp| cp.for_run(fingerprint(&config), self.task.model().layout().len())),
             ctrlc,
         };
         optimize(
@@ -1161,19 +1294,24 @@ impl Experiment {
                 Task::Samples { objective, .. },
             ) => {
                 let train_y = exact.predict(p, stream)?;
-                let test_y = exact.model.forward(p, test.0.view(), stream)?;
                 train_loss = exact.loss.eval(train_y.view(), exact.targets.view())?;
                 train_accuracy = Some(accuracy(train_y.view(), exact.targets.view()));
-                test_accuracy = Some(accuracy(test_y.view(), test.1.view()));
-                test_accuracy_shots = match shots {
-                    true => {
-                        let y = objective.model.forward(p, test.0.view(), stream)?;
-                        Some(accuracy(y.view(), test.1.view()))
-                    }
-                    false => None,
-                };
                 (test_mse, mean_mse) = (None, None);
-                states = test.0.clone();
+                if test.0.nrows() == 0 {
+                    (test_accuracy, test_accuracy_shots) = (None, None);
+                    states = exact.x.clone();
+                } else {
+                    let test_y = exact.model.forward(p, test.0.view(), stream)?;
+                    test_accuracy = Some(accuracy(test_y.view(), test.1.view()));
+                    test_accuracy_shots = match shots {
+                        true => {
+                            let y = objective.model.forward(p, test.0.view(), stream)?;
+                            Some(accuracy(y.view(), test.1.view()))
+                        }
+                        false => None,
+                    };
+                    states = test.0.clone();
+                }
             }
             (
                 Task::Sequences {
@@ -1184,15 +1322,23 @@ impl Experiment {
                 Task::Sequences { objective, .. },
             ) => {
                 let train_y = exact.predict(p, stream)?;
-                let test_y =
-                    exact
-                        .model
-                        .forward_sequence(p, &test.sequences, Some(&test.dt), stream)?;
                 train_loss = exact.loss.eval(train_y.view(), exact.data.targets.view())?;
+                let held_out = !test.sequences.is_empty();
+                let test_y = match held_out {
+                    true => Some(exact.model.forward_sequence(
+                        p,
+                        &test.sequences,
+                        Some(&test.dt),
+                        stream,
+                    )?),
+                    false => None,
+                };
                 if *classify {
                     train_accuracy = Some(accuracy(train_y.view(), exact.data.targets.view()));
-                    test_accuracy = Some(accuracy(test_y.view(), test.targets.view()));
-                    test_accuracy_shots = match shots {
+                    test_accuracy = test_y
+                        .as_ref()
+                        .map(|y| accuracy(y.view(), test.targets.view()));
+                    test_accuracy_shots = match shots && held_out {
                         true => {
                             let y = objective.model.forward_sequence(
                                 p,
@@ -1207,11 +1353,15 @@ impl Experiment {
                     (test_mse, mean_mse) = (None, None);
                 } else {
                     (train_accuracy, test_accuracy, test_accuracy_shots) = (None, None, None);
-                    test_mse = Some(Loss::Mse.eval(test_y.view(), test.targets.view())?);
-                    mean_mse = Some(test.mean_baseline_mse(&exact.data));
+                    test_mse = test_y
+                        .as_ref()
+                        .map(|y| Loss::Mse.eval(y.view(), test.targets.view()))
+                        .transpose()?;
+                    mean_mse = held_out.then(|| test.mean_baseline_mse(&exact.data));
                 }
+                let source = if held_out { test } else { &exact.data };
                 let steps: Vec<ndarray::ArrayView2<f64>> =
-                    test.sequences.iter().map(|s| s.view()).collect();
+                    source.sequences.iter().map(|s| s.view()).collect();
                 states =
                     ndarray::concatenate(ndarray::Axis(0), &steps).map_err(|e| Error::Shape {
                         context: "sequence data".into(),

@@ -24,11 +24,7 @@ use ndarray::{Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut2, Axis};
 use serde::{Deserialize, Serialize};
 use std::ops::Range;
 
-/// The widest a layer may be (units, inputs, outputs, unfolds, copies).
-pub const MAX_WIDTH: usize = 1 << 16;
-
-/// The most parameters a network may have (2^28 values, 2 GiB).
-pub const MAX_PARAMS: usize = 1 << 28;
+use crate::limits::{MAX_PARAMETERS, MAX_WIDTH};
 
 /// Checks that every named width lies in `1..=MAX_WIDTH`, naming the first that does not.
 pub(crate) fn check_widths(context: &str, widths: &[(&str, usize)]) -> Result<()> {
@@ -186,7 +182,8 @@ impl Layer for AnyLayer {
 }
 
 /// A chain of layers; each layer's input width is the previous layer's output width, every
-/// width at most [`MAX_WIDTH`] and the parameters at most [`MAX_PARAMS`].
+/// width at most [`crate::limits::MAX_WIDTH`] and the parameters at most
+/// [`crate::limits::MAX_PARAMETERS`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(try_from = "NetworkSpec", into = "NetworkSpec")]
 pub struct Network {
@@ -232,10 +229,10 @@ impl Network {
             layer.check()?;
         }
         let total: usize = layers.iter().map(Layer::num_params).sum();
-        if total > MAX_PARAMS {
+        if total > MAX_PARAMETERS {
             return Err(Error::Shape {
                 context: "network".into(),
-                message: format!("{total} parameters is more than the {MAX_PARAMS} allowed"),
+                message: format!("{total} parameters is more than the {MAX_PARAMETERS} allowed"),
             });
         }
         for (l, pair) in layers.windows(2).enumerate() {

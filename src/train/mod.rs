@@ -47,7 +47,7 @@ pub mod tasks;
 pub use crate::rng as stream;
 pub use crate::rng::Stream;
 pub use argmin::core::CostFunction;
-pub use checkpoint::AtomicCheckpoint;
+pub use checkpoint::{fingerprint, AtomicCheckpoint};
 pub use data::{Dataset, Scaler};
 pub use dense::{Activation, Dense};
 pub use layer::{AnyLayer, Layer, Network, TimeStep};

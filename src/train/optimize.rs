@@ -6,13 +6,79 @@
 //! [`optimize`] wraps argmin's [`Executor`]: iteration budget, target loss, checkpoints
 //! (saved atomically, and at the end of every run, so an interrupted run resumes exactly),
 //! Ctrl-C, observers. A new optimizer is a new solver type implementing both traits.
+//!
+//! **Ctrl-C** (with [`RunOptions::ctrlc`]): the first stops the run after the iteration in
+//! progress, which is checkpointed ([`Outcome::interrupted`]); a second exits the process at
+//! once with status 130, leaving the last checkpoint saved.
 
 use crate::error::{Error, Result};
 use crate::train::checkpoint::AtomicCheckpoint;
 use argmin::core::observers::{Observe, ObserverMode};
+use argmin::core::Problem;
 use argmin::core::{Executor, IterState, Solver, State, TerminationReason, TerminationStatus, KV};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::OnceLock;
+
+/// Set by the first Ctrl-C during a run of [`optimize`].
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// Installs the process's Ctrl-C handler once: the first press sets [`INTERRUPTED`], the second
+/// exits with status 130. When the program already has a handler, that one is kept.
+fn install_interrupt_handler() -> Result<()> {
+    static INSTALLED: OnceLock<std::result::Result<(), String>> = OnceLock::new();
+    let installed = INSTALLED.get_or_init(|| {
+        let handler = || {
+            if INTERRUPTED.swap(true, Ordering::SeqCst) {
+                eprintln!("\nqloop: interrupted twice; stopping now (the last checkpoint is kept)");
+                std::process::exit(130);
+            }
+        };
+        match ctrlc::set_handler(handler) {
+            Ok(()) | Err(ctrlc::Error::MultipleHandlers) => Ok(()),
+            Err(e) => Err(e.to_string()),
+        }
+    });
+    installed
+        .clone()
+        .map_err(|e| Error::Optimizer(format!("installing the Ctrl-C handler: {e}")))
+}
+
+/// A solver that also stops, as interrupted, once [`INTERRUPTED`] is set. Serialized as the
+/// solver it wraps, so checkpoints hold the solver itself.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(transparent)]
+struct Interruptible<S>(S);
+
+impl<O, I: State, S: Solver<O, I>> Solver<O, I> for Interruptible<S> {
+    fn name(&self) -> &str {
+        self.0.name()
+    }
+    fn init(
+        &mut self,
+        problem: &mut Problem<O>,
+        state: I,
+    ) -> std::result::Result<(I, Option<KV>), argmin::core::Error> {
+        self.0.init(problem, state)
+    }
+    fn next_iter(
+        &mut self,
+        problem: &mut Problem<O>,
+        state: I,
+    ) -> std::result::Result<(I, Option<KV>), argmin::core::Error> {
+        self.0.next_iter(problem, state)
+    }
+    fn terminate_internal(&mut self, state: &I) -> TerminationStatus {
+        if INTERRUPTED.load(Ordering::SeqCst) {
+            return TerminationStatus::Terminated(TerminationReason::Interrupt);
+        }
+        self.0.terminate_internal(state)
+    }
+    fn terminate(&mut self, state: &I) -> TerminationStatus {
+        self.0.terminate(state)
+    }
+}
 
 /// The argmin state every optimizer works on: parameters `Vec<f64>`, cost `f64`, and a gradient
 /// `G` and Hessian `H` for the solvers that keep them (`()` for SPSA).
@@ -84,7 +150,11 @@ where
     G: Clone + Serialize + DeserializeOwned + 'static,
     H: Clone + Serialize + DeserializeOwned + 'static,
 {
-    let mut exec = Executor::new(objective, solver).configure(|state| {
+    if options.ctrlc {
+        install_interrupt_handler()?;
+        INTERRUPTED.store(false, Ordering::SeqCst);
+    }
+    let mut exec = Executor::new(objective, Interruptible(solver)).configure(|state| {
         let state = state
             .param(init)
             .max_iters(options.max_iters)
@@ -101,11 +171,11 @@ where
         exec = exec.add_observer(BoxedObserver(obs), ObserverMode::Always);
     }
     let result = exec
-        .ctrlc(options.ctrlc)
+        .ctrlc(false)
         .timer(false)
         .run()
-        .map_err(|e| Error::Optimizer(e.to_string()))?;
-    let (solver, state) = (&result.solver, &result.state);
+        .map_err(Error::from_argmin)?;
+    let (solver, state) = (&result.solver.0, &result.state);
     let reason = state.get_termination_reason().cloned();
     let interrupted = reason == Some(TerminationReason::Interrupt);
     if let Some(cp) = &options.checkpoint {
@@ -114,7 +184,7 @@ where
         if interrupted {
             saved.termination_status = TerminationStatus::NotTerminated;
         }
-        argmin::core::checkpointing::Checkpoint::save(cp, solver, &saved).map_err(|e| {
+        argmin::core::checkpointing::Checkpoint::save(cp, &result.solver, &saved).map_err(|e| {
             Error::Optimizer(format!("saving checkpoint {}: {e}", cp.path.display()))
         })?;
     }

@@ -26,9 +26,10 @@
 //! biases.
 
 use crate::error::{Error, Result};
+use crate::limits::MAX_PARAMETERS;
 use crate::rng::Stream;
 use crate::train::dense::{Activation, Dense};
-use crate::train::layer::{check_widths, Layer, TimeStep, MAX_PARAMS};
+use crate::train::layer::{check_widths, Layer, TimeStep};
 use crate::train::liquid::glorot;
 use crate::train::ops;
 use ndarray::{Array2, ArrayView2};
@@ -69,9 +70,9 @@ impl Mask {
         check_widths("sparse layer", &[("inputs", inputs), ("outputs", outputs)])?;
         check_sparsity(sparsity)?;
         let keep = (((1.0 - sparsity) * inputs as f64).round() as usize).clamp(1, inputs);
-        if keep * outputs > MAX_PARAMS {
+        if keep * outputs > MAX_PARAMETERS {
             return Err(shape_error(format!(
-                "{} kept weights is more than the {MAX_PARAMS} a network may have",
+                "{} kept weights is more than the {MAX_PARAMETERS} a network may have",
                 keep * outputs
             )));
         }

@@ -72,6 +72,15 @@ impl SequenceSet {
         let mut order: Vec<usize> = (0..self.len()).collect();
         order.shuffle(&mut Stream::new(seed).rng());
         let cut = (test_fraction * self.len() as f64).round() as usize;
+        if cut >= self.len() {
+            return Err(Error::Shape {
+                context: "train/test split".into(),
+                message: format!(
+                    "test fraction {test_fraction} leaves none of the {} sequences for training",
+                    self.len()
+                ),
+            });
+        }
         let (test, train) = order.split_at(cut);
         Ok((self.select(train), self.select(test)))
     }

@@ -36,6 +36,8 @@ pub fn parse_binding(text: &str) -> Result<(String, f64), String> {
 pub enum Failure {
     Qloop(Error),
     Io(io::Error),
+    /// Stopped by Ctrl-C after saving what it could (exit status 130, as shells expect).
+    Interrupted,
 }
 
 impl From<Error> for Failure {

@@ -62,10 +62,15 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // Every bad input is an error with its own message; a panic is a bug in qloop.
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!("qloop: internal error (a bug in qloop, please report it): {info}");
+    }));
     let cli = Cli::parse();
     match execute(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Io(e)) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(Failure::Interrupted) => ExitCode::from(130),
         Err(Failure::Io(e)) => {
             eprintln!("qloop: error: {e}");
             ExitCode::FAILURE

@@ -23,8 +23,17 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<(), Failure> {
         out: dir,
         resume,
     } = args;
-    train(config, dir, resume, out)?;
-    Ok(())
+    match train(config, dir, resume, out)? {
+        Finished::Completed => Ok(()),
+        Finished::Interrupted => Err(Failure::Interrupted),
+    }
+}
+
+/// How a training run ended.
+pub enum Finished {
+    Completed,
+    /// Stopped by Ctrl-C; the checkpoint is kept for `--resume`.
+    Interrupted,
 }
 
 use indicatif::{ProgressBar, ProgressStyle};
@@ -80,7 +89,7 @@ pub fn train(
     out: PathBuf,
     resume: bool,
     w: &mut dyn Write,
-) -> Result<(), Error> {
+) -> Result<Finished, Error> {
     let checkpoint_path = out.join("checkpoint.bin");
     let run_config = out.join("run.toml");
     let config = if resume {
@@ -117,13 +126,24 @@ pub fn train(
         }
     };
     std::fs::create_dir_all(&out).map_err(|e| io_err(&out, e))?;
+    // Everything that can be checked is checked before anything in `out` changes.
+    let experiment = Experiment::new(config.clone())?;
+    if !resume {
+        // A new run replaces an earlier completed one: its model must not outlive it beside
+        // the new configuration, whether or not the new run completes.
+        for stale in ["model.json", "loss.svg"] {
+            let path = out.join(stale);
+            if path.exists() {
+                std::fs::remove_file(&path).map_err(|e| io_err(&path, e))?;
+            }
+        }
+    }
     let toml_text = toml::to_string(&config).map_err(|e| Error::Config {
         path: run_config.clone(),
         message: e.to_string(),
     })?;
     qloop::atomic::write_atomic(&run_config, toml_text.as_bytes())?;
 
-    let experiment = Experiment::new(config)?;
     let cfg = &experiment.config;
     let model = experiment.task.model();
     let layout = model.layout();
@@ -206,7 +226,7 @@ pub fn train(
             checkpoint_path.display()
         )
         .ok();
-        return Ok(());
+        return Ok(Finished::Interrupted);
     }
     let metrics = experiment.metrics(&outcome)?;
     let saved = experiment.saved_model(&outcome, metrics.clone());
@@ -228,6 +248,17 @@ pub fn train(
     )
     .ok();
     match (metrics.train_accuracy, metrics.test_accuracy) {
+        (Some(train), None) => writeln!(
+            w,
+            "train loss {:.4}  train accuracy {:.1}% (exact readout); nothing held out (test_fraction = 0)",
+            metrics.train_loss,
+            100.0 * train,
+        ),
+        (None, _) if metrics.test_mse.is_none() => writeln!(
+            w,
+            "train MSE {:.4} (exact readout); nothing held out (test_fraction = 0)",
+            metrics.train_loss,
+        ),
         (Some(train), Some(test)) => writeln!(
             w,
             "train loss {:.4}  train accuracy {:.1}%  test accuracy {:.1}% (exact readout){}",
@@ -255,8 +286,9 @@ pub fn train(
         let a: Vec<String> = e.subsystem.iter().map(|q| q.to_string()).collect();
         writeln!(
             w,
-            "entanglement of the trained states (test set, {} states): S({{{}}}) = {:.4} ± {:.4} {} \
+            "entanglement of the trained states ({} set, {} states): S({{{}}}) = {:.4} ± {:.4} {} \
              (min {:.4}, max {:.4}); mean Meyer-Wallach Q = {:.4}",
+            if test_size == 0 { "training" } else { "test" },
             e.samples,
             a.join(", "),
             e.mean,
@@ -275,5 +307,5 @@ pub fn train(
         plot_path.display()
     )
     .ok();
-    Ok(())
+    Ok(Finished::Completed)
 }
