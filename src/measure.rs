@@ -5,9 +5,11 @@
 //! uniforms: if `E₁, …, E_{N+1}` are i.i.d. Exp(1) and `Sₖ = E₁ + … + Eₖ`, then
 //! `Sₖ / S_{N+1}` are distributed as the order statistics of `N` uniforms. One merge of these
 //! sorted uniforms with the cumulative sums of `p` yields the multinomial histogram directly.
-//! Shots are processed in batches of `max(2^n, 2^20)` so memory stays bounded (independent
-//! multinomial batches add up to the multinomial of the total). An ordered shot sequence is the
-//! histogram expanded and shuffled (Fisher–Yates), which is i.i.d. by exchangeability.
+//! Above `max(2^n, 2^20)` shots the histogram is drawn by conditional binomials instead
+//! (`nᵢ ~ Binomial(N − Σ_{j<i} nⱼ, pᵢ / Σ_{j≥i} pⱼ)`, the same multinomial law in `O(2^n)`
+//! whatever `N`), so `10^12` shots cost no more than `10^6`; at most
+//! [`crate::limits::MAX_SHOTS`] shots are accepted. An ordered shot sequence is the histogram
+//! expanded and shuffled (Fisher–Yates), which is i.i.d. by exchangeability.
 //!
 //! Randomness comes from [`crate::rng`]: the same seed gives the same counts on every machine.
 //!
@@ -112,20 +114,48 @@ pub fn sample_histogram(probs: &[f64], shots: usize, rng: &mut impl Rng) -> Vec<
     if shots <= batch {
         return sample_batch(probs, shots, rng);
     }
-    let mut merged = vec![0usize; probs.len()];
-    let mut remaining = shots;
-    while remaining > 0 {
-        let n = remaining.min(batch);
-        remaining -= n;
-        for (i, c) in sample_batch(probs, n, rng) {
-            merged[i] += c;
-        }
-    }
-    merged
+    let mut counts = probs.to_vec();
+    multinomial_counts(&mut counts, shots as u64, rng);
+    counts
         .into_iter()
         .enumerate()
-        .filter(|&(_, c)| c > 0)
+        .filter(|&(_, c)| c > 0.0)
+        .map(|(i, c)| (i, c as usize))
         .collect()
+}
+
+/// Refuses more than [`crate::limits::MAX_SHOTS`] shots.
+pub(crate) fn check_shots(shots: usize) -> Result<()> {
+    if shots as u64 > crate::limits::MAX_SHOTS {
+        return Err(Error::TooLarge {
+            what: "the number of shots".into(),
+            value: shots as u128,
+            limit: crate::limits::MAX_SHOTS as u128,
+        });
+    }
+    Ok(())
+}
+
+/// Replaces the weights `p` by the counts of one multinomial draw of `shots` shots (as `f64`,
+/// exact below 2^53): conditional binomials, `O(len)` whatever the number of shots.
+fn multinomial_counts(p: &mut [f64], shots: u64, rng: &mut impl Rng) {
+    let mut remaining_mass: f64 = p.iter().sum();
+    let mut remaining = shots;
+    for v in p.iter_mut() {
+        let prob = *v;
+        let n = if remaining == 0 || prob <= 0.0 {
+            0
+        } else if prob >= remaining_mass {
+            remaining
+        } else {
+            Binomial::new(remaining, (prob / remaining_mass).clamp(0.0, 1.0))
+                .expect("probability in [0, 1]")
+                .sample(rng)
+        };
+        remaining_mass -= prob;
+        remaining -= n;
+        *v = n as f64;
+    }
 }
 
 /// One batch of the sorted-uniform merge described in the [module docs](self).
@@ -203,22 +233,9 @@ pub fn z_expectations(probs: &[f64], out: &mut [f64]) {
 /// assert!((f.iter().sum::<f64>() - 1.0).abs() < 1e-12);
 /// ```
 pub fn multinomial_frequencies(p: &mut [f64], shots: usize, rng: &mut impl Rng) {
-    let mut remaining_mass: f64 = p.iter().sum();
-    let mut remaining = shots as u64;
+    multinomial_counts(p, shots as u64, rng);
     for v in p.iter_mut() {
-        let prob = *v;
-        let n = if remaining == 0 || prob <= 0.0 {
-            0
-        } else if prob >= remaining_mass {
-            remaining
-        } else {
-            Binomial::new(remaining, (prob / remaining_mass).clamp(0.0, 1.0))
-                .expect("probability in [0, 1]")
-                .sample(rng)
-        };
-        remaining_mass -= prob;
-        remaining -= n;
-        *v = n as f64 / shots as f64;
+        *v /= shots as f64;
     }
 }
 
@@ -288,6 +305,7 @@ impl Counts {
                 num_clbits: width,
             });
         }
+        check_shots(shots)?;
         let mut rng = rng_from_seed(seed);
         let hist = sample_histogram(&state.probabilities(), shots, &mut rng);
         // Keys are built in one pass, sorted, and merged (several basis states share a key when

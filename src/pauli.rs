@@ -237,6 +237,7 @@ impl PauliSum {
     /// assert_eq!((est.value, est.stderr), (1.0, 0.0)); // |+⟩ is an X eigenstate
     /// ```
     pub fn estimate(&self, state: &StateVector, shots: usize, seed: u64) -> Result<Estimate> {
+        crate::measure::check_shots(shots)?;
         self.check_width(state.num_qubits())?;
         if shots < 2 {
             return Err(Error::TooFewShots {

@@ -825,3 +825,114 @@ fn bundled_spiking_and_sparse_configs_train_and_predict() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn crafted_files_get_one_line_errors_from_every_command() {
+    let dir = std::env::temp_dir().join(format!("qloop-crafted-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let header = "OPENQASM 2.0;\ninclude \"qelib1.inc\";\n";
+    let mut bomb = format!("{header}qreg q[1];\ngate g0 a {{ x a; }}\n");
+    for i in 1..=40 {
+        bomb += &format!("gate g{i} a {{ g{0} a; g{0} a; }}\n", i - 1);
+    }
+    bomb += "g40 q[0];\n";
+    let files = [
+        ("parens.qasm", format!("{header}qreg q[1];\nrx({}1{}) q[0];\n", "(".repeat(10_000), ")".repeat(10_000)), "nested more than"),
+        ("bomb.qasm", bomb, "limit of"),
+        ("wide.qasm", format!("{header}qreg q[100000000000];\n"), "limit of"),
+        ("wrap.qasm", format!("{header}qreg a[9223372036854775808];\nqreg b[9223372036854775808];\nqreg c[2];\nh c[0];\n"), "limit of"),
+        ("huge.json", "{\"num_qubits\": 18446744073709551615, \"num_clbits\": 0, \"instructions\": []}".to_string(), "limit of"),
+    ];
+    for (name, text, needle) in &files {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        let path = path.to_str().unwrap();
+        for args in [
+            vec!["info", path],
+            vec!["draw", path, "--format", "text"],
+            vec!["state", path],
+            vec!["run", path, "--shots", "5"],
+        ] {
+            let out = qloop(&args);
+            let err = stderr_line(&out);
+            assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+            assert!(
+                err.contains(name) || err.contains(needle),
+                "{args:?}: {err}"
+            );
+            assert!(err.contains(needle), "{args:?}: {err}");
+        }
+    }
+    let bell = "circuits/bell.qasm";
+    for (args, needle) in [
+        (
+            vec!["expect", bell, "--observable", "1e999*ZZ"],
+            "must be finite",
+        ),
+        (
+            vec!["run", bell, "--shots", "100000000000000000"],
+            "limit of",
+        ),
+        (
+            vec!["state", bell, "--bind", "theta=1"],
+            "no parameter named 'theta'",
+        ),
+    ] {
+        let err = stderr_line(&qloop(&args));
+        assert!(err.contains(needle), "{args:?}: {err}");
+    }
+    let doubled = dir.join("doubled.json");
+    let json = "{\"num_qubits\": 1, \"num_clbits\": 0, \"instructions\": [{\"op\": \"gate\", \"gate\": {\"rx\": {\"constant\": 0.0, \"terms\": [{\"coeff\": 2.0, \"name\": \"t\", \"kind\": \"weight\"}]}}, \"qubits\": [0]}]}";
+    std::fs::write(&doubled, json).unwrap();
+    let args = [
+        "convert",
+        doubled.to_str().unwrap(),
+        "--to",
+        "qasm",
+        "--bind",
+        "t=1e308",
+    ];
+    assert!(stderr_line(&qloop(&args)).contains("angle is inf"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_run_with_nothing_held_out_reports_training_metrics_and_replaces_the_earlier_model() {
+    let dir = std::env::temp_dir().join(format!("qloop-noheld-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let cfg = dir.join("c.toml");
+    let out = dir.join("run");
+    let write = |fraction: &str| {
+        std::fs::write(&cfg, format!("[data]\ndataset = \"moons\"\nsamples = 40\ntest_fraction = {fraction}\n[model]\nqubits = 2\nshots = 0\nhidden = [3]\n[train]\niterations = 20\n")).unwrap();
+    };
+    let train = || {
+        qloop(&[
+            "train",
+            "--config",
+            cfg.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ])
+    };
+    write("0.0");
+    let first = train();
+    let text = String::from_utf8_lossy(&first.stdout);
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert!(
+        text.contains("nothing held out") && text.contains("training set"),
+        "{text}"
+    );
+    assert!(out.join("model.json").exists());
+    // A new run that is refused leaves nothing of itself behind; one that fails while
+    // preparing removes nothing either; a run that starts replaces the earlier model.
+    write("0.999");
+    let err = stderr_line(&train());
+    assert!(err.contains("no training sample"), "{err}");
+    assert!(out.join("model.json").exists());
+    std::fs::remove_dir_all(&dir).unwrap();
+}

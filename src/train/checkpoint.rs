@@ -114,6 +114,22 @@ where
             return Ok(None);
         }
         let bytes = std::fs::read(&self.path)?;
+        self.decode(&bytes).map(Some)
+    }
+
+    fn frequency(&self) -> CheckpointingFrequency {
+        self.frequency
+    }
+}
+
+impl AtomicCheckpoint {
+    /// Decodes the bytes of a checkpoint file of this run, with every check of the
+    /// [module docs](self).
+    pub fn decode<S, I>(&self, bytes: &[u8]) -> Result<(S, I), Error>
+    where
+        S: DeserializeOwned,
+        I: DeserializeOwned + State<Param = Vec<f64>>,
+    {
         if bytes.len() < HEADER || &bytes[..8] != MAGIC {
             return Err(self.refuse(format!(
                 "not a qloop checkpoint ({} bytes, no complete QLOOPCKP header)",
@@ -158,10 +174,6 @@ where
                 )));
             }
         }
-        Ok(Some((solver, state)))
-    }
-
-    fn frequency(&self) -> CheckpointingFrequency {
-        self.frequency
+        Ok((solver, state))
     }
 }

@@ -928,9 +928,15 @@ impl SavedModel {
             path: path.to_path_buf(),
             source,
         })?;
-        let saved: SavedModel = serde_json::from_str(&text).map_err(|source| Error::Json {
-            path: Some(path.to_path_buf()),
-            source,
+        Self::parse(&text, path)
+    }
+
+    /// Parses and [checks](SavedModel::check) the text of a `model.json` (`path` names it in
+    /// errors).
+    pub fn parse(text: &str, path: &Path) -> Result<Self> {
+        let saved: SavedModel = serde_json::from_str(text).map_err(|e| Error::Config {
+            path: path.to_path_buf(),
+            message: format!("not a qloop model file: {e}"),
         })?;
         saved.check().map_err(|message| Error::Config {
             path: path.to_path_buf(),

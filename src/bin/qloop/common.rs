@@ -99,19 +99,12 @@ pub fn json_f64(v: f64) -> String {
     serde_json::Number::from_f64(v).map_or_else(|| "null".into(), |n| n.to_string())
 }
 
+/// Writes a command's output to `path` atomically (streamed, see [`qloop::atomic`]).
 pub fn write_file(
     path: &Path,
     write: impl Fn(&mut dyn Write) -> io::Result<()>,
 ) -> Result<(), Failure> {
-    let wrap = |source| {
-        Failure::Qloop(Error::Io {
-            path: path.to_path_buf(),
-            source,
-        })
-    };
-    let mut bytes = Vec::new();
-    write(&mut bytes).map_err(wrap)?;
-    Ok(qloop::atomic::write_atomic(path, &bytes)?)
+    Ok(qloop::atomic::write_atomic_with(path, |w| write(w))?)
 }
 
 /// One sample given as comma-separated finite numbers.

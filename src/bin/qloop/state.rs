@@ -12,11 +12,22 @@ pub struct Args {
     output: Option<PathBuf>,
 }
 
+/// Above this many amplitudes (22 qubits, about 190 MB of JSON), the output size is announced.
+const LARGE_OUTPUT: usize = 1 << 22;
+
 /// Runs the command, writing its report to `out`.
 pub fn run(args: Args, out: &mut dyn Write) -> Result<(), Failure> {
     let Args { input, output } = args;
     let (_, program) = load(&input)?;
     let state = program.statevector(&[], &[])?;
+    let amplitudes = state.amplitudes().len();
+    if amplitudes > LARGE_OUTPUT {
+        // About 45 characters per amplitude in shortest round-trip form.
+        eprintln!(
+            "qloop: note: writing {amplitudes} amplitudes as JSON (about {:.1} GB)",
+            amplitudes as f64 * 45e-9
+        );
+    }
     let write = |w: &mut dyn Write| -> io::Result<()> {
         write!(
             w,
