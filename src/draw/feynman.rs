@@ -2,10 +2,10 @@
 //! activation and entropy overlays.
 
 use super::labels::{display_name, gate_label, gate_name, gate_params, text_width};
+use super::svg::{Circle, Element, Group, Line, Path, Text};
 use super::{activation_band, num, Layout, Palette, Style};
 use crate::circuit::{Circuit, Instruction};
 use crate::gate::Gate;
-use svg::node::element::{Circle, Group, Line, Path, Text};
 
 const ROW: f64 = 56.0;
 const FONT: f64 = 12.0;
@@ -13,7 +13,7 @@ const SMALL: f64 = 10.0;
 const GAP: f64 = 18.0;
 const MARGIN: f64 = 20.0;
 
-fn text(x: f64, y: f64, size: f64, fill: &str, anchor: &str, content: &str) -> Text {
+fn text(x: f64, y: f64, size: f64, fill: &str, anchor: &str, content: &str) -> Element {
     Text::new(content)
         .set("x", num(x))
         .set("y", num(y))
@@ -23,7 +23,7 @@ fn text(x: f64, y: f64, size: f64, fill: &str, anchor: &str, content: &str) -> T
         .set("dominant-baseline", "central")
 }
 
-fn vertex(x: f64, y: f64, r: f64, fill: &str) -> Circle {
+fn vertex(x: f64, y: f64, r: f64, fill: &str) -> Element {
     Circle::new()
         .set("cx", num(x))
         .set("cy", num(y))
@@ -64,7 +64,7 @@ fn bezier(p: [(f64, f64); 4], t: f64) -> ((f64, f64), (f64, f64)) {
 
 /// A propagator between `(x, y1)` and `(x, y2)` bulging right by `bulge`: a wavy photon line for
 /// entangling gates, a smooth dashed arc otherwise.
-fn propagator(x: f64, y1: f64, y2: f64, bulge: f64, wavy: bool, colour: &str) -> Path {
+fn propagator(x: f64, y1: f64, y2: f64, bulge: f64, wavy: bool, colour: &str) -> Element {
     let ctrl = [
         (x, y1),
         (x + bulge, y1 + (y2 - y1) * 0.2),
@@ -137,7 +137,7 @@ fn column_width(inst: &Instruction) -> f64 {
     .max(22.0)
 }
 
-fn glyph(inst: &Instruction, x: f64, colw: f64, y: &dyn Fn(usize) -> f64, p: &Palette) -> Group {
+fn glyph(inst: &Instruction, x: f64, colw: f64, y: &dyn Fn(usize) -> f64, p: &Palette) -> Element {
     let mut g = Group::new();
     match inst {
         Instruction::Barrier { qubits } => {

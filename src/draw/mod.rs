@@ -32,6 +32,7 @@ mod feynman;
 mod labels;
 pub mod layout;
 mod standard;
+mod svg;
 mod text;
 
 pub use dag::{CircuitDag, Wire};
@@ -158,25 +159,15 @@ impl Theme {
 }
 
 /// A coordinate with two decimals (the only way numbers enter the SVG).
-pub(crate) fn num(v: f64) -> String {
-    let s = format!("{v:.2}");
-    if s == "-0.00" {
-        "0.00".into()
-    } else {
-        s
-    }
+pub(crate) fn num(v: f64) -> svg::Num {
+    svg::Num(v)
 }
 
 /// The SVG document around the layers of a drawing: size, view box, generic font family and a
 /// background in the theme's colour.
-pub(crate) fn document(
-    width: f64,
-    height: f64,
-    p: &Palette,
-    layers: Vec<svg::node::element::Group>,
-) -> String {
-    use svg::node::element::Rectangle;
-    let mut doc = svg::Document::new()
+pub(crate) fn document(width: f64, height: f64, p: &Palette, layers: Vec<svg::Element>) -> String {
+    use svg::{Document, Rectangle};
+    let mut doc = Document::new()
         .set("xmlns", "http://www.w3.org/2000/svg")
         .set("width", num(width))
         .set("height", num(height))
@@ -191,7 +182,10 @@ pub(crate) fn document(
     for layer in layers {
         doc = doc.add(layer);
     }
-    doc.to_string() + "\n"
+    let mut out = String::new();
+    doc.write(&mut out);
+    out.push('\n');
+    out
 }
 
 /// A colour for `t ∈ [0, 1]`: viridis (five stops, linearly interpolated), or a grey ramp.
@@ -255,8 +249,8 @@ pub(crate) fn activation_band(
     y: f64,
     width: f64,
     p: &Palette,
-) -> (svg::node::element::Group, f64) {
-    use svg::node::element::{Definitions, Group, LinearGradient, Rectangle, Stop, Text};
+) -> (svg::Element, f64) {
+    use svg::{Definitions, Group, LinearGradient, Rectangle, Stop, Text};
     let label = |x: f64, y: f64, size: f64, anchor: &str, content: &str| {
         Text::new(content)
             .set("x", num(x))

@@ -1,10 +1,10 @@
 //! The standard diagram: wires, boxes, controls, targets, meters, barriers, folding.
 
 use super::labels::{display_name, gate_name, gate_params, text_width};
+use super::svg::{Circle, Element, Group, Line, Path, Rectangle, Text};
 use super::{activation_band, num, Layout, Palette, Placed, Style};
 use crate::circuit::{Circuit, Instruction};
 use crate::gate::Gate;
-use svg::node::element::{Circle, Group, Line, Path, Rectangle, Text};
 
 const ROW: f64 = 50.0;
 const BOX_H: f64 = 32.0;
@@ -34,7 +34,7 @@ fn item_width(inst: &Instruction) -> f64 {
     }
 }
 
-fn text(x: f64, y: f64, size: f64, fill: &str, content: &str) -> Text {
+fn text(x: f64, y: f64, size: f64, fill: &str, content: &str) -> Element {
     Text::new(content)
         .set("x", num(x))
         .set("y", num(y))
@@ -44,7 +44,7 @@ fn text(x: f64, y: f64, size: f64, fill: &str, content: &str) -> Text {
         .set("dominant-baseline", "central")
 }
 
-fn line(x1: f64, y1: f64, x2: f64, y2: f64, stroke: &str, width: f64) -> Line {
+fn line(x1: f64, y1: f64, x2: f64, y2: f64, stroke: &str, width: f64) -> Element {
     Line::new()
         .set("x1", num(x1))
         .set("y1", num(y1))
@@ -54,7 +54,7 @@ fn line(x1: f64, y1: f64, x2: f64, y2: f64, stroke: &str, width: f64) -> Line {
         .set("stroke-width", num(width))
 }
 
-fn dot(x: f64, y: f64, r: f64, fill: &str) -> Circle {
+fn dot(x: f64, y: f64, r: f64, fill: &str) -> Element {
     Circle::new()
         .set("cx", num(x))
         .set("cy", num(y))
@@ -62,7 +62,7 @@ fn dot(x: f64, y: f64, r: f64, fill: &str) -> Circle {
         .set("fill", fill.to_string())
 }
 
-fn gate_box(x: f64, y_top: f64, w: f64, h: f64, gate: &Gate, p: &Palette) -> Group {
+fn gate_box(x: f64, y_top: f64, w: f64, h: f64, gate: &Gate, p: &Palette) -> Element {
     let params = gate_params(gate);
     let y_mid = y_top + h / 2.0;
     let mut g = Group::new().add(
@@ -86,7 +86,7 @@ fn gate_box(x: f64, y_top: f64, w: f64, h: f64, gate: &Gate, p: &Palette) -> Gro
     g
 }
 
-fn single_box(x: f64, y: f64, w: f64, gate: &Gate, p: &Palette) -> Group {
+fn single_box(x: f64, y: f64, w: f64, gate: &Gate, p: &Palette) -> Element {
     let h = if gate.angles().is_empty() {
         BOX_H
     } else {
@@ -95,7 +95,7 @@ fn single_box(x: f64, y: f64, w: f64, gate: &Gate, p: &Palette) -> Group {
     gate_box(x, y - h / 2.0, w, h, gate, p)
 }
 
-fn target_plus(x: f64, y: f64, p: &Palette) -> Group {
+fn target_plus(x: f64, y: f64, p: &Palette) -> Element {
     let r = 11.0;
     Group::new()
         .add(
@@ -111,7 +111,7 @@ fn target_plus(x: f64, y: f64, p: &Palette) -> Group {
         .add(line(x, y - r, x, y + r, p.line, 1.5))
 }
 
-fn cross(x: f64, y: f64, p: &Palette) -> Group {
+fn cross(x: f64, y: f64, p: &Palette) -> Element {
     let s = 6.0;
     Group::new()
         .add(line(x - s, y - s, x + s, y + s, p.line, 2.0))
@@ -126,7 +126,7 @@ fn glyph(
     w: f64,
     y: &dyn Fn(usize) -> f64,
     p: &Palette,
-) -> Group {
+) -> Element {
     let mut g = Group::new();
     match inst {
         Instruction::Barrier { qubits } => {
