@@ -264,7 +264,9 @@ mod tests {
     #[test]
     fn documents_are_written_as_the_svg_crate_writes_them() {
         use ::svg::node::element as reference;
+        // The crate adds the namespace itself; qloop sets it in `draw::document`.
         let mut mine = Document::new()
+            .set("xmlns", "http://www.w3.org/2000/svg")
             .set("width", Num(10.0))
             .set("font-family", "sans");
         let mut theirs = ::svg::Document::new()
