@@ -2,11 +2,11 @@
 # Fuzzes one target (default: all, one after the other) for SECONDS each (default 60), from a
 # seed corpus built out of the repository's circuits, configurations and test inputs, with
 # inputs up to 64 KiB so that deep nesting and long files are reached.
-#   bash fuzz/run.sh [TARGET] [SECONDS]        (needs nightly and `cargo install cargo-fuzz`)
+#   bash fuzz/run.sh [TARGET|all] [SECONDS]    (needs nightly and `cargo install cargo-fuzz`)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 targets=(qasm_parse observable_parse json_circuit train_config model_json checkpoint)
-[ $# -ge 1 ] && targets=("$1")
+if [ $# -ge 1 ] && [ "$1" != all ]; then targets=("$1"); fi
 seconds="${2:-60}"
 seed() {
     local dir="fuzz/corpus/$1"; shift
