@@ -11,9 +11,11 @@ seconds="${2:-60}"
 seed() {
     local dir="fuzz/corpus/$1"; shift
     mkdir -p "$dir"
-    for f in "$@"; do [ -f "$f" ] && cp "$f" "$dir/$(basename "$f")"; done
+    for f in "$@"; do
+        if [ -f "$f" ]; then cp "$f" "$dir/$(basename "$f")"; fi
+    done
 }
-seed qasm_parse circuits/*.qasm examples/*.qasm
+seed qasm_parse circuits/*.qasm
 seed json_circuit circuits/*.json
 seed train_config examples/configs/*.toml
 seed model_json fuzz/seeds/model_json/*

@@ -250,6 +250,10 @@ pub enum Error {
     #[error("optimizer: {0}")]
     Optimizer(String),
 
+    /// An error found in a file after it was read (a circuit's structure), with the file.
+    #[error("{}: {source}", .path.display())]
+    InFile { path: PathBuf, source: Box<Error> },
+
     /// An I/O error, with the path it concerns.
     #[error("{}: {source}", .path.display())]
     Io {

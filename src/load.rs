@@ -15,10 +15,18 @@ impl Circuit {
             path: path.to_path_buf(),
             source,
         })?;
-        if text.trim_start().starts_with('{') {
+        let loaded = if text.trim_start().starts_with('{') {
             Circuit::from_json_at(&text, Some(path))
         } else {
             crate::qasm::parse(&text, Some(path))
-        }
+        };
+        // Structural errors found after parsing (sizes, operands) name the file too.
+        loaded.map_err(|e| match e {
+            Error::Qasm { .. } | Error::Json { .. } | Error::Io { .. } => e,
+            other => Error::InFile {
+                path: path.to_path_buf(),
+                source: Box::new(other),
+            },
+        })
     }
 }

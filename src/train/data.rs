@@ -121,6 +121,7 @@ impl Dataset {
         }
         let width = names.len() - 1;
         let (mut values, mut labels, mut classes) = (Vec::new(), Vec::new(), Vec::<String>::new());
+        let mut class_index: std::collections::HashMap<String, usize> = Default::default();
         for (i, line) in lines {
             let cells: Vec<&str> = line.split(',').map(str::trim).collect();
             if cells.len() != names.len() {
@@ -143,13 +144,10 @@ impl Dataset {
                 values.push(v);
             }
             let class = cells[width];
-            let label = match classes.iter().position(|c| c == class) {
-                Some(l) => l,
-                None => {
-                    classes.push(class.to_string());
-                    classes.len() - 1
-                }
-            };
+            let label = *class_index.entry(class.to_string()).or_insert_with(|| {
+                classes.push(class.to_string());
+                classes.len() - 1
+            });
             labels.push(label);
         }
         let rows = labels.len();

@@ -582,11 +582,11 @@ impl TrainConfig {
                 ),
             );
         }
-        if self.model.qubits > 14 {
+        if self.model.qubits > MAX_TRAINING_QUBITS {
             return bad(
                 "model.qubits",
                 format!(
-                    "{} qubits is more than training supports (14)",
+                    "{} qubits is more than training supports ({MAX_TRAINING_QUBITS})",
                     self.model.qubits
                 ),
             );
@@ -627,6 +627,9 @@ const DATASETS: [&str; 7] = [
     "sensors",
     "xor-events",
 ];
+
+/// The most qubits of a trained circuit.
+const MAX_TRAINING_QUBITS: usize = 14;
 
 /// The most re-uploading layers of the circuit.
 const MAX_LAYERS: usize = 10_000;
@@ -1140,6 +1143,14 @@ impl Experiment {
         } else {
             config.model.qubits
         };
+        if n > MAX_TRAINING_QUBITS {
+            return Err(unchecked(
+                "model.qubits",
+                format!(
+                    "one qubit per feature makes {n} qubits, more than training supports ({MAX_TRAINING_QUBITS}); set model.qubits"
+                ),
+            ));
+        }
         let circuit = ansatz::reuploading(n, config.model.layers, features);
         let readout = match config.model.readout.as_str() {
             "probabilities" => Readout::Probabilities,
