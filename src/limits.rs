@@ -20,6 +20,8 @@ pub const MAX_GATE_NESTING: usize = 256;
 pub const MAX_ANGLE_TERMS: usize = 1 << 20;
 /// Shots of one sampling run.
 pub const MAX_SHOTS: u64 = 1 << 40;
+/// Random points of one `lint` run.
+pub const MAX_LINT_SAMPLES: usize = 100_000;
 /// Trainable parameters of one network (2^26 values, 512 MiB).
 pub const MAX_PARAMETERS: usize = 1 << 26;
 /// Numbers in one data set (rows × columns, sequences × steps × features).

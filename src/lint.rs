@@ -147,6 +147,13 @@ const MAX_RANK_ROWS: usize = 1 << 12;
 
 /// Runs every check (see the module docs).
 pub fn lint(circuit: &Circuit, options: &Options) -> Result<Report> {
+    if options.samples > crate::limits::MAX_LINT_SAMPLES {
+        return Err(crate::Error::TooLarge {
+            what: "the number of lint samples".into(),
+            value: options.samples as u128,
+            limit: crate::limits::MAX_LINT_SAMPLES as u128,
+        });
+    }
     let program = circuit.compile()?;
     let n = circuit.num_qubits();
     let mut measured: Vec<usize> = circuit.measurements().iter().map(|m| m.0).collect();

@@ -542,6 +542,15 @@ impl TrainConfig {
                 ),
             );
         }
+        if self.model.hidden.len() > MAX_HIDDEN_LAYERS {
+            return bad(
+                "model.hidden",
+                format!(
+                    "{} hidden layers is more than the limit of {MAX_HIDDEN_LAYERS}",
+                    self.model.hidden.len()
+                ),
+            );
+        }
         if let Some(&w) = self.model.hidden.iter().find(|&&w| w > limits::MAX_WIDTH) {
             return bad(
                 "model.hidden",
@@ -627,6 +636,9 @@ const DATASETS: [&str; 7] = [
     "sensors",
     "xor-events",
 ];
+
+/// The most hidden dense layers.
+const MAX_HIDDEN_LAYERS: usize = 1000;
 
 /// The most qubits of a trained circuit.
 const MAX_TRAINING_QUBITS: usize = 14;
