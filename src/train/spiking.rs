@@ -421,15 +421,14 @@ fn threshold_substeps(
         let mut first = [0.0; LANES];
         let mut vi = [0.0; LANES];
         let mut d = [0.0; LANES];
-        for l in 0..width {
-            v[l] = s.v[lo + l];
-            refr[l] = s.refractory[lo + l];
-            count[l] = s.count[lo + l];
-            last[l] = s.last[lo + l];
-            first[l] = s.first[lo + l];
-            vi[l] = v_inf[lo + l];
-            d[l] = decay[lo + l];
-        }
+        let span = lo..lo + width;
+        v[..width].copy_from_slice(&s.v[span.clone()]);
+        refr[..width].copy_from_slice(&s.refractory[span.clone()]);
+        count[..width].copy_from_slice(&s.count[span.clone()]);
+        last[..width].copy_from_slice(&s.last[span.clone()]);
+        first[..width].copy_from_slice(&s.first[span.clone()]);
+        vi[..width].copy_from_slice(&v_inf[span.clone()]);
+        d[..width].copy_from_slice(&decay[span.clone()]);
         for &start in &starts {
             for l in 0..LANES {
                 let hold = refr[l] > 0.0;
@@ -450,13 +449,11 @@ fn threshold_substeps(
                 last[l] += spike;
             }
         }
-        for l in 0..width {
-            s.v[lo + l] = v[l];
-            s.refractory[lo + l] = refr[l];
-            s.count[lo + l] = count[l];
-            s.last[lo + l] = last[l];
-            s.first[lo + l] = first[l];
-        }
+        s.v[span.clone()].copy_from_slice(&v[..width]);
+        s.refractory[span.clone()].copy_from_slice(&refr[..width]);
+        s.count[span.clone()].copy_from_slice(&count[..width]);
+        s.last[span.clone()].copy_from_slice(&last[..width]);
+        s.first[span].copy_from_slice(&first[..width]);
     };
     for lo in (0..n).step_by(LANES) {
         block(lo, LANES.min(n - lo));
