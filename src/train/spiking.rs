@@ -262,9 +262,7 @@ impl<'a> Resolved<'a> {
 /// One input step of every row: `fire` decides, after each sub-step's integration, which
 /// neurons spike (writing 1 or 0 into `spikes`, given the membranes, which neurons may fire,
 /// the row and the row's rng); the rest (integration, reset, refractory hold, counts,
-/// decoding) is shared by every spiking layer. Without `fire`, a neuron spikes when it may
-/// and its membrane reaches the threshold, and the sub-steps run fused
-/// ([`threshold_substeps`]). Returns the decoded outputs.
+/// decoding) is shared by every spiking layer. Returns the decoded outputs.
 #[allow(clippy::too_many_arguments, clippy::needless_range_loop)]
 fn run_step<F>(
     m: &Membrane,
@@ -274,7 +272,7 @@ fn run_step<F>(
     dt: &[f64],
     draws: &dyn Fn(usize) -> Stream,
     extra: usize,
-    mut fire: Option<F>,
+    mut fire: F,
 ) -> Array2<f64>
 where
     F: FnMut(&[f64], &[bool], &mut [f64], &mut [f64], &mut crate::rng::QloopRng),
@@ -293,7 +291,7 @@ where
     let k = m.substeps;
     for (r, mut row) in state.rows_mut().into_iter().enumerate() {
         let row = row.as_slice_mut().expect("state rows are contiguous");
-        let (mut s, extra_cols) = NeuronRow::split(row, n);
+        let (s, extra_cols) = NeuronRow::split(row, n);
         debug_assert_eq!(extra_cols.len(), extra);
         input.iter_mut().zip(x.row(r)).for_each(|(i, v)| *i = *v);
         affine(p.u, p.b, &input, &mut current);
@@ -312,31 +310,40 @@ where
         }
         let mut rng = draws(r).rng();
         s.last.iter_mut().for_each(|l| *l = 0.0);
-        match fire.as_mut() {
-            None => threshold_substeps(m, &mut s, &v_inf, &decay, delta),
-            Some(fire) => {
-                for _ in 0..k {
-                    let start = s.clock[0];
-                    ops::tally(0, 3 * n, 0, 0);
-                    // Branch-free, so the loop runs in vector lanes.
-                    for i in 0..n {
-                        let hold = s.refractory[i] > 0.0;
-                        may_fire[i] = !hold;
-                        let integrated = v_inf[i] + (s.v[i] - v_inf[i]) * decay[i];
-                        s.v[i] = if hold { s.v[i] } else { integrated };
-                        s.refractory[i] = (s.refractory[i] - 1.0).max(0.0);
-                    }
-                    fire(s.v, &may_fire, &mut spikes, extra_cols, &mut rng);
-                    // Branch-free as well: resets, holds, counts and first-spike times of the
-                    // neurons that fired.
-                    for i in 0..n {
-                        let spike = spikes[i];
-                        after_decision(m, &mut s, i, spike, start);
-                    }
-                    s.clock[0] += delta;
-                    s.clock[1] += 1.0;
-                }
+        for _ in 0..k {
+            let start = s.clock[0];
+            ops::tally(0, 3 * n, 0, 0);
+            // Branch-free, so the loop runs in vector lanes.
+            for i in 0..n {
+                let hold = s.refractory[i] > 0.0;
+                may_fire[i] = !hold;
+                let integrated = v_inf[i] + (s.v[i] - v_inf[i]) * decay[i];
+                s.v[i] = if hold { s.v[i] } else { integrated };
+                s.refractory[i] = (s.refractory[i] - 1.0).max(0.0);
             }
+            fire(s.v, &may_fire, &mut spikes, extra_cols, &mut rng);
+            // Branch-free as well: resets, holds, counts and first-spike times of the
+            // neurons that fired.
+            let (subtract, held) = (m.reset == Reset::Subtract, m.refractory as f64);
+            for i in 0..n {
+                let (spike, fired) = (spikes[i], spikes[i] > 0.0);
+                let reset = if subtract {
+                    s.v[i] - m.threshold
+                } else {
+                    m.v_reset
+                };
+                s.v[i] = if fired { reset } else { s.v[i] };
+                s.refractory[i] = if fired { held } else { s.refractory[i] };
+                s.first[i] = if fired && s.count[i] == 0.0 {
+                    start
+                } else {
+                    s.first[i]
+                };
+                s.count[i] += spike;
+                s.last[i] += spike;
+            }
+            s.clock[0] += delta;
+            s.clock[1] += 1.0;
         }
         let elapsed = s.clock[0];
         let o = out.row_mut(r).into_slice().expect("rows are contiguous");
@@ -361,111 +368,6 @@ where
     }
     out
 }
-
-/// What follows a neuron's spike decision in a sub-step that began at time `start`: reset,
-/// refractory hold, first-spike time, counts. Branch-free, so loops over it vectorize.
-#[inline(always)]
-fn after_decision(m: &Membrane, s: &mut NeuronRow<'_>, i: usize, spike: f64, start: f64) {
-    let fired = spike > 0.0;
-    let reset = if m.reset == Reset::Subtract {
-        s.v[i] - m.threshold
-    } else {
-        m.v_reset
-    };
-    s.v[i] = if fired { reset } else { s.v[i] };
-    s.refractory[i] = if fired {
-        m.refractory as f64
-    } else {
-        s.refractory[i]
-    };
-    s.first[i] = if fired && s.count[i] == 0.0 {
-        start
-    } else {
-        s.first[i]
-    };
-    s.count[i] += spike;
-    s.last[i] += spike;
-}
-
-/// Every sub-step of threshold firing for independent neurons, fused: each block of
-/// [`LANES`] neurons is loaded once and carried through all the sub-steps in registers.
-/// The same operations in the same order as the sub-step loop of [`run_step`], so the same
-/// bits.
-#[allow(clippy::needless_range_loop)]
-fn threshold_substeps(
-    m: &Membrane,
-    s: &mut NeuronRow<'_>,
-    v_inf: &[f64],
-    decay: &[f64],
-    delta: f64,
-) {
-    let (n, k) = (s.v.len(), m.substeps);
-    ops::tally(0, 4 * n * k, 0, 0);
-    let mut starts = Vec::with_capacity(k);
-    for _ in 0..k {
-        starts.push(s.clock[0]);
-        s.clock[0] += delta;
-        s.clock[1] += 1.0;
-    }
-    let (subtract, held, theta, v_reset) = (
-        m.reset == Reset::Subtract,
-        m.refractory as f64,
-        m.threshold,
-        m.v_reset,
-    );
-    let mut block = |lo: usize, width: usize| {
-        let mut v = [0.0; LANES];
-        let mut refr = [0.0; LANES];
-        let mut count = [0.0; LANES];
-        let mut last = [0.0; LANES];
-        let mut first = [0.0; LANES];
-        let mut vi = [0.0; LANES];
-        let mut d = [0.0; LANES];
-        let span = lo..lo + width;
-        v[..width].copy_from_slice(&s.v[span.clone()]);
-        refr[..width].copy_from_slice(&s.refractory[span.clone()]);
-        count[..width].copy_from_slice(&s.count[span.clone()]);
-        last[..width].copy_from_slice(&s.last[span.clone()]);
-        first[..width].copy_from_slice(&s.first[span.clone()]);
-        vi[..width].copy_from_slice(&v_inf[span.clone()]);
-        d[..width].copy_from_slice(&decay[span.clone()]);
-        for &start in &starts {
-            for l in 0..LANES {
-                let hold = refr[l] > 0.0;
-                let integrated = vi[l] + (v[l] - vi[l]) * d[l];
-                v[l] = if hold { v[l] } else { integrated };
-                refr[l] = (refr[l] - 1.0).max(0.0);
-                let fired = !hold && v[l] >= theta;
-                let spike = f64::from(u8::from(fired));
-                let reset = if subtract { v[l] - theta } else { v_reset };
-                v[l] = if fired { reset } else { v[l] };
-                refr[l] = if fired { held } else { refr[l] };
-                first[l] = if fired && count[l] == 0.0 {
-                    start
-                } else {
-                    first[l]
-                };
-                count[l] += spike;
-                last[l] += spike;
-            }
-        }
-        s.v[span.clone()].copy_from_slice(&v[..width]);
-        s.refractory[span.clone()].copy_from_slice(&refr[..width]);
-        s.count[span.clone()].copy_from_slice(&count[..width]);
-        s.last[span.clone()].copy_from_slice(&last[..width]);
-        s.first[span].copy_from_slice(&first[..width]);
-    };
-    for lo in (0..n).step_by(LANES) {
-        block(lo, LANES.min(n - lo));
-    }
-}
-
-/// The spike decision [`run_step`] takes: membranes, which neurons may fire, spikes (out),
-/// the row's extra columns, the row's rng.
-type SpikeRule = fn(&[f64], &[bool], &mut [f64], &mut [f64], &mut crate::rng::QloopRng);
-
-/// Neurons carried together through the fused sub-steps.
-const LANES: usize = 8;
 
 /// Runs [`run_step`] on the carried state inside a sequence (checked by the liquid layers'
 /// `with_state`), or on a zero state with `Δt = 1` and input-keyed draws outside one.
@@ -570,7 +472,14 @@ impl Layer for Lif {
             x,
             self.state_width(),
             time,
-            |state, dt, draws| run_step::<SpikeRule>(m, &p, x, state, dt, draws, 0, None),
+            |state, dt, draws| {
+                run_step(m, &p, x, state, dt, draws, 0, |v, may, spikes, _, _| {
+                    ops::tally(0, v.len(), 0, 0);
+                    for i in 0..v.len() {
+                        spikes[i] = f64::from(u8::from(may[i] && v[i] >= m.threshold));
+                    }
+                })
+            },
         )
     }
     fn check(&self) -> Result<()> {
@@ -734,59 +643,50 @@ impl Layer for QLifPair {
                 dt,
                 draws,
                 self.pairs,
-                Some(
-                    |v: &[f64],
-                     may: &[bool],
-                     spikes: &mut [f64],
-                     entropy: &mut [f64],
-                     rng: &mut crate::rng::QloopRng| {
-                        substep += 1;
-                        let last = substep % k == 0;
-                        for pair in 0..v.len() / 2 {
-                            let (a, b) = (2 * pair, 2 * pair + 1);
-                            let half =
-                                |v: f64| sin_cos(FRAC_PI_2 * (v * inv_theta).clamp(0.0, 1.0));
-                            let (ha, hb) = (half(v[a]), half(v[b]));
-                            let (sa, sb) = match coupling {
-                                Coupling::Entangled => {
-                                    let psi = pair_amplitudes(&matrices[pair], ha, hb);
-                                    if last {
-                                        entropy[pair] = pair_entropy(&psi);
-                                    }
-                                    let u: f64 = rng.random();
-                                    let mut acc = 0.0;
-                                    let mut outcome = 3;
-                                    for (s, amp) in psi.iter().enumerate() {
-                                        acc += amp.norm_sqr();
-                                        if u < acc {
-                                            outcome = s;
-                                            break;
-                                        }
-                                    }
-                                    (outcome & 1 == 1, outcome & 2 == 2)
-                                }
-                                Coupling::Classical | Coupling::Independent => {
-                                    let sa = rng.random::<f64>() < ha.0 * ha.0;
-                                    let sb = rng.random::<f64>() < hb.0 * hb.0;
-                                    let flip = coupling == Coupling::Classical
-                                        && rng.random::<f64>() < flips[pair];
-                                    (sa ^ flip, sb ^ flip)
-                                }
-                            };
-                            spikes[a] = f64::from(u8::from(may[a] && sa));
-                            spikes[b] = f64::from(u8::from(may[b] && sb));
-                        }
-                        let pairs = v.len() / 2;
-                        match coupling {
-                            // Two sin/cos (a dozen multiply-adds each), the 4 × 4 complex product
-                            // (64 real multiply-adds), 4 norms and the draw's compares.
+                |v, may, spikes, entropy, rng| {
+                    substep += 1;
+                    let last = substep % k == 0;
+                    for pair in 0..v.len() / 2 {
+                        let (a, b) = (2 * pair, 2 * pair + 1);
+                        let half = |v: f64| sin_cos(FRAC_PI_2 * (v * inv_theta).clamp(0.0, 1.0));
+                        let (ha, hb) = (half(v[a]), half(v[b]));
+                        let (sa, sb) = match coupling {
                             Coupling::Entangled => {
-                                ops::tally(pairs * (24 + 64 + 8), pairs * 10, 0, 0)
+                                let psi = pair_amplitudes(&matrices[pair], ha, hb);
+                                if last {
+                                    entropy[pair] = pair_entropy(&psi);
+                                }
+                                let u: f64 = rng.random();
+                                let mut acc = 0.0;
+                                let mut outcome = 3;
+                                for (s, amp) in psi.iter().enumerate() {
+                                    acc += amp.norm_sqr();
+                                    if u < acc {
+                                        outcome = s;
+                                        break;
+                                    }
+                                }
+                                (outcome & 1 == 1, outcome & 2 == 2)
                             }
-                            _ => ops::tally(pairs * 24, pairs * 6, 0, 0),
-                        }
-                    },
-                ),
+                            Coupling::Classical | Coupling::Independent => {
+                                let sa = rng.random::<f64>() < ha.0 * ha.0;
+                                let sb = rng.random::<f64>() < hb.0 * hb.0;
+                                let flip = coupling == Coupling::Classical
+                                    && rng.random::<f64>() < flips[pair];
+                                (sa ^ flip, sb ^ flip)
+                            }
+                        };
+                        spikes[a] = f64::from(u8::from(may[a] && sa));
+                        spikes[b] = f64::from(u8::from(may[b] && sb));
+                    }
+                    let pairs = v.len() / 2;
+                    match coupling {
+                        // Two sin/cos (a dozen multiply-adds each), the 4 × 4 complex product
+                        // (64 real multiply-adds), 4 norms and the draw's compares.
+                        Coupling::Entangled => ops::tally(pairs * (24 + 64 + 8), pairs * 10, 0, 0),
+                        _ => ops::tally(pairs * 24, pairs * 6, 0, 0),
+                    }
+                },
             )
         })
     }
@@ -796,70 +696,5 @@ impl Layer for QLifPair {
     }
     fn describe_params(&self) -> &'static str {
         "qLIF U, b, ρ, φ"
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use rand::Rng;
-
-    /// The fused threshold sub-steps against the generic loop with the threshold written as a
-    /// spike rule: the same bits, for both resets, with refractory holds, over a carried state.
-    #[test]
-    fn fused_threshold_substeps_match_the_generic_loop_bit_for_bit() {
-        let mut rng = Stream::new(11).rng();
-        for (reset, refractory, n) in [
-            (Reset::Subtract, 0, 37),
-            (Reset::To, 2, 64),
-            (Reset::Subtract, 3, 5),
-        ] {
-            let m = Membrane {
-                reset,
-                refractory,
-                v_reset: -0.2,
-                substeps: 7,
-                ..Membrane::default()
-            };
-            let inputs = 3;
-            let params: Vec<f64> = (0..n * inputs + 2 * n)
-                .map(|_| rng.random_range(-1.5..1.5))
-                .collect();
-            let (p, _) = Resolved::new(&params, n, inputs);
-            let x = Array2::from_shape_fn((4, inputs), |_| rng.random_range(-2.0..3.0));
-            let width = 5 * n + 2;
-            let mut fused = Array2::from_shape_fn((4, width), |_| rng.random_range(0.0..1.0));
-            fused.column_mut(width - 2).fill(0.0);
-            let mut generic = fused.clone();
-            let dt = [0.3, 0.05, 1.0, 0.3];
-            let draws = |r: usize| Stream::new(r as u64);
-            let rule = |v: &[f64],
-                        may: &[bool],
-                        spikes: &mut [f64],
-                        _: &mut [f64],
-                        _: &mut crate::rng::QloopRng| {
-                for i in 0..v.len() {
-                    spikes[i] = f64::from(u8::from(may[i] && v[i] >= m.threshold));
-                }
-            };
-            for _ in 0..3 {
-                let a =
-                    run_step::<SpikeRule>(&m, &p, x.view(), fused.view_mut(), &dt, &draws, 0, None);
-                let b = run_step(
-                    &m,
-                    &p,
-                    x.view(),
-                    generic.view_mut(),
-                    &dt,
-                    &draws,
-                    0,
-                    Some(rule),
-                );
-                let bits = |a: &Array2<f64>| a.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
-                assert_eq!(bits(&a), bits(&b));
-                assert_eq!(bits(&fused), bits(&generic));
-            }
-            assert!(fused.column(2 * n).sum() > 0.0, "some neuron fired");
-        }
     }
 }
