@@ -195,6 +195,10 @@ pub enum Error {
         num_qubits: usize,
     },
 
+    /// A noise channel or noise model with a bad parameter, named by its key.
+    #[error("noise: {key} {message}")]
+    Noise { key: String, message: String },
+
     /// Zero shots were asked for where an estimate needs at least one (or two) shots.
     #[error("{context}: need at least {min} shots, got {got}")]
     TooFewShots {

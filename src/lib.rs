@@ -26,6 +26,7 @@ pub mod limits;
 pub mod lint;
 mod load;
 pub mod measure;
+pub mod noise;
 pub mod par;
 pub mod param;
 pub mod pauli;
