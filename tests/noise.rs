@@ -223,3 +223,79 @@ fn readout_error_flips_at_its_stated_rates() {
     assert_eq!(r.apply([0.0, 1.0]), [0.05, 0.95]);
     assert!(ReadoutError::new(1.2, 0.0).is_err());
 }
+
+#[cfg(feature = "cli")]
+fn model(text: &str) -> qloop::Result<qloop::noise::NoiseModel> {
+    let raw: qloop::noise::RawNoiseModel =
+        toml::from_str(text).map_err(|e| qloop::Error::Noise {
+            key: "toml".into(),
+            message: e.message().to_string(),
+        })?;
+    qloop::noise::NoiseModel::from_raw(raw)
+}
+
+#[cfg(feature = "cli")]
+#[test]
+fn a_noise_model_attaches_channels_after_gates_in_file_order() {
+    let m = model(
+        r#"
+[[gate_error]]
+gates = ["cx"]
+channel = "depolarizing"
+num_qubits = 2
+p = 0.1
+[[gate_error]]
+gates = ["h", "cx"]
+qubits = [0, 1]
+channel = "amplitude_damping"
+gamma = 0.01
+[readout_error]
+p1_given_0 = 0.02
+p0_given_1 = 0.05
+"#,
+    )
+    .unwrap();
+    let after_cx = m.after("cx", &[0, 1]);
+    assert_eq!(after_cx.len(), 3);
+    assert_eq!(after_cx[0].1, vec![0, 1]);
+    assert_eq!(
+        (after_cx[1].1.clone(), after_cx[2].1.clone()),
+        (vec![0], vec![1])
+    );
+    assert!(m.after("h", &[2]).is_empty());
+    assert_eq!(m.readout.unwrap().p0_given_1, 0.05);
+    // A Bell pair through the model equals the channels applied by hand.
+    let bell = Circuit::new(2).h(0).cx(0, 1);
+    let mut noisy = DensityMatrix::zero(2).unwrap();
+    noisy.apply_noisy_circuit(&bell, &m).unwrap();
+    let mut by_hand = DensityMatrix::zero(2).unwrap();
+    let ad = Channel::AmplitudeDamping { gamma: 0.01 };
+    by_hand.apply_circuit(&Circuit::new(2).h(0)).unwrap();
+    by_hand.apply_channel(&ad, &[0]).unwrap();
+    by_hand.apply_circuit(&Circuit::new(2).cx(0, 1)).unwrap();
+    by_hand
+        .apply_channel(&Channel::Depolarizing { qubits: 2, p: 0.1 }, &[0, 1])
+        .unwrap();
+    by_hand.apply_channel(&ad, &[0]).unwrap();
+    by_hand.apply_channel(&ad, &[1]).unwrap();
+    assert_eq!(noisy, by_hand);
+}
+
+#[cfg(feature = "cli")]
+#[test]
+fn bad_noise_models_name_the_entry_and_key() {
+    let cases = [
+        ("[[gate_error]]\ngates = [\"cx\"]\nchannel = \"depolarizing\"\np = 1.5\n", "gate_error[0].p"),
+        ("[[gate_error]]\ngates = [\"x\"]\nchannel = \"thermal_relaxation\"\nt1 = 10.0\nt2 = 30.0\ntime = 1.0\n", "gate_error[0].t2"),
+        ("[[gate_error]]\ngates = [\"x\"]\nchannel = \"amplitude_damping\"\ngamma = 0.1\np = 0.2\n", "gate_error[0].p"),
+        ("[[gate_error]]\ngates = [\"u3\"]\nchannel = \"phase_damping\"\nlambda = 0.1\n", "gate_error[0].gates"),
+        ("[[gate_error]]\ngates = [\"x\"]\nchannel = \"kraus\"\nkraus = [[[[0.9, 0.0], [0.0, 0.0]], [[0.0, 0.0], [1.0, 0.0]]]]\n", "trace preserving"),
+        ("[[gate_error]]\ngates = [\"x\"]\nchannel = \"nope\"\n", "gate_error[0].channel"),
+        ("[readout_error]\np1_given_0 = -0.1\np0_given_1 = 0.0\n", "readout_error.p1_given_0"),
+        ("[[gate_error]]\ngates = [\"x\"]\nchannel = \"pauli\"\npx = 0.1\ncolour = 1\n", "colour"),
+    ];
+    for (text, key) in cases {
+        let e = model(text).unwrap_err().to_string();
+        assert!(e.contains(key) && !e.contains('\n'), "{text}: {e}");
+    }
+}

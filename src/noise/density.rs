@@ -181,6 +181,13 @@ impl DensityMatrix {
     /// measurements refused (they belong to the sampling step).
     pub fn apply_circuit(&mut self, circuit: &Circuit) -> Result<()> {
         for (index, inst) in circuit.instructions().iter().enumerate() {
+            self.apply_instruction(index, inst)?;
+        }
+        Ok(())
+    }
+
+    fn apply_instruction(&mut self, index: usize, inst: &Instruction) -> Result<()> {
+        {
             match inst {
                 Instruction::Gate { gate, qubits } => {
                     let angles: Vec<f64> = gate
@@ -203,6 +210,24 @@ impl DensityMatrix {
                         message: "is a measurement; sample the final density matrix instead"
                             .to_string(),
                     })
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs a circuit as [`apply_circuit`](Self::apply_circuit) does, each gate followed by
+    /// the channels `model` attaches to it.
+    pub fn apply_noisy_circuit(
+        &mut self,
+        circuit: &Circuit,
+        model: &super::NoiseModel,
+    ) -> Result<()> {
+        for (index, inst) in circuit.instructions().iter().enumerate() {
+            self.apply_instruction(index, inst)?;
+            if let Instruction::Gate { gate, qubits } = inst {
+                for (channel, on) in model.after(gate.name(), qubits) {
+                    self.apply_channel(channel, &on)?;
                 }
             }
         }

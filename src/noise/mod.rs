@@ -18,8 +18,10 @@
 //! with `P(1|0)` and `P(0|1)`.
 
 pub mod density;
+pub mod model;
 
 pub use density::DensityMatrix;
+pub use model::{GateError, NoiseModel, RawNoiseModel};
 
 use crate::error::{Error, Result};
 use num_complex::Complex64 as C64;

@@ -1,0 +1,265 @@
+//! A noise model: which channel follows which gates on which qubits, and readout errors.
+//!
+//! A channel follows the gate as written in the circuit (a `ccx` is one gate, not its
+//! decomposition). An entry with `qubits` applies only when every operand of the gate is
+//! among them; a one-qubit channel after a `k`-qubit gate acts on each operand in turn, a
+//! `k`-qubit channel on the operands in order. Entries that match one gate apply in the
+//! model's order. The serialized form (TOML in `qloop`) is in `docs/conventions.md`.
+
+use super::{Channel, ReadoutError};
+use crate::error::{Error, Result};
+use num_complex::Complex64 as C64;
+use serde::Deserialize;
+
+/// One `[[gate_error]]` entry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GateError {
+    /// Gate names as in OpenQASM (`"cx"`, `"h"`).
+    pub gates: Vec<String>,
+    /// The qubits it applies to; `None`: every qubit.
+    pub qubits: Option<Vec<usize>>,
+    /// The channel.
+    pub channel: Channel,
+}
+
+/// Gate errors in order and an optional readout error (the same on every qubit).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct NoiseModel {
+    /// The gate errors, applied in this order.
+    pub gate_errors: Vec<GateError>,
+    /// The readout error of every measured qubit.
+    pub readout: Option<ReadoutError>,
+}
+
+/// The serialized form of a gate error: a channel name and its parameters.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawGateError {
+    gates: Vec<String>,
+    qubits: Option<Vec<usize>>,
+    channel: String,
+    p: Option<f64>,
+    num_qubits: Option<usize>,
+    gamma: Option<f64>,
+    lambda: Option<f64>,
+    px: Option<f64>,
+    py: Option<f64>,
+    pz: Option<f64>,
+    t1: Option<f64>,
+    t2: Option<f64>,
+    time: Option<f64>,
+    /// Kraus matrices as nested `[re, im]` pairs: `kraus[m][row][col] = [re, im]`.
+    kraus: Option<Vec<Vec<Vec<[f64; 2]>>>>,
+}
+
+/// The serialized form of a readout error.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawReadout {
+    p1_given_0: f64,
+    p0_given_1: f64,
+}
+
+/// The serialized form of a noise model.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawNoiseModel {
+    #[serde(default)]
+    gate_error: Vec<RawGateError>,
+    readout_error: Option<RawReadout>,
+}
+
+fn at(index: usize, e: Error) -> Error {
+    match e {
+        Error::Noise { key, message } => Error::Noise {
+            key: format!("gate_error[{index}].{key}"),
+            message,
+        },
+        other => other,
+    }
+}
+
+fn bad(key: &str, message: impl Into<String>) -> Error {
+    Error::Noise {
+        key: key.to_string(),
+        message: message.into(),
+    }
+}
+
+impl RawGateError {
+    fn channel(&self) -> Result<Channel> {
+        let need = |key: &str, v: Option<f64>| {
+            v.ok_or_else(|| {
+                bad(
+                    key,
+                    format!("is missing; channel \"{}\" needs it", self.channel),
+                )
+            })
+        };
+        let given: Vec<&str> = [
+            ("p", self.p.is_some()),
+            ("num_qubits", self.num_qubits.is_some()),
+            ("gamma", self.gamma.is_some()),
+            ("lambda", self.lambda.is_some()),
+            ("px", self.px.is_some()),
+            ("py", self.py.is_some()),
+            ("pz", self.pz.is_some()),
+            ("t1", self.t1.is_some()),
+            ("t2", self.t2.is_some()),
+            ("time", self.time.is_some()),
+            ("kraus", self.kraus.is_some()),
+        ]
+        .iter()
+        .filter(|(_, g)| *g)
+        .map(|(k, _)| *k)
+        .collect();
+        let (channel, used): (Channel, &[&str]) = match self.channel.as_str() {
+            "depolarizing" => (
+                Channel::Depolarizing {
+                    qubits: self.num_qubits.unwrap_or(1),
+                    p: need("p", self.p)?,
+                },
+                &["p", "num_qubits"],
+            ),
+            "amplitude_damping" => (
+                Channel::AmplitudeDamping {
+                    gamma: need("gamma", self.gamma)?,
+                },
+                &["gamma"],
+            ),
+            "phase_damping" => (
+                Channel::PhaseDamping {
+                    lambda: need("lambda", self.lambda)?,
+                },
+                &["lambda"],
+            ),
+            "pauli" => (
+                Channel::Pauli {
+                    px: self.px.unwrap_or(0.0),
+                    py: self.py.unwrap_or(0.0),
+                    pz: self.pz.unwrap_or(0.0),
+                },
+                &["px", "py", "pz"],
+            ),
+            "thermal_relaxation" => (
+                Channel::ThermalRelaxation {
+                    t1: need("t1", self.t1)?,
+                    t2: need("t2", self.t2)?,
+                    time: need("time", self.time)?,
+                },
+                &["t1", "t2", "time"],
+            ),
+            "kraus" => {
+                let ops = self.kraus.as_ref().ok_or_else(|| bad("kraus", "is missing; channel \"kraus\" needs its matrices"))?;
+                let dim = ops.first().map_or(0, |m| m.len());
+                if !dim.is_power_of_two() || dim < 2 {
+                    return Err(bad("kraus[0]", format!("has {dim} rows; a channel's matrix has 2^k rows")));
+                }
+                let mut operators = Vec::with_capacity(ops.len());
+                for (m, op) in ops.iter().enumerate() {
+                    if op.len() != dim || op.iter().any(|row| row.len() != dim) {
+                        return Err(bad(&format!("kraus[{m}]"), format!("is not a {dim}×{dim} matrix")));
+                    }
+                    operators.push(op.iter().flatten().map(|&[re, im]| C64::new(re, im)).collect());
+                }
+                (
+                    Channel::Kraus {
+                        qubits: dim.trailing_zeros() as usize,
+                        operators,
+                    },
+                    &["kraus"],
+                )
+            }
+            other => {
+                return Err(bad(
+                    "channel",
+                    format!("\"{other}\" is not a channel; use depolarizing, amplitude_damping, phase_damping, pauli, thermal_relaxation or kraus"),
+                ))
+            }
+        };
+        if let Some(extra) = given.iter().find(|k| !used.contains(k)) {
+            return Err(bad(
+                extra,
+                format!("is not a parameter of channel \"{}\"", self.channel),
+            ));
+        }
+        channel.validate()?;
+        Ok(channel)
+    }
+}
+
+impl NoiseModel {
+    /// The model from its serialized form, every entry checked; errors name the entry and key.
+    pub fn from_raw(raw: RawNoiseModel) -> Result<Self> {
+        let mut gate_errors = Vec::with_capacity(raw.gate_error.len());
+        for (index, entry) in raw.gate_error.iter().enumerate() {
+            let channel = entry.channel().map_err(|e| at(index, e))?;
+            if entry.gates.is_empty() {
+                return Err(at(index, bad("gates", "is empty; name at least one gate")));
+            }
+            for g in &entry.gates {
+                if !crate::Gate::all().iter().any(|gate| gate.name() == g) {
+                    return Err(at(
+                        index,
+                        bad("gates", format!("names \"{g}\", which is not one of qloop's gates (u3, u2 and u1 are read as u and p)")),
+                    ));
+                }
+            }
+            if let Some(qs) = &entry.qubits {
+                if qs.len() < channel.num_qubits() {
+                    return Err(at(
+                        index,
+                        bad(
+                            "qubits",
+                            format!(
+                                "lists {} qubits; the channel acts on {}",
+                                qs.len(),
+                                channel.num_qubits()
+                            ),
+                        ),
+                    ));
+                }
+            }
+            gate_errors.push(GateError {
+                gates: entry.gates.clone(),
+                qubits: entry.qubits.clone(),
+                channel,
+            });
+        }
+        let readout = raw
+            .readout_error
+            .map(|r| ReadoutError::new(r.p1_given_0, r.p0_given_1))
+            .transpose()
+            .map_err(|e| match e {
+                Error::Noise { key, message } => bad(&format!("readout_error.{key}"), message),
+                other => other,
+            })?;
+        Ok(NoiseModel {
+            gate_errors,
+            readout,
+        })
+    }
+
+    /// The channels that follow gate `name` on `operands`, each with the qubits it acts on,
+    /// in application order.
+    pub fn after(&self, name: &str, operands: &[usize]) -> Vec<(&Channel, Vec<usize>)> {
+        let mut out = Vec::new();
+        for e in &self.gate_errors {
+            if !e.gates.iter().any(|g| g == name) {
+                continue;
+            }
+            if let Some(qs) = &e.qubits {
+                if !operands.iter().all(|q| qs.contains(q)) {
+                    continue;
+                }
+            }
+            let k = e.channel.num_qubits();
+            if k == 1 {
+                out.extend(operands.iter().map(|&q| (&e.channel, vec![q])));
+            } else if k == operands.len() {
+                out.push((&e.channel, operands.to_vec()));
+            }
+        }
+        out
+    }
+}
