@@ -9,6 +9,7 @@
 use super::Channel;
 use crate::circuit::{Circuit, Instruction};
 use crate::error::{Error, Result};
+use crate::measure::check_subset;
 use crate::state::{available_memory, StateVector};
 use num_complex::Complex64 as C64;
 
@@ -110,25 +111,6 @@ impl DensityMatrix {
         &self.entries
     }
 
-    fn check_qubits(&self, qubits: &[usize], context: &str) -> Result<()> {
-        for (i, &q) in qubits.iter().enumerate() {
-            if q >= self.num_qubits {
-                return Err(Error::SubsetOutOfRange {
-                    context: context.to_string(),
-                    qubit: q,
-                    num_qubits: self.num_qubits,
-                });
-            }
-            if qubits[..i].contains(&q) {
-                return Err(Error::SubsetRepeated {
-                    context: context.to_string(),
-                    qubit: q,
-                });
-            }
-        }
-        Ok(())
-    }
-
     /// `ρ ← M ρ M†` for a `2^k × 2^k` matrix on `qubits` (unitary or a Kraus operator).
     fn conjugate_unchecked(&mut self, m: &[C64], qubits: &[usize]) {
         let n = self.num_qubits;
@@ -140,7 +122,7 @@ impl DensityMatrix {
 
     /// `ρ ← U ρ U†` for a unitary given as in [`Gate::matrix`](crate::Gate::matrix).
     pub fn apply_unitary(&mut self, u: &[C64], qubits: &[usize]) -> Result<()> {
-        self.check_qubits(qubits, "unitary")?;
+        check_subset("unitary", qubits, self.num_qubits)?;
         if u.len() != 1usize << (2 * qubits.len()) {
             return Err(Error::StateSize {
                 expected: 1usize << (2 * qubits.len()),
@@ -153,7 +135,7 @@ impl DensityMatrix {
 
     /// `ρ ← Σₖ Kₖ ρ Kₖ†` for a channel on `qubits`.
     pub fn apply_channel(&mut self, channel: &Channel, qubits: &[usize]) -> Result<()> {
-        self.check_qubits(qubits, "channel")?;
+        check_subset("channel", qubits, self.num_qubits)?;
         if qubits.len() != channel.num_qubits() {
             return Err(Error::Noise {
                 key: "qubits".to_string(),
