@@ -33,12 +33,28 @@ pub enum Instruction {
         /// Its operands, controls first.
         qubits: Vec<usize>,
     },
-    /// Measure `qubit` in the Z basis into classical bit `clbit` (terminal only).
+    /// Measure `qubit` in the Z basis into classical bit `clbit`. The qubit collapses to the
+    /// outcome and may be used again (a mid-circuit measurement).
     Measure {
         /// The measured qubit.
         qubit: usize,
         /// The classical bit that receives the outcome.
         clbit: usize,
+    },
+    /// Return `qubit` to `|0⟩` whatever its state (measure, then flip on outcome 1; the
+    /// outcome is not recorded).
+    Reset {
+        /// The qubit.
+        qubit: usize,
+    },
+    /// `instruction` (a gate, measurement or reset) runs only when `condition` holds, as
+    /// OpenQASM 2.0's `if(creg==value) op;`.
+    #[serde(rename = "if")]
+    Conditional {
+        /// The classical condition.
+        condition: Condition,
+        /// The conditioned instruction.
+        instruction: Box<Instruction>,
     },
     /// A barrier: no effect on the state; kept for drawing and export.
     Barrier {
@@ -47,12 +63,97 @@ pub enum Instruction {
     },
 }
 
+/// A classical condition: the classical bits `clbits` read as an integer (bit `k` of the
+/// integer is `clbits[k]`) equal `value`. OpenQASM 2.0's `if(c==v)` is the condition on every
+/// bit of register `c`, in order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Condition {
+    /// The bits read, least significant first (1 to 64 of them).
+    pub clbits: Vec<usize>,
+    /// The value they must hold.
+    pub value: u64,
+}
+
+impl Condition {
+    /// The condition that the bits `clbits` (a register, least significant first) equal
+    /// `value`.
+    ///
+    /// ```
+    /// let c = qloop::Condition::new(2..4, 1);
+    /// assert!(c.holds(&[false, false, true, false]));
+    /// assert!(!c.holds(&[false, false, false, true]));
+    /// ```
+    pub fn new(clbits: impl IntoIterator<Item = usize>, value: u64) -> Self {
+        Condition {
+            clbits: clbits.into_iter().collect(),
+            value,
+        }
+    }
+
+    /// Whether the condition holds for the classical register `bits` (bit `i` is `bits[i]`).
+    pub fn holds(&self, bits: &[bool]) -> bool {
+        self.clbits
+            .iter()
+            .enumerate()
+            .all(|(k, &c)| bits[c] == ((self.value >> k) & 1 == 1))
+    }
+
+    fn check(&self, instruction: usize, num_clbits: usize) -> Result<()> {
+        let bad = |message: String| {
+            Err(Error::BadCondition {
+                instruction,
+                message,
+            })
+        };
+        if self.clbits.is_empty() || self.clbits.len() > 64 {
+            return bad(format!(
+                "a condition reads 1 to 64 classical bits, this one {}",
+                self.clbits.len()
+            ));
+        }
+        for (k, &c) in self.clbits.iter().enumerate() {
+            if c >= num_clbits {
+                return bad(format!(
+                    "classical bit {c} is out of range for a register of {num_clbits} bits"
+                ));
+            }
+            if self.clbits[..k].contains(&c) {
+                return bad(format!("classical bit {c} is read twice"));
+            }
+        }
+        if self.clbits.len() < 64 && self.value >> self.clbits.len() != 0 {
+            return bad(format!(
+                "the value {} does not fit in {} bits",
+                self.value,
+                self.clbits.len()
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A named classical register: the `size` classical bits from `offset` on (kept for OpenQASM
+/// export and drawing; the bits themselves are numbered globally).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClassicalRegister {
+    /// Its name.
+    pub name: String,
+    /// Its first bit.
+    pub offset: usize,
+    /// Its number of bits.
+    pub size: usize,
+}
+
 impl Instruction {
-    /// The instruction's name (`"h"`, `"measure"`, `"barrier"`).
+    /// The instruction's name (`"h"`, `"measure"`, `"reset"`, `"if"`, `"barrier"`).
     pub fn name(&self) -> &'static str {
         match self {
             Instruction::Gate { gate, .. } => gate.name(),
             Instruction::Measure { .. } => "measure",
+            Instruction::Reset { .. } => "reset",
+            Instruction::Conditional { .. } => "if",
             Instruction::Barrier { .. } => "barrier",
         }
     }
@@ -61,7 +162,25 @@ impl Instruction {
     pub fn qubits(&self) -> &[usize] {
         match self {
             Instruction::Gate { qubits, .. } | Instruction::Barrier { qubits } => qubits,
-            Instruction::Measure { qubit, .. } => std::slice::from_ref(qubit),
+            Instruction::Measure { qubit, .. } | Instruction::Reset { qubit } => {
+                std::slice::from_ref(qubit)
+            }
+            Instruction::Conditional { instruction, .. } => instruction.qubits(),
+        }
+    }
+
+    /// The instruction without its condition (itself when unconditioned).
+    pub fn unconditioned(&self) -> &Instruction {
+        match self {
+            Instruction::Conditional { instruction, .. } => instruction,
+            other => other,
+        }
+    }
+
+    fn unconditioned_mut(&mut self) -> &mut Instruction {
+        match self {
+            Instruction::Conditional { instruction, .. } => instruction,
+            other => other,
         }
     }
 }
@@ -73,6 +192,8 @@ pub struct Circuit {
     num_qubits: usize,
     #[serde(default)]
     num_clbits: usize,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    cregs: Vec<ClassicalRegister>,
     instructions: Vec<Instruction>,
 }
 
@@ -101,11 +222,7 @@ impl Circuit {
     /// assert!(qloop::Circuit::new(3).is_empty());
     /// ```
     pub fn new(num_qubits: usize) -> Self {
-        Circuit {
-            num_qubits,
-            num_clbits: 0,
-            instructions: Vec::new(),
-        }
+        Circuit::with_clbits(num_qubits, 0)
     }
 
     /// An empty circuit with `num_clbits` classical bits.
@@ -113,6 +230,7 @@ impl Circuit {
         Circuit {
             num_qubits,
             num_clbits,
+            cregs: Vec::new(),
             instructions: Vec::new(),
         }
     }
@@ -150,10 +268,69 @@ impl Circuit {
     /// Appends an instruction (growing the classical register for a measurement into a new bit).
     /// Nothing is checked here: [`Circuit::validate`] and [`Circuit::compile`] check.
     pub fn push(&mut self, instruction: Instruction) {
-        if let Instruction::Measure { clbit, .. } = instruction {
+        if let Instruction::Measure { clbit, .. } = instruction.unconditioned() {
             self.num_clbits = self.num_clbits.max(clbit.saturating_add(1));
         }
         self.instructions.push(instruction);
+    }
+
+    /// The named classical registers, in declaration order (empty unless declared).
+    pub fn cregs(&self) -> &[ClassicalRegister] {
+        &self.cregs
+    }
+
+    /// Declares a classical register `name` of `size` bits after the declared ones (the
+    /// circuit's classical bits grow to hold it).
+    ///
+    /// ```
+    /// use qloop::Circuit;
+    /// let c = Circuit::new(1).creg("a", 2).creg("b", 1);
+    /// assert_eq!(c.num_clbits(), 3);
+    /// assert_eq!(c.cregs()[1].offset, 2);
+    /// ```
+    pub fn creg(mut self, name: &str, size: usize) -> Self {
+        let offset = self.cregs.last().map_or(0, |r| r.offset + r.size);
+        self.cregs.push(ClassicalRegister {
+            name: name.into(),
+            offset,
+            size,
+        });
+        self.num_clbits = self.num_clbits.max(offset.saturating_add(size));
+        self
+    }
+
+    /// Returns `qubit` to `|0⟩`.
+    pub fn reset(mut self, qubit: usize) -> Self {
+        self.push(Instruction::Reset { qubit });
+        self
+    }
+
+    /// Appends the instructions `body` adds to an empty circuit, each conditioned on the
+    /// classical bits `clbits` equal to `value` (OpenQASM 2.0 conditions one instruction at a
+    /// time, so every instruction of the body carries the condition).
+    ///
+    /// ```
+    /// use qloop::{Circuit, Condition, Instruction};
+    /// let c = Circuit::new(2).h(0).measure(0, 0).c_if(0..1, 1, |b| b.x(1));
+    /// assert!(matches!(&c[2], Instruction::Conditional { condition, .. }
+    ///     if *condition == Condition::new([0], 1)));
+    /// ```
+    pub fn c_if(
+        mut self,
+        clbits: impl IntoIterator<Item = usize>,
+        value: u64,
+        body: impl FnOnce(Circuit) -> Circuit,
+    ) -> Self {
+        let condition = Condition::new(clbits, value);
+        let inner = body(Circuit::with_clbits(self.num_qubits, self.num_clbits));
+        for instruction in inner.instructions {
+            self.push(Instruction::Conditional {
+                condition: condition.clone(),
+                instruction: Box::new(instruction),
+            });
+        }
+        self.num_clbits = self.num_clbits.max(inner.num_clbits);
+        self
     }
 
     /// Appends `gate` on `qubits` (controls first).
@@ -307,7 +484,9 @@ impl Circuit {
                     qubits: qubits.clone(),
                 },
                 Instruction::Barrier { .. } => inst.clone(),
-                Instruction::Measure { .. } => {
+                Instruction::Measure { .. }
+                | Instruction::Reset { .. }
+                | Instruction::Conditional { .. } => {
                     return Err(Error::InverseOfMeasurement { instruction: index })
                 }
             });
@@ -334,7 +513,7 @@ impl Circuit {
         let mut seen: std::collections::HashSet<&Param> = std::collections::HashSet::new();
         let mut order: Vec<Param> = Vec::new();
         for inst in &self.instructions {
-            if let Instruction::Gate { gate, .. } = inst {
+            if let Instruction::Gate { gate, .. } = inst.unconditioned() {
                 for p in gate.angles().into_iter().flat_map(Angle::params) {
                     if seen.insert(p) {
                         order.push(p.clone());
@@ -356,7 +535,7 @@ impl Circuit {
     pub fn bind(&self, mut value_of: impl FnMut(&Param) -> Option<f64>) -> Circuit {
         let mut out = self.clone();
         for inst in &mut out.instructions {
-            if let Instruction::Gate { gate, .. } = inst {
+            if let Instruction::Gate { gate, .. } = inst.unconditioned_mut() {
                 for angle in gate.angles_mut() {
                     let mut constant = angle.constant_part();
                     let mut free = Vec::new();
@@ -374,8 +553,8 @@ impl Circuit {
     }
 
     /// Checks the structure: operand counts, qubit and classical-bit ranges, distinct operands,
-    /// finite constant angles, no gate after a measurement of its qubit, and no parameter name
-    /// used as both weight and input. Called by [`Circuit::compile`] and by every loader.
+    /// finite constant angles, well-formed conditions and registers, and no parameter name used
+    /// as both weight and input. Called by [`Circuit::compile`] and by every loader.
     pub fn validate(&self) -> Result<()> {
         for (what, value, limit) in [
             ("the number of qubits", self.num_qubits, limits::MAX_QUBITS),
@@ -398,91 +577,182 @@ impl Circuit {
                 });
             }
         }
-        let mut measured = vec![false; self.num_qubits];
+        let mut end = 0usize;
+        for (k, r) in self.cregs.iter().enumerate() {
+            let fits = r
+                .offset
+                .checked_add(r.size)
+                .is_some_and(|e| e <= self.num_clbits);
+            if r.size == 0 || !fits || r.offset < end {
+                return Err(Error::Shape {
+                    context: format!("classical register '{}'", r.name),
+                    message: format!(
+                        "bits {}..{} must be non-empty, after the previous register and within the {} classical bits",
+                        r.offset,
+                        r.offset.saturating_add(r.size),
+                        self.num_clbits
+                    ),
+                });
+            }
+            if self.cregs[..k].iter().any(|o| o.name == r.name) {
+                return Err(Error::Shape {
+                    context: format!("classical register '{}'", r.name),
+                    message: "the name is declared twice".into(),
+                });
+            }
+            end = r.offset + r.size;
+        }
         let mut kinds: BTreeMap<&str, ParamKind> = BTreeMap::new();
         for (index, inst) in self.instructions.iter().enumerate() {
-            let name = inst.name();
-            if let Instruction::Gate { gate, qubits } = inst {
-                if qubits.len() != gate.num_qubits() {
-                    return Err(Error::WrongArity {
+            if let Instruction::Conditional {
+                condition,
+                instruction,
+            } = inst
+            {
+                condition.check(index, self.num_clbits)?;
+                if matches!(
+                    **instruction,
+                    Instruction::Barrier { .. } | Instruction::Conditional { .. }
+                ) {
+                    return Err(Error::BadCondition {
                         instruction: index,
-                        name: name.into(),
-                        expected: gate.num_qubits(),
-                        got: qubits.len(),
+                        message: format!(
+                            "only a gate, measure or reset can be conditioned, not '{}'",
+                            instruction.name()
+                        ),
                     });
                 }
-                for angle in gate.angles() {
-                    let c = angle.constant_part();
-                    if !c.is_finite() {
+            }
+            self.check_instruction(index, inst.unconditioned(), &mut kinds)?;
+        }
+        Ok(())
+    }
+
+    /// The checks of [`Circuit::validate`] on one unconditioned instruction.
+    fn check_instruction<'a>(
+        &self,
+        index: usize,
+        inst: &'a Instruction,
+        kinds: &mut BTreeMap<&'a str, ParamKind>,
+    ) -> Result<()> {
+        let name = inst.name();
+        if let Instruction::Gate { gate, qubits } = inst {
+            if qubits.len() != gate.num_qubits() {
+                return Err(Error::WrongArity {
+                    instruction: index,
+                    name: name.into(),
+                    expected: gate.num_qubits(),
+                    got: qubits.len(),
+                });
+            }
+            for angle in gate.angles() {
+                let c = angle.constant_part();
+                if !c.is_finite() {
+                    return Err(Error::NonFiniteAngle {
+                        context: format!("instruction {index} ({name})"),
+                        value: c,
+                    });
+                }
+                for t in angle.terms() {
+                    if !t.coeff.is_finite() {
                         return Err(Error::NonFiniteAngle {
-                            context: format!("instruction {index} ({name})"),
-                            value: c,
+                            context: format!(
+                                "instruction {index} ({name}), coefficient of '{}'",
+                                t.param
+                            ),
+                            value: t.coeff,
                         });
                     }
-                    for t in angle.terms() {
-                        if !t.coeff.is_finite() {
-                            return Err(Error::NonFiniteAngle {
-                                context: format!(
-                                    "instruction {index} ({name}), coefficient of '{}'",
-                                    t.param
-                                ),
-                                value: t.coeff,
-                            });
-                        }
-                        if *kinds.entry(&t.param.name).or_insert(t.param.kind) != t.param.kind {
-                            return Err(Error::ParameterKindConflict {
-                                name: t.param.name.clone(),
-                            });
-                        }
+                    if *kinds.entry(&t.param.name).or_insert(t.param.kind) != t.param.kind {
+                        return Err(Error::ParameterKindConflict {
+                            name: t.param.name.clone(),
+                        });
                     }
                 }
             }
-            let qubits = inst.qubits();
-            for (k, &q) in qubits.iter().enumerate() {
-                if q >= self.num_qubits {
-                    return Err(Error::QubitOutOfRange {
-                        instruction: index,
-                        name: name.into(),
-                        qubit: q,
-                        num_qubits: self.num_qubits,
-                    });
-                }
-                if qubits[..k].contains(&q) {
-                    return Err(Error::DuplicateQubit {
-                        instruction: index,
-                        name: name.into(),
-                        qubit: q,
-                    });
-                }
+        }
+        let qubits = inst.qubits();
+        for (k, &q) in qubits.iter().enumerate() {
+            if q >= self.num_qubits {
+                return Err(Error::QubitOutOfRange {
+                    instruction: index,
+                    name: name.into(),
+                    qubit: q,
+                    num_qubits: self.num_qubits,
+                });
             }
-            match inst {
-                Instruction::Gate { .. } => {
-                    if let Some(&q) = qubits.iter().find(|&&q| measured[q]) {
-                        return Err(Error::GateAfterMeasure {
-                            instruction: index,
-                            name: name.into(),
-                            qubit: q,
-                        });
-                    }
-                }
-                Instruction::Measure { qubit, clbit } => {
-                    if *clbit >= self.num_clbits {
-                        return Err(Error::ClbitOutOfRange {
-                            instruction: index,
-                            clbit: *clbit,
-                            num_clbits: self.num_clbits,
-                        });
-                    }
-                    measured[*qubit] = true;
-                }
-                Instruction::Barrier { .. } => {}
+            if qubits[..k].contains(&q) {
+                return Err(Error::DuplicateQubit {
+                    instruction: index,
+                    name: name.into(),
+                    qubit: q,
+                });
+            }
+        }
+        if let Instruction::Measure { clbit, .. } = inst {
+            if *clbit >= self.num_clbits {
+                return Err(Error::ClbitOutOfRange {
+                    instruction: index,
+                    clbit: *clbit,
+                    num_clbits: self.num_clbits,
+                });
             }
         }
         Ok(())
     }
 
-    /// Circuit depth: the longest path of gates and measurements through the qubit (and, for
-    /// measurements, classical-bit) wires; barriers do not count, as in Qiskit.
+    /// The first instruction that makes the circuit dynamic, with the reason: a reset, a
+    /// conditioned instruction, or a measurement whose qubit is used again afterwards. `None`
+    /// for a unitary circuit with terminal measurements, which has one statevector.
+    ///
+    /// ```
+    /// use qloop::Circuit;
+    /// assert!(Circuit::new(1).h(0).measure(0, 0).dynamic_instruction().is_none());
+    /// assert_eq!(Circuit::new(1).measure(0, 0).h(0).dynamic_instruction().unwrap().0, 0);
+    /// ```
+    pub fn dynamic_instruction(&self) -> Option<(usize, String)> {
+        let mut measured_at: Vec<Option<usize>> = vec![None; self.num_qubits];
+        for (index, inst) in self.instructions.iter().enumerate() {
+            match inst {
+                Instruction::Reset { .. } => {
+                    return Some((index, "a reset".into()));
+                }
+                Instruction::Conditional { .. } => {
+                    return Some((index, "a classically conditioned instruction".into()));
+                }
+                Instruction::Measure { qubit, .. } => {
+                    if let Some(Some(_)) = measured_at.get(*qubit) {
+                        continue; // measuring again gives the same outcome
+                    }
+                    if let Some(slot) = measured_at.get_mut(*qubit) {
+                        *slot = Some(index);
+                    }
+                }
+                Instruction::Gate { qubits, .. } => {
+                    if let Some(&Some(at)) = qubits
+                        .iter()
+                        .find_map(|&q| measured_at.get(q).filter(|m| m.is_some()))
+                    {
+                        return Some((
+                            at,
+                            "a measurement is followed by a gate on its qubit".into(),
+                        ));
+                    }
+                }
+                Instruction::Barrier { .. } => {}
+            }
+        }
+        None
+    }
+
+    /// True when the circuit has a reset, a condition or a mid-circuit measurement.
+    pub fn is_dynamic(&self) -> bool {
+        self.dynamic_instruction().is_some()
+    }
+
+    /// Circuit depth: the longest path of instructions through the qubit and classical-bit wires
+    /// (a measurement writes its bit, a condition reads its bits); barriers do not count, as in
+    /// Qiskit.
     ///
     /// ```
     /// use qloop::Circuit;
@@ -492,23 +762,36 @@ impl Circuit {
         let mut qubit_level = vec![0usize; self.num_qubits];
         let mut clbit_level = vec![0usize; self.num_clbits];
         for inst in &self.instructions {
-            let level = |q: &usize| qubit_level.get(*q).copied().unwrap_or(0);
-            match inst {
-                Instruction::Barrier { .. } => {}
-                Instruction::Gate { qubits, .. } => {
-                    let next = qubits.iter().map(level).max().unwrap_or(0) + 1;
-                    for &q in qubits.iter().filter(|&&q| q < self.num_qubits) {
-                        qubit_level[q] = next;
-                    }
+            if matches!(inst, Instruction::Barrier { .. }) {
+                continue;
+            }
+            let mut clbits: Vec<usize> = Vec::new();
+            if let Instruction::Conditional { condition, .. } = inst {
+                clbits.extend(&condition.clbits);
+            }
+            if let Instruction::Measure { clbit, .. } = inst.unconditioned() {
+                clbits.push(*clbit);
+            }
+            let qubits = inst.qubits();
+            let next = qubits
+                .iter()
+                .map(|&q| qubit_level.get(q).copied().unwrap_or(0))
+                .chain(
+                    clbits
+                        .iter()
+                        .map(|&c| clbit_level.get(c).copied().unwrap_or(0)),
+                )
+                .max()
+                .unwrap_or(0)
+                + 1;
+            for &q in qubits {
+                if let Some(l) = qubit_level.get_mut(q) {
+                    *l = next;
                 }
-                Instruction::Measure { qubit, clbit } => {
-                    let next = level(qubit).max(clbit_level.get(*clbit).copied().unwrap_or(0)) + 1;
-                    if let Some(l) = qubit_level.get_mut(*qubit) {
-                        *l = next;
-                    }
-                    if let Some(l) = clbit_level.get_mut(*clbit) {
-                        *l = next;
-                    }
+            }
+            for c in clbits {
+                if let Some(l) = clbit_level.get_mut(c) {
+                    *l = next;
                 }
             }
         }
@@ -557,6 +840,30 @@ impl Circuit {
         })?;
         circuit.validate()?;
         Ok(circuit)
+    }
+
+    /// Puts `condition` on every instruction from `first` on (the OpenQASM reader conditions
+    /// each instruction a conditioned call expands to).
+    pub(crate) fn condition_from(&mut self, first: usize, condition: &Condition) {
+        for inst in &mut self.instructions[first..] {
+            let inner = std::mem::replace(inst, Instruction::Barrier { qubits: Vec::new() });
+            *inst = Instruction::Conditional {
+                condition: condition.clone(),
+                instruction: Box::new(inner),
+            };
+        }
+    }
+
+    /// The circuit with its registers forgotten when they are just one register `c` over every
+    /// classical bit: that register is implicit (the OpenQASM writer declares it), so a
+    /// circuit read back from its export equals the circuit written.
+    pub(crate) fn without_implicit_register(mut self) -> Circuit {
+        if let [r] = self.cregs.as_slice() {
+            if r.name == "c" && r.offset == 0 && r.size == self.num_clbits {
+                self.cregs.clear();
+            }
+        }
+        self
     }
 
     /// Sets the register sizes (used by loaders that declare registers before instructions).

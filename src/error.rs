@@ -85,16 +85,27 @@ pub enum Error {
         got: usize,
     },
 
-    /// A gate acts on a qubit after that qubit was measured (only terminal measurement is supported).
-    #[error("instruction {instruction} ({name}): qubit {qubit} was already measured; qloop supports measurement only at the end of a circuit")]
-    GateAfterMeasure {
+    /// A dynamic circuit (mid-circuit measurement, reset or a classical condition) asked for
+    /// one statevector: it has none, it has a distribution of outcomes.
+    #[error("instruction {instruction} ({name}): {reason}, so the circuit has no single statevector; simulate it with `qloop run` / `qloop expect` (methods density or trajectories)")]
+    Dynamic {
         instruction: usize,
         name: String,
-        qubit: usize,
+        reason: String,
     },
 
-    /// `inverse()` of a circuit that measures.
-    #[error("cannot invert a circuit that contains a measurement (instruction {instruction})")]
+    /// A simulation method that cannot run this circuit.
+    #[error(
+        "method {method} cannot run this circuit: {reason}; use the density or trajectories method"
+    )]
+    Method { method: String, reason: String },
+
+    /// A malformed classical condition (`if`).
+    #[error("instruction {instruction} (if): {message}")]
+    BadCondition { instruction: usize, message: String },
+
+    /// `inverse()` of a circuit with a measurement, reset or conditioned instruction.
+    #[error("cannot invert instruction {instruction}: a measurement, reset or conditioned instruction has no inverse")]
     InverseOfMeasurement { instruction: usize },
 
     /// A constant angle (or a bound parameter value) is NaN or infinite.

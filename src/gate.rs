@@ -481,6 +481,52 @@ impl Gate {
         m
     }
 
+    /// The gate whose matrix is the entrywise complex conjugate of this one's, exactly (no
+    /// global phase): `U*` of `U ρ U†` in the column pass of a density matrix. Real matrices
+    /// are their own conjugate; `conj(Y) = −Y = U(π, −π/2, −π/2)`, and `conj(CY)` is the
+    /// controlled form of that.
+    ///
+    /// ```
+    /// use qloop::{Angle, Gate};
+    /// let value = |g: &Gate| g.matrix(&g.angles().iter().map(|a| a.constant_part()).collect::<Vec<_>>());
+    /// for mut g in Gate::all() {
+    ///     for (a, v) in g.angles_mut().into_iter().zip([0.3, 0.7, -1.1]) {
+    ///         *a = Angle::constant(v);
+    ///     }
+    ///     let conj: Vec<_> = value(&g).iter().map(|z| z.conj()).collect();
+    ///     let m = value(&g.conjugate());
+    ///     assert!(m.iter().zip(&conj).all(|(a, b)| (a - b).norm() < 1e-15), "{}", g.name());
+    /// }
+    /// ```
+    pub fn conjugate(&self) -> Gate {
+        use Gate::*;
+        let n = |a: &Angle| -a.clone();
+        let pi = || Angle::constant(std::f64::consts::PI);
+        let minus_half_pi = || Angle::constant(-std::f64::consts::FRAC_PI_2);
+        match self {
+            S => Sdg,
+            Sdg => S,
+            T => Tdg,
+            Tdg => T,
+            SX => SXdg,
+            SXdg => SX,
+            Y => U(pi(), minus_half_pi(), minus_half_pi()),
+            CY => CU3(pi(), minus_half_pi(), minus_half_pi()),
+            RX(a) => RX(n(a)),
+            RZ(a) => RZ(n(a)),
+            P(a) => P(n(a)),
+            U(t, p, l) => U(t.clone(), n(p), n(l)),
+            CRX(a) => CRX(n(a)),
+            CRZ(a) => CRZ(n(a)),
+            CP(a) => CP(n(a)),
+            CU3(t, p, l) => CU3(t.clone(), n(p), n(l)),
+            RXX(a) => RXX(n(a)),
+            RYY(a) => RYY(n(a)),
+            RZZ(a) => RZZ(n(a)),
+            I | H | X | Z | CX | CZ | CH | Swap | CCX | CSwap | RY(_) | CRY(_) => self.clone(),
+        }
+    }
+
     /// The inverse gate (as Qiskit's `inverse()`): `s ↔ sdg`, `rz(θ) ↦ rz(−θ)`,
     /// `u(θ, φ, λ) ↦ u(−θ, −λ, −φ)`, self-inverse gates unchanged.
     ///

@@ -42,7 +42,7 @@ pub mod train;
 pub use sim::{batch, blocking, program};
 
 pub use blocking::Blocking;
-pub use circuit::{Circuit, Instruction};
+pub use circuit::{Circuit, ClassicalRegister, Condition, Instruction};
 pub use error::{Error, Location, ParamKind, Result};
 pub use gate::{BaseMatrix, Gate, Structure};
 pub use measure::Counts;

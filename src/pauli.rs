@@ -94,7 +94,7 @@ impl PauliString {
     }
 
     /// Masks `(x, z, n_Y)`: qubits with X or Y, qubits with Z or Y, number of Ys.
-    fn masks(&self) -> (usize, usize, u32) {
+    pub(crate) fn masks(&self) -> (usize, usize, u32) {
         self.ops
             .iter()
             .fold((0, 0, 0), |(x, z, y), &(q, p)| match p {

@@ -10,7 +10,7 @@ use petgraph::Direction;
 pub enum Wire {
     /// A qubit.
     Qubit(usize),
-    /// A classical bit (written by a measurement).
+    /// A classical bit (written by a measurement, read by a condition).
     Clbit(usize),
 }
 
@@ -45,11 +45,20 @@ impl CircuitDag {
                     *slot = Some(node);
                 }
             }
-            if let Instruction::Measure { clbit, .. } = inst {
-                if let Some(Some(prev)) = last_on_clbit.get(*clbit) {
-                    graph.add_edge(*prev, node, Wire::Clbit(*clbit));
+            // A measurement writes its bit and a condition reads its bits: both order the
+            // instruction after the bits' last writer or reader.
+            let mut clbits: Vec<usize> = Vec::new();
+            if let Instruction::Conditional { condition, .. } = inst {
+                clbits.extend(&condition.clbits);
+            }
+            if let Instruction::Measure { clbit, .. } = inst.unconditioned() {
+                clbits.push(*clbit);
+            }
+            for clbit in clbits {
+                if let Some(Some(prev)) = last_on_clbit.get(clbit) {
+                    graph.add_edge(*prev, node, Wire::Clbit(clbit));
                 }
-                if let Some(slot) = last_on_clbit.get_mut(*clbit) {
+                if let Some(slot) = last_on_clbit.get_mut(clbit) {
                     *slot = Some(node);
                 }
             }

@@ -1,5 +1,7 @@
-//! The Feynman-style view: world-lines, vertices, propagator arcs, collapse nodes, and the
-//! activation and entropy overlays.
+//! The Feynman-style view: world-lines, vertices, propagator arcs, collapse nodes (a world-line
+//! ends at its last measurement; a mid-circuit collapse node does not end it), re-preparation
+//! vertices for resets, ringed vertices with their condition for conditioned instructions, and
+//! the activation and entropy overlays.
 
 use super::labels::{display_name, gate_label, gate_name, gate_params, text_width};
 use super::svg::{Circle, Element, Group, Line, Path, Text};
@@ -132,6 +134,8 @@ fn column_width(inst: &Instruction) -> f64 {
             (text_width(&label, SMALL) / 2.0 + 26.0).max(34.0)
         }
         Instruction::Measure { .. } => 30.0,
+        Instruction::Reset { .. } => 30.0,
+        Instruction::Conditional { instruction, .. } => column_width(instruction).max(44.0),
         Instruction::Barrier { .. } => 10.0,
     }
     .max(22.0)
@@ -140,6 +144,49 @@ fn column_width(inst: &Instruction) -> f64 {
 fn glyph(inst: &Instruction, x: f64, colw: f64, y: &dyn Fn(usize) -> f64, p: &Palette) -> Element {
     let mut g = Group::new();
     match inst {
+        Instruction::Conditional {
+            condition,
+            instruction,
+        } => {
+            // The vertex as unconditioned, ringed, with its condition below it.
+            let bits: Vec<String> = condition.clbits.iter().map(|c| format!("c{c}")).collect();
+            let below = instruction.qubits().iter().copied().max().unwrap_or(0);
+            g = g.add(glyph(instruction, x, colw, y, p)).add(
+                text(
+                    x,
+                    y(below) + 24.0,
+                    SMALL,
+                    p.muted,
+                    "middle",
+                    &format!("if {}={}", bits.join(""), condition.value),
+                )
+                .set("class", "condition"),
+            );
+            for &q in instruction.qubits() {
+                g = g.add(
+                    Circle::new()
+                        .set("cx", num(x))
+                        .set("cy", num(y(q)))
+                        .set("r", "8.00")
+                        .set("fill", "none")
+                        .set("stroke", p.muted)
+                        .set("stroke-width", "1.00")
+                        .set("stroke-dasharray", "2 2"),
+                );
+            }
+        }
+        Instruction::Reset { qubit } => {
+            // The world-line is re-prepared: a hollow vertex labelled |0⟩.
+            let cy = y(*qubit);
+            g = g
+                .add(
+                    vertex(x, cy, 5.0, "none")
+                        .set("stroke", p.line)
+                        .set("stroke-width", "1.50")
+                        .set("class", "reset"),
+                )
+                .add(text(x, cy - 12.0, SMALL, p.text, "middle", "|0⟩"));
+        }
         Instruction::Barrier { qubits } => {
             let top = qubits.iter().copied().min().unwrap_or(0);
             let bottom = qubits.iter().copied().max().unwrap_or(0);
@@ -264,11 +311,17 @@ pub(super) fn render(circuit: &Circuit, layout: &Layout, style: &Style) -> Strin
     let top0 = MARGIN + band_h + ROW / 2.0 + 6.0;
     let height = top0 - ROW / 2.0 + block_h * folds.len() as f64 + MARGIN;
 
-    // Where each qubit's world-line ends: at its measurement, or the right edge.
+    // Where each qubit's world-line ends: at its first measurement after which nothing acts on
+    // it, or the right edge. A mid-circuit collapse node does not end the line.
     let measured_at: Vec<Option<usize>> = (0..n)
         .map(|q| {
-            layout
-                .items()
+            let last_other = layout.items().iter().rposition(|pl| {
+                let inst = &insts[pl.instruction];
+                inst.qubits().contains(&q)
+                    && !matches!(inst, Instruction::Measure { .. } | Instruction::Barrier { .. })
+            });
+            let from = last_other.map_or(0, |k| k + 1);
+            layout.items()[from..]
                 .iter()
                 .find(|pl| matches!(insts[pl.instruction], Instruction::Measure { qubit, .. } if qubit == q))
                 .map(|pl| pl.column)

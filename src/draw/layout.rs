@@ -2,7 +2,8 @@
 //!
 //! Each instruction occupies a vertical span of rows: from its lowest to its highest qubit for
 //! gates and barriers (a multi-qubit gate blocks every wire it crosses), and from the measured
-//! qubit down to the classical wire for a measurement. Instructions are placed, in order, in
+//! qubit down to the classical wire for a measurement and for a conditioned instruction (its
+//! condition is read there). Instructions are placed, in order, in
 //! the earliest column that is after every predecessor in the DAG and free on every row of the
 //! span, so no two items of a column share a wire. When every multi-qubit gate acts on
 //! neighbouring qubits and nothing measures, the column count equals the DAG's depth.
@@ -21,7 +22,7 @@ pub struct Placed {
     /// The first row of its span (a qubit).
     pub top: usize,
     /// The last row of its span: a qubit, or `num_qubits` (the classical wire) for a
-    /// measurement.
+    /// measurement or a conditioned instruction.
     pub bottom: usize,
 }
 
@@ -72,7 +73,7 @@ impl Layout {
                 .unwrap_or(0)
                 .min(n.saturating_sub(1));
             let bottom = match inst {
-                Instruction::Measure { .. } => n,
+                Instruction::Measure { .. } | Instruction::Conditional { .. } => n,
                 _ => qubits
                     .iter()
                     .copied()

@@ -1,4 +1,5 @@
-//! The standard diagram: wires, boxes, controls, targets, meters, barriers, folding.
+//! The standard diagram: wires, boxes, controls, targets, meters, resets, barriers, the double
+//! condition wire of classically conditioned instructions, folding.
 
 use super::labels::{display_name, gate_name, gate_params, text_width};
 use super::svg::{Circle, Element, Group, Line, Path, Rectangle, Text};
@@ -18,7 +19,8 @@ const MARGIN: f64 = 20.0;
 fn item_width(inst: &Instruction) -> f64 {
     match inst {
         Instruction::Barrier { .. } => 12.0,
-        Instruction::Measure { .. } => 34.0,
+        Instruction::Measure { .. } | Instruction::Reset { .. } => 34.0,
+        Instruction::Conditional { instruction, .. } => item_width(instruction),
         Instruction::Gate { gate, .. } => match gate {
             Gate::CX | Gate::CCX | Gate::CZ | Gate::Swap | Gate::CSwap => 26.0,
             // The label sits to the right of the vertical line.
@@ -129,6 +131,51 @@ fn glyph(
 ) -> Element {
     let mut g = Group::new();
     match inst {
+        Instruction::Conditional {
+            condition,
+            instruction,
+        } => {
+            // The double condition wire from the instruction down to the classical register,
+            // ending in a dot labelled with the value.
+            let below = instruction.qubits().iter().copied().max().unwrap_or(0);
+            let (yq, yc) = (y(below) + 14.0, y(placed.bottom));
+            let inner = Placed {
+                top: instruction.qubits().iter().copied().min().unwrap_or(0),
+                bottom: match **instruction {
+                    Instruction::Measure { .. } => placed.bottom,
+                    _ => below,
+                },
+                ..*placed
+            };
+            g = g
+                .add(line(x - 1.5, yq, x - 1.5, yc, p.line, 1.0))
+                .add(line(x + 1.5, yq, x + 1.5, yc, p.line, 1.0))
+                .add(dot(x, yc, 5.0, p.line).set("class", "condition"))
+                .add(text(
+                    x + 10.0,
+                    yc + 11.0,
+                    PARAM_FONT,
+                    p.text,
+                    &format!("={}", condition.value),
+                ))
+                .add(glyph(instruction, &inner, x, w, y, p));
+        }
+        Instruction::Reset { qubit } => {
+            let yq = y(*qubit);
+            g = g
+                .add(
+                    Rectangle::new()
+                        .set("x", num(x - 15.0))
+                        .set("y", num(yq - 14.0))
+                        .set("width", "30.00")
+                        .set("height", "28.00")
+                        .set("rx", "3.00")
+                        .set("fill", p.measure_fill)
+                        .set("stroke", p.line)
+                        .set("stroke-width", "1.50"),
+                )
+                .add(text(x, yq, FONT, p.text, "|0⟩"));
+        }
         Instruction::Barrier { qubits } => {
             let mut rows = qubits.clone();
             rows.sort_unstable();

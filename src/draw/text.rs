@@ -11,6 +11,8 @@ fn cell_label(inst: &Instruction) -> String {
     match inst {
         Instruction::Barrier { .. } => "░".into(),
         Instruction::Measure { .. } => "┤M├".into(),
+        Instruction::Reset { .. } => "┤|0⟩├".into(),
+        Instruction::Conditional { instruction, .. } => cell_label(instruction),
         Instruction::Gate { gate, .. } => match gate {
             Gate::CX | Gate::CCX => "⊕".into(),
             Gate::CZ => "●".into(),
@@ -87,7 +89,10 @@ pub(super) fn render(circuit: &Circuit, layout: &Layout, fold: Option<usize>) ->
                         2 * placed.bottom
                     },
                 );
-                let double = matches!(inst, Instruction::Measure { .. });
+                let double = matches!(
+                    inst,
+                    Instruction::Measure { .. } | Instruction::Conditional { .. }
+                );
                 let is_barrier = matches!(inst, Instruction::Barrier { .. });
                 for line in first..=last {
                     let on_wire = line % 2 == 0 && line < 2 * n;
@@ -102,15 +107,28 @@ pub(super) fn render(circuit: &Circuit, layout: &Layout, fold: Option<usize>) ->
                         grid[line][centre] = glyph;
                     }
                 }
-                match inst {
+                if let Instruction::Conditional { condition, .. } = inst {
+                    if has_classical {
+                        grid[classical_line][centre] = '■';
+                        put(
+                            &mut grid[classical_line + 1],
+                            centre,
+                            &format!("={}", condition.value),
+                        );
+                    }
+                }
+                match inst.unconditioned() {
                     Instruction::Measure { qubit, clbit } => {
                         put(&mut grid[2 * qubit], centre - 1, &label);
-                        if has_classical {
+                        if has_classical && !matches!(inst, Instruction::Conditional { .. }) {
                             grid[classical_line][centre] = '╩';
                             put(&mut grid[classical_line + 1], centre, &clbit.to_string());
                         }
                     }
-                    Instruction::Barrier { .. } => {}
+                    Instruction::Reset { qubit } => {
+                        put(&mut grid[2 * qubit], centre - width_of(&label) / 2, &label);
+                    }
+                    Instruction::Barrier { .. } | Instruction::Conditional { .. } => {}
                     Instruction::Gate { gate, qubits } => {
                         let controls = gate.num_controls();
                         for &c in &qubits[..controls] {

@@ -18,12 +18,17 @@
 //! with `P(1|0)` and `P(0|1)`.
 
 pub mod density;
+pub(crate) mod lower;
 pub mod model;
+pub mod simulate;
+pub(crate) mod trajectories;
 
-pub use density::DensityMatrix;
+pub use density::{DensityMatrix, DensityOutcome, DensityProgram};
 pub use model::{GateError, NoiseModel, RawNoiseModel};
+pub use simulate::{expectation, sample_counts, Expectation, Method};
 
 use crate::error::{Error, Result};
+use crate::par::Par;
 use num_complex::Complex64 as C64;
 
 /// Channels act on at most this many qubits (a depolarizing channel on `k` qubits has `4^k`
@@ -302,7 +307,71 @@ fn pauli_string(k: usize, s: usize) -> Vec<C64> {
     m
 }
 
-fn matmul(dim: usize, a: &[C64], b: &[C64]) -> Vec<C64> {
+/// `v ← M v` on the bits `targets` of a vector (local index bit `j` = `targets[j]`): the
+/// statevector kernels for one and two targets, a gather–multiply–scatter loop above.
+pub(crate) fn apply_matrix(v: &mut [C64], m: &[C64], targets: &[usize], par: Par) {
+    use crate::sim::kernels::{apply, Kernel, Subspace};
+    let cpu = crate::sim::simd::Cpu::detect();
+    match *targets {
+        [t] => {
+            let kernel = Kernel::Dense {
+                t,
+                m: [m[0], m[1], m[2], m[3]],
+            };
+            apply(v, &kernel, &Subspace::new(&[], &[t]), par, cpu);
+        }
+        [t, u] => {
+            let mut dense = [C64::new(0.0, 0.0); 16];
+            dense.copy_from_slice(m);
+            let kernel = Kernel::Dense2 {
+                t: [t, u],
+                m: dense,
+            };
+            apply(v, &kernel, &Subspace::new(&[], &[t, u]), par, cpu);
+        }
+        _ => apply_dense(v, m, targets),
+    }
+}
+
+/// `v ← M v` on the bits `targets`, the plain loop over every group of coupled entries.
+fn apply_dense(v: &mut [C64], m: &[C64], targets: &[usize]) {
+    let k = targets.len();
+    let dim = 1usize << k;
+    let mask: usize = targets.iter().map(|&t| 1usize << t).sum();
+    let offsets: Vec<usize> = (0..dim)
+        .map(|local| {
+            (0..k)
+                .filter(|&j| (local >> j) & 1 == 1)
+                .map(|j| 1usize << targets[j])
+                .sum()
+        })
+        .collect();
+    let mut gathered = vec![C64::new(0.0, 0.0); dim];
+    for base in 0..v.len() {
+        if base & mask != 0 {
+            continue;
+        }
+        for (g, &o) in gathered.iter_mut().zip(&offsets) {
+            *g = v[base + o];
+        }
+        for (row, &o) in offsets.iter().enumerate() {
+            let mut s = C64::new(0.0, 0.0);
+            for (col, g) in gathered.iter().enumerate() {
+                s += m[row * dim + col] * g;
+            }
+            v[base + o] = s;
+        }
+    }
+}
+
+/// `M†` of a `dim × dim` row-major matrix.
+pub(crate) fn adjoint(dim: usize, m: &[C64]) -> Vec<C64> {
+    (0..dim * dim)
+        .map(|i| m[(i % dim) * dim + i / dim].conj())
+        .collect()
+}
+
+pub(crate) fn matmul(dim: usize, a: &[C64], b: &[C64]) -> Vec<C64> {
     let mut c = vec![C64::new(0.0, 0.0); dim * dim];
     for i in 0..dim {
         for k in 0..dim {

@@ -240,6 +240,11 @@ impl NoiseModel {
         })
     }
 
+    /// True when the model has no gate error and no readout error.
+    pub fn is_empty(&self) -> bool {
+        self.gate_errors.is_empty() && self.readout.is_none()
+    }
+
     /// The channels that follow gate `name` on `operands`, each with the qubits it acts on,
     /// in application order.
     pub fn after(&self, name: &str, operands: &[usize]) -> Vec<(&Channel, Vec<usize>)> {

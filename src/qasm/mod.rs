@@ -4,13 +4,16 @@
 //! every gate of Qiskit's extended `qelib1.inc` (`u1 u2 u3 u p cx id x y z h s sdg t tdg sx sxdg
 //! rx ry rz swap cswap ccx cy cz ch crx cry crz cu1 cp cu3 cu csx rxx rzz u0`), the builtins `U`
 //! and `CX`, user `gate` definitions (expanded at each call), several `qreg`/`creg` (numbered in
-//! declaration order), `barrier`, `measure` on bits and whole registers, and expressions in `pi`
-//! with `+ - * / ^`, unary minus, parentheses and `sin cos tan exp ln sqrt`. Constructs qloop
-//! cannot simulate (`if`, `reset`, calls of `opaque` gates) are errors naming file, line and
-//! column.
+//! declaration order; classical registers keep their names), `barrier`, `measure` on bits and
+//! whole registers anywhere in the program, `reset` on qubits and registers, `if(creg==value)`
+//! before a gate call, `measure` or `reset` (the condition on every bit of the register), and
+//! expressions in `pi` with `+ - * / ^`, unary minus, parentheses and `sin cos tan exp ln
+//! sqrt`. What qloop cannot simulate (calls of `opaque` gates) is an error naming file, line
+//! and column.
 //!
-//! **Export** ([`export`]) writes one `q` and one `c` register and each angle as the shortest
-//! decimal that reads back to the same `f64`, so `parse(export(c)) == c` exactly. `ryy` is not
+//! **Export** ([`export`]) writes one quantum register `q`, the circuit's classical registers
+//! (one register `c` when none is declared), conditions on whole registers, and each angle as
+//! the shortest decimal that reads back to the same `f64`, so `parse(export(c)) == c` exactly. `ryy` is not
 //! in `qelib1.inc`; when used, its definition is written first (as Qiskit's exporter does) and
 //! qloop's reader maps that definition back to the native gate.
 //!
@@ -33,7 +36,7 @@ mod parser;
 
 pub use parser::{load, parse};
 
-use crate::circuit::{Circuit, Instruction};
+use crate::circuit::{Circuit, ClassicalRegister, Instruction};
 use crate::error::{Error, Result};
 use crate::gate::Gate;
 use std::fmt::Write;
@@ -55,7 +58,7 @@ pub fn export(circuit: &Circuit) -> Result<String> {
     let mut out = String::from("OPENQASM 2.0;\ninclude \"qelib1.inc\";\n");
     let uses_ryy = circuit.iter().any(|i| {
         matches!(
-            i,
+            i.unconditioned(),
             Instruction::Gate {
                 gate: Gate::RYY(_),
                 ..
@@ -65,21 +68,73 @@ pub fn export(circuit: &Circuit) -> Result<String> {
     if uses_ryy {
         out.push_str(RYY_DEFINITION);
     }
-    if circuit.num_qubits() > 0 {
-        writeln!(out, "qreg q[{}];", circuit.num_qubits()).expect("write to String");
+    // The quantum register is `q`, unless a classical register has that name.
+    let mut qreg = String::from("q");
+    while circuit.cregs().iter().any(|r| r.name == qreg) {
+        qreg.push('_');
     }
-    if circuit.num_clbits() > 0 {
-        writeln!(out, "creg c[{}];", circuit.num_clbits()).expect("write to String");
+    if circuit.num_qubits() > 0 {
+        writeln!(out, "qreg {qreg}[{}];", circuit.num_qubits()).expect("write to String");
     }
     let operands = |qubits: &[usize]| {
         qubits
             .iter()
-            .map(|q| format!("q[{q}]"))
+            .map(|q| format!("{qreg}[{q}]"))
             .collect::<Vec<_>>()
             .join(",")
     };
+    // The declared registers, or one register `c` over every classical bit.
+    let implicit;
+    let cregs = if circuit.cregs().is_empty() {
+        implicit = [ClassicalRegister {
+            name: "c".into(),
+            offset: 0,
+            size: circuit.num_clbits(),
+        }];
+        &implicit[..usize::from(circuit.num_clbits() > 0)]
+    } else {
+        circuit.cregs()
+    };
+    for r in cregs {
+        writeln!(out, "creg {}[{}];", r.name, r.size).expect("write to String");
+    }
+    let declared: usize = cregs.iter().map(|r| r.size).sum();
+    if declared < circuit.num_clbits() {
+        return Err(Error::QasmExport {
+            instruction: 0,
+            reason: format!(
+                "the declared classical registers hold {declared} of the circuit's {} bits",
+                circuit.num_clbits()
+            ),
+        });
+    }
+    let bit = |clbit: usize| -> String {
+        let r = cregs
+            .iter()
+            .find(|r| (r.offset..r.offset + r.size).contains(&clbit))
+            .expect("every bit is in a register (checked above and by validate)");
+        format!("{}[{}]", r.name, clbit - r.offset)
+    };
     for (index, inst) in circuit.iter().enumerate() {
-        match inst {
+        let mut line = String::new();
+        if let Instruction::Conditional { condition, .. } = inst {
+            let register = cregs.iter().find(|r| {
+                condition.clbits.len() == r.size
+                    && condition
+                        .clbits
+                        .iter()
+                        .enumerate()
+                        .all(|(k, &c)| c == r.offset + k)
+            });
+            let Some(register) = register else {
+                return Err(Error::QasmExport {
+                    instruction: index,
+                    reason: "OpenQASM 2.0 conditions on a whole classical register, and these bits are not one".into(),
+                });
+            };
+            write!(line, "if({}=={}) ", register.name, condition.value).expect("write to String");
+        }
+        match inst.unconditioned() {
             Instruction::Gate { gate, qubits } => {
                 let mut values = Vec::new();
                 for angle in gate.angles() {
@@ -99,17 +154,19 @@ pub fn export(circuit: &Circuit) -> Result<String> {
                 } else {
                     format!("({})", values.join(","))
                 };
-                writeln!(out, "{}{args} {};", gate.name(), operands(qubits))
-                    .expect("write to String");
+                write!(line, "{}{args} {};", gate.name(), operands(qubits))
             }
             Instruction::Measure { qubit, clbit } => {
-                writeln!(out, "measure q[{qubit}] -> c[{clbit}];").expect("write to String")
+                write!(line, "measure {qreg}[{qubit}] -> {};", bit(*clbit))
             }
-            Instruction::Barrier { qubits } if qubits.is_empty() => {}
-            Instruction::Barrier { qubits } => {
-                writeln!(out, "barrier {};", operands(qubits)).expect("write to String")
-            }
+            Instruction::Reset { qubit } => write!(line, "reset {qreg}[{qubit}];"),
+            Instruction::Barrier { qubits } if qubits.is_empty() => continue,
+            Instruction::Barrier { qubits } => write!(line, "barrier {};", operands(qubits)),
+            Instruction::Conditional { .. } => unreachable!("validate refuses nested conditions"),
         }
+        .expect("write to String");
+        out.push_str(&line);
+        out.push('\n');
     }
     Ok(out)
 }

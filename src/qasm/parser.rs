@@ -308,7 +308,7 @@ pub fn parse(source: &str, file: Option<&Path>) -> Result<Circuit> {
     };
     p.program()?;
     p.circuit.validate()?;
-    Ok(p.circuit)
+    Ok(p.circuit.without_implicit_register())
 }
 
 /// Reads and parses an OpenQASM 2.0 file.
@@ -435,7 +435,10 @@ impl Parser<'_> {
                     _ => return self.err_at(at, "expected a file name in quotes after 'include'"),
                 };
                 if name != "qelib1.inc" {
-                    return self.err_at(at, format!("cannot include \"{name}\": qloop knows only \"qelib1.inc\""));
+                    return self.err_at(
+                        at,
+                        format!("cannot include \"{name}\": qloop knows only \"qelib1.inc\""),
+                    );
                 }
                 self.expect(";")?;
                 for (name, def) in qelib1() {
@@ -461,8 +464,8 @@ impl Parser<'_> {
                 self.circuit.push(Instruction::Barrier { qubits });
                 Ok(())
             }
-            "reset" => self.err_at(at, "'reset' is not supported: qloop simulates unitary circuits with terminal measurement"),
-            "if" => self.err_at(at, "'if' is not supported: qloop does not simulate classically controlled operations"),
+            "reset" => self.reset(at),
+            "if" => self.conditional(),
             "OPENQASM" => self.err_at(at, "'OPENQASM' must be the first statement"),
             _ => self.gate_call(at, word),
         }
@@ -507,10 +510,73 @@ impl Parser<'_> {
             self.circuit
                 .resize(offset + size, self.circuit.num_clbits());
         } else {
+            self.circuit = std::mem::take(&mut self.circuit).creg(&name, size);
             self.cregs.insert(name, Register { offset, size });
-            self.circuit
-                .resize(self.circuit.num_qubits(), offset + size);
         }
+        Ok(())
+    }
+
+    fn reset(&mut self, at: (usize, usize)) -> Result<()> {
+        let qubits = match self.operand(true)? {
+            Operand::Bit(q) => q..q + 1,
+            Operand::Register(offset, size) => offset..offset + size,
+        };
+        self.expect(";")?;
+        self.reserve(at, qubits.len() as u64)?;
+        for qubit in qubits {
+            self.circuit.push(Instruction::Reset { qubit });
+        }
+        Ok(())
+    }
+
+    /// `if(creg==value) op;`: `op` (a gate call, `measure` or `reset`; every instruction it
+    /// expands to) runs when register `creg` holds `value`.
+    fn conditional(&mut self) -> Result<()> {
+        self.expect("(")?;
+        let reg_at = self.here();
+        let name = self.ident("a classical register")?;
+        let Some(reg) = self.cregs.get(&name) else {
+            return self.err_at(
+                reg_at,
+                format!("'{name}' is not a declared classical register"),
+            );
+        };
+        let (offset, size) = (reg.offset, reg.size);
+        self.expect("==")?;
+        let value_at = self.here();
+        let value = match *self.peek() {
+            Tok::Int(v) => {
+                self.pos += 1;
+                v
+            }
+            _ => return self.expected("an integer value"),
+        };
+        if size < 64 && value >> size != 0 {
+            return self.err_at(
+                value_at,
+                format!("the value {value} does not fit in register '{name}' of {size} bits"),
+            );
+        }
+        if size > 64 {
+            return self.err_at(
+                reg_at,
+                format!("register '{name}' has {size} bits; a condition reads at most 64"),
+            );
+        }
+        self.expect(")")?;
+        let op_at = self.here();
+        let word = self.ident("a gate call, 'measure' or 'reset' after 'if(...)'")?;
+        let first = self.circuit.len();
+        match word.as_str() {
+            "measure" => self.measure()?,
+            "reset" => self.reset(op_at)?,
+            "if" | "barrier" | "qreg" | "creg" | "gate" | "opaque" | "include" | "OPENQASM" => {
+                return self.err_at(op_at, format!("'{word}' cannot be conditioned; 'if' takes a gate call, 'measure' or 'reset'"));
+            }
+            _ => self.gate_call(op_at, word)?,
+        }
+        let condition = crate::circuit::Condition::new(offset..offset + size, value);
+        self.circuit.condition_from(first, &condition);
         Ok(())
     }
 

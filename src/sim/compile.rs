@@ -188,6 +188,13 @@ impl Circuit {
     /// ```
     pub fn compile(&self) -> Result<Program> {
         self.validate()?;
+        if let Some((instruction, reason)) = self.dynamic_instruction() {
+            return Err(Error::Dynamic {
+                instruction,
+                name: self[instruction].name().into(),
+                reason,
+            });
+        }
         let layout = ParameterLayout::of(self);
         let mut terms = Vec::new();
         let mut steps = Vec::new();
@@ -205,7 +212,10 @@ impl Circuit {
                     measurements.push((*qubit, *clbit));
                     continue;
                 }
-                Instruction::Barrier { .. } => continue,
+                // Excluded by `dynamic_instruction` above.
+                Instruction::Barrier { .. }
+                | Instruction::Reset { .. }
+                | Instruction::Conditional { .. } => continue,
             };
             let angles = gate.angles();
             let constant = angles.iter().all(|a| a.is_constant());
