@@ -85,7 +85,10 @@ fn rich_model() -> NoiseModel {
         ),
         (two.clone(), Channel::Depolarizing { qubits: 2, p: 0.04 }),
         (two, kraus2),
-        (vec!["ccx", "cswap"], Channel::Depolarizing { qubits: 3, p: 0.05 }),
+        (
+            vec!["ccx", "cswap"],
+            Channel::Depolarizing { qubits: 3, p: 0.05 },
+        ),
         (
             vec!["h"],
             Channel::ThermalRelaxation {
@@ -111,7 +114,11 @@ fn a_noiseless_density_run_is_the_projector_on_the_statevector() {
     for seed in 0..6 {
         let c = random_circuit(5, 60, seed);
         let psi = c.compile().unwrap().statevector(&[], &[]).unwrap();
-        let rho = DensityProgram::new(&c, None).unwrap().run().unwrap().state();
+        let rho = DensityProgram::new(&c, None)
+            .unwrap()
+            .run()
+            .unwrap()
+            .state();
         let want = DensityMatrix::from_pure(&psi).unwrap();
         let d = max_diff(&rho, &want);
         assert!(d < 1e-12, "seed {seed}: |Δρ| = {d:e}");
@@ -153,7 +160,12 @@ fn total_variation(counts: &qloop::Counts, dist: &std::collections::BTreeMap<Str
 /// A dynamic, noisy circuit: syndrome-style mid-circuit measurements with reset and
 /// conditioned corrections.
 fn syndrome_rounds(rounds: usize) -> Circuit {
-    let mut c = Circuit::new(4).creg("s", 2).creg("d", 3).h(0).cx(0, 1).ry(0.9, 2);
+    let mut c = Circuit::new(4)
+        .creg("s", 2)
+        .creg("d", 3)
+        .h(0)
+        .cx(0, 1)
+        .ry(0.9, 2);
     for _ in 0..rounds {
         c = c
             .cx(0, 3)
@@ -183,7 +195,8 @@ fn trajectories_sample_the_density_distribution_within_the_statistical_bound() {
         .distribution();
     assert!((exact.values().sum::<f64>() - 1.0).abs() < 1e-12);
     let shots = 20_000;
-    let (counts, method) = sample_counts(&c, Some(&model), Method::Trajectories, shots, 11).unwrap();
+    let (counts, method) =
+        sample_counts(&c, Some(&model), Method::Trajectories, shots, 11).unwrap();
     assert_eq!(method, Method::Trajectories);
     assert_eq!(counts.counts.values().sum::<usize>(), shots);
     // E[TV] ≤ ½ Σ √(p(1−p)/N) ≤ ½ √(K/N) for K outcomes; allow three times that.
@@ -198,12 +211,15 @@ fn trajectories_sample_the_density_distribution_within_the_statistical_bound() {
 #[test]
 fn trajectory_expectations_agree_with_the_exact_noisy_value_within_four_standard_errors() {
     let model = rich_model();
-    let h: PauliSum = "0.7*Z0*Z1 + 0.4*X2 - 0.3*Y0*X1*Z2 + 0.2*Z3".parse().unwrap();
+    let h: PauliSum = "0.7*Z0*Z1 + 0.4*X2 - 0.3*Y0*X1*Z2 + 0.2*Z3"
+        .parse()
+        .unwrap();
     for seed in 0..3 {
         let c = random_circuit(4, 30, 200 + seed);
         let exact = expectation(&c, Some(&model), &h, Method::Density, None, 0).unwrap();
         assert_eq!(exact.stderr, None);
-        let est = expectation(&c, Some(&model), &h, Method::Trajectories, Some(4000), seed).unwrap();
+        let est =
+            expectation(&c, Some(&model), &h, Method::Trajectories, Some(4000), seed).unwrap();
         let se = est.stderr.unwrap();
         assert!(se > 0.0);
         assert!(
@@ -227,7 +243,8 @@ fn trajectories_are_bit_identical_at_any_thread_count() {
             .build()
             .unwrap();
         pool.install(|| {
-            let (counts, _) = sample_counts(&c, Some(&model), Method::Trajectories, 3000, 5).unwrap();
+            let (counts, _) =
+                sample_counts(&c, Some(&model), Method::Trajectories, 3000, 5).unwrap();
             let e = expectation(&c, Some(&model), &h, Method::Trajectories, Some(3000), 5).unwrap();
             (counts, e.value.to_bits(), e.stderr.unwrap().to_bits())
         })
@@ -264,7 +281,10 @@ fn teleportation_with_mid_circuit_measurement_and_if_reproduces_the_state() {
     };
     for method in [Method::Density, Method::Trajectories] {
         let (counts, _) = sample_counts(&teleport(true), None, method, 2000, 3).unwrap();
-        assert!(counts.counts.keys().all(|k| k.starts_with('0')), "{method}: {counts:?}");
+        assert!(
+            counts.counts.keys().all(|k| k.starts_with('0')),
+            "{method}: {counts:?}"
+        );
         // All four Bell outcomes occur, equally likely.
         assert_eq!(counts.counts.len(), 4, "{method}");
     }
@@ -273,7 +293,11 @@ fn teleportation_with_mid_circuit_measurement_and_if_reproduces_the_state() {
         .run()
         .unwrap()
         .distribution();
-    let p_one: f64 = dist.iter().filter(|(k, _)| k.starts_with('1')).map(|(_, p)| p).sum();
+    let p_one: f64 = dist
+        .iter()
+        .filter(|(k, _)| k.starts_with('1'))
+        .map(|(_, p)| p)
+        .sum();
     assert!((p_one - (theta / 2.0).sin().powi(2)).abs() < 1e-12);
 }
 
@@ -299,7 +323,11 @@ fn readout_error_flips_counts_at_the_stated_rates() {
         readout: Some(ReadoutError::new(0.1, 0.25).unwrap()),
     };
     // Qubit 0 is 0, qubit 1 is 1; both measured at the end, then qubit 1 mid-circuit too.
-    let c = Circuit::new(2).x(1).measure(1, 2).measure(0, 0).measure(1, 1);
+    let c = Circuit::new(2)
+        .x(1)
+        .measure(1, 2)
+        .measure(0, 0)
+        .measure(1, 1);
     let dist = DensityProgram::new(&c, Some(&model))
         .unwrap()
         .run()
@@ -351,7 +379,10 @@ fn t1_decay_of_the_excited_state_and_depolarized_bell_fidelity() {
         let e = expectation(&c, Some(&model), &z, Method::Density, None, 0).unwrap();
         let excited = (1.0 - e.value) / 2.0;
         let want = (-(k as f64) * step / t1).exp();
-        assert!((excited - want).abs() < 1e-12, "{k} steps: {excited} vs {want}");
+        assert!(
+            (excited - want).abs() < 1e-12,
+            "{k} steps: {excited} vs {want}"
+        );
     }
     let p = 0.12;
     let model = errors(vec![(vec!["cx"], Channel::Depolarizing { qubits: 2, p })]);
@@ -378,52 +409,104 @@ fn dynamic_circuits_round_trip_through_qasm_and_json() {
     let source = "OPENQASM 2.0;\ninclude \"qelib1.inc\";\nqreg q[2];\ncreg c[1];\ncreg d[2];\n\
                   h q[0];\nmeasure q[0] -> c[0];\nif(c==1) x q[1];\nreset q;\nif(d==2) measure q[1] -> d[0];\n";
     let parsed = qloop::qasm::parse(source, None).unwrap();
-    assert!(matches!(&parsed[2], Instruction::Conditional { condition, .. }
-        if condition.clbits == vec![0] && condition.value == 1));
+    assert!(
+        matches!(&parsed[2], Instruction::Conditional { condition, .. }
+        if condition.clbits == vec![0] && condition.value == 1)
+    );
     assert_eq!(parsed.gate_counts()["reset"], 2);
-    assert_eq!(qloop::qasm::parse(&qloop::qasm::export(&parsed).unwrap(), None).unwrap(), parsed);
+    assert_eq!(
+        qloop::qasm::parse(&qloop::qasm::export(&parsed).unwrap(), None).unwrap(),
+        parsed
+    );
 }
 
 #[test]
 fn bad_dynamic_input_is_refused_with_its_position() {
     let cases = [
-        ("qreg q[1];\ncreg c[1];\nif(c==2) x q[0];", 3, 7, "does not fit"),
-        ("qreg q[1];\ncreg c[1];\nif(q==1) x q[0];", 3, 4, "not a declared classical register"),
-        ("qreg q[1];\ncreg c[1];\nif(c==1) barrier q;", 3, 10, "cannot be conditioned"),
-        ("qreg q[1];\nreset r;", 2, 7, "not a declared quantum register"),
+        (
+            "qreg q[1];\ncreg c[1];\nif(c==2) x q[0];",
+            3,
+            7,
+            "does not fit",
+        ),
+        (
+            "qreg q[1];\ncreg c[1];\nif(q==1) x q[0];",
+            3,
+            4,
+            "not a declared classical register",
+        ),
+        (
+            "qreg q[1];\ncreg c[1];\nif(c==1) barrier q;",
+            3,
+            10,
+            "cannot be conditioned",
+        ),
+        (
+            "qreg q[1];\nreset r;",
+            2,
+            7,
+            "not a declared quantum register",
+        ),
     ];
     for (body, line, column, message) in cases {
         let err = qloop::qasm::parse(&format!("OPENQASM 2.0;\n{body}"), None).unwrap_err();
         let text = err.to_string();
         assert!(text.contains(message), "{body}: {text}");
-        assert!(text.contains(&format!("{}:{column}", line + 1)), "{body}: {text}");
+        assert!(
+            text.contains(&format!("{}:{column}", line + 1)),
+            "{body}: {text}"
+        );
     }
     // A unitary program refuses a dynamic circuit, pointing to run and expect.
     let err = Circuit::new(1).measure(0, 0).h(0).compile().unwrap_err();
-    assert!(matches!(err, Error::Dynamic { instruction: 0, .. }), "{err}");
+    assert!(
+        matches!(err, Error::Dynamic { instruction: 0, .. }),
+        "{err}"
+    );
     assert!(err.to_string().contains("qloop run"));
     // Conditions out of range, too wide a value, nested conditions.
     let bad = Circuit::new(1).c_if([3], 1, |b| b.x(0));
     assert!(matches!(bad.validate(), Err(Error::BadCondition { .. })));
     let bad = Circuit::with_clbits(1, 1).c_if([0], 2, |b| b.x(0));
-    assert!(bad.validate().unwrap_err().to_string().contains("does not fit"));
+    assert!(bad
+        .validate()
+        .unwrap_err()
+        .to_string()
+        .contains("does not fit"));
     // The statevector method refuses noise and dynamic circuits by name.
     let model = errors(vec![(vec!["x"], Channel::AmplitudeDamping { gamma: 0.1 })]);
-    let err = sample_counts(&Circuit::new(1).x(0), Some(&model), Method::Statevector, 10, 0)
-        .unwrap_err();
+    let err = sample_counts(
+        &Circuit::new(1).x(0),
+        Some(&model),
+        Method::Statevector,
+        10,
+        0,
+    )
+    .unwrap_err();
     assert!(err.to_string().contains("method statevector"), "{err}");
     // Trajectory estimates need shots.
     let z: PauliSum = "Z".parse().unwrap();
-    let err = expectation(&Circuit::new(1).x(0), Some(&model), &z, Method::Trajectories, None, 0)
-        .unwrap_err();
+    let err = expectation(
+        &Circuit::new(1).x(0),
+        Some(&model),
+        &z,
+        Method::Trajectories,
+        None,
+        0,
+    )
+    .unwrap_err();
     assert!(matches!(err, Error::TooFewShots { .. }), "{err}");
 }
 
 #[test]
 fn auto_picks_statevector_density_or_trajectories_and_says_which() {
-    let model = errors(vec![(vec!["h"], Channel::Depolarizing { qubits: 1, p: 0.1 })]);
+    let model = errors(vec![(
+        vec!["h"],
+        Channel::Depolarizing { qubits: 1, p: 0.1 },
+    )]);
     let unitary = Circuit::new(2).h(0).cx(0, 1).measure_all();
-    let pick = |c: &Circuit, m: Option<&NoiseModel>| sample_counts(c, m, Method::Auto, 10, 0).unwrap().1;
+    let pick =
+        |c: &Circuit, m: Option<&NoiseModel>| sample_counts(c, m, Method::Auto, 10, 0).unwrap().1;
     assert_eq!(pick(&unitary, None), Method::Statevector);
     assert_eq!(pick(&unitary, Some(&model)), Method::Density);
     assert_eq!(pick(&syndrome_rounds(1), None), Method::Trajectories);

@@ -89,7 +89,7 @@ fn inverse_of_a_measuring_circuit_is_an_error() {
     let err = Circuit::new(1).h(0).measure(0, 0).inverse().unwrap_err();
     assert_eq!(
         err.to_string(),
-        "cannot invert a circuit that contains a measurement (instruction 1)"
+        "cannot invert instruction 1: a measurement, reset or conditioned instruction has no inverse"
     );
 }
 

@@ -240,6 +240,31 @@ impl NoiseModel {
         })
     }
 
+    /// Reads a noise model from a TOML file (the form in `docs/conventions.md`); errors name
+    /// the file and the line and column, or the entry and key.
+    #[cfg(feature = "cli")]
+    pub fn load(path: &std::path::Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::parse_toml(&text, path)
+    }
+
+    /// Parses a noise model from TOML text (`path` names it in errors).
+    #[cfg(feature = "cli")]
+    pub fn parse_toml(text: &str, path: &std::path::Path) -> Result<Self> {
+        let raw: RawNoiseModel = toml::from_str(text)
+            .map_err(|e| crate::train::experiment::toml_error(text, path, &e))?;
+        Self::from_raw(raw).map_err(|e| match e {
+            Error::Noise { key, message } => Error::Config {
+                path: path.to_path_buf(),
+                message: format!("key '{key}': {message}"),
+            },
+            other => other,
+        })
+    }
+
     /// True when the model has no gate error and no readout error.
     pub fn is_empty(&self) -> bool {
         self.gate_errors.is_empty() && self.readout.is_none()

@@ -282,6 +282,19 @@ impl Default for OptimizerConfig {
     }
 }
 
+/// A TOML error as [`Error::Config`], located `line:col` in `text` (read from `path`).
+pub(crate) fn toml_error(text: &str, path: &Path, e: &toml::de::Error) -> Error {
+    let at = e.span().map(|s| {
+        let line = text[..s.start].matches('\n').count() + 1;
+        let col = s.start - text[..s.start].rfind('\n').map_or(0, |i| i + 1) + 1;
+        format!("{line}:{col}: ")
+    });
+    Error::Config {
+        path: path.to_path_buf(),
+        message: format!("{}{}", at.unwrap_or_default(), e.message()),
+    }
+}
+
 impl TrainConfig {
     /// Reads a TOML file; errors name the file, the key and the line.
     pub fn load(path: &Path) -> Result<Self> {
@@ -301,17 +314,7 @@ impl TrainConfig {
 
     /// Parses TOML text (`path` names it in errors).
     pub fn parse(text: &str, path: &Path) -> Result<Self> {
-        let cfg: TrainConfig = toml::from_str(text).map_err(|e| {
-            let at = e.span().map(|s| {
-                let line = text[..s.start].matches('\n').count() + 1;
-                let col = s.start - text[..s.start].rfind('\n').map_or(0, |i| i + 1) + 1;
-                format!("{line}:{col}: ")
-            });
-            Error::Config {
-                path: path.to_path_buf(),
-                message: format!("{}{}", at.unwrap_or_default(), e.message()),
-            }
-        })?;
+        let cfg: TrainConfig = toml::from_str(text).map_err(|e| toml_error(text, path, &e))?;
         cfg.check(path)?;
         Ok(cfg)
     }

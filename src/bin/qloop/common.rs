@@ -77,8 +77,8 @@ pub fn load_bound(input: &Input) -> Result<Circuit, Error> {
     Ok(bound)
 }
 
-/// Loads, binds and compiles the circuit; every parameter must be bound.
-pub fn load(input: &Input) -> Result<(Circuit, Program), Error> {
+/// Loads and binds the circuit; every parameter must be bound.
+pub fn load_fully_bound(input: &Input) -> Result<Circuit, Error> {
     let circuit = load_bound(input)?;
     if let Some(p) = circuit.parameters().into_iter().next() {
         return Err(Error::UnboundParameter {
@@ -86,6 +86,13 @@ pub fn load(input: &Input) -> Result<(Circuit, Program), Error> {
             kind: p.kind,
         });
     }
+    Ok(circuit)
+}
+
+/// Loads, binds and compiles the circuit; every parameter must be bound, and the circuit must
+/// be unitary (a dynamic one is refused with a pointer to `run` and `expect`).
+pub fn load(input: &Input) -> Result<(Circuit, Program), Error> {
+    let circuit = load_fully_bound(input)?;
     let program = circuit.compile()?;
     Ok((circuit, program))
 }

@@ -1,7 +1,8 @@
-//! `qloop expect`: expectation value of a weighted Pauli sum, exact or estimated from shots.
+//! `qloop expect`: expectation value of a weighted Pauli sum, exact or estimated from shots,
+//! of any circuit: unitary, dynamic or noisy (`--noise`, `--method`).
 
 use crate::common::*;
-use qloop::pauli::Estimate;
+use qloop::noise::{expectation, Method, NoiseModel};
 use qloop::PauliSum;
 
 /// The arguments of `qloop expect`.
@@ -13,13 +14,21 @@ pub struct Args {
     /// sparse form ("0.5*Z0*Z3 + X2").
     #[arg(long, allow_hyphen_values = true)]
     observable: String,
-    /// Estimate from this many shots per measurement group, with a standard error.
+    /// Statevector: estimate from this many shots per measurement group, with a standard
+    /// error. Trajectories: the number of trajectories (required). Density: exact; refused.
     #[arg(long)]
     shots: Option<usize>,
     /// Seed of the sampler (with --shots); a random seed is chosen and reported if absent.
     #[arg(long)]
     seed: Option<u64>,
-    /// Print {"value": x} (plus "stderr" and "seed" with --shots).
+    /// Noise model (TOML, the form in docs/conventions.md).
+    #[arg(long, value_name = "FILE.toml")]
+    noise: Option<PathBuf>,
+    /// auto, statevector, density or trajectories (auto: statevector for unitary noiseless
+    /// circuits, density for small noisy ones, trajectories otherwise).
+    #[arg(long, default_value = "auto")]
+    method: Method,
+    /// Print {"value": x, "method": m} (plus "stderr", "shots" and "seed" for estimates).
     #[arg(long)]
     json: bool,
 }
@@ -31,31 +40,51 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<(), Failure> {
         observable,
         shots,
         seed,
+        noise,
+        method,
         json,
     } = args;
-    let (_, program) = load(&input)?;
+    let circuit = load_fully_bound(&input)?;
     let observable: PauliSum = observable.parse()?;
-    observable.check_width(program.num_qubits())?;
-    let state = program.statevector(&[], &[])?;
-    match shots {
-        None => {
-            let value = observable.expectation(&state)?;
+    let model = noise.as_deref().map(NoiseModel::load).transpose()?;
+    let seed = seed_or_random(seed);
+    let resolved = qloop::noise::simulate::resolve(method, &circuit, model.as_ref())?;
+    if resolved == Method::Density && shots.is_some() {
+        return Err(Error::Shape {
+            context: "--shots".into(),
+            message: "the density method gives the exact value; drop --shots, or choose --method trajectories for an estimate".into(),
+        }
+        .into());
+    }
+    let e = expectation(&circuit, model.as_ref(), &observable, resolved, shots, seed)?;
+    let noisy = model.as_ref().is_some_and(|m| !m.is_empty()) || circuit.is_dynamic();
+    match (e.stderr, shots) {
+        (None, _) => {
             if json {
-                writeln!(out, "{}", serde_json::json!({ "value": value }))?;
+                let v = serde_json::json!({ "value": e.value, "method": e.method });
+                writeln!(out, "{v}")?;
+            } else if noisy {
+                writeln!(out, "{} (exact, method {})", e.value, e.method)?;
             } else {
-                writeln!(out, "{value}")?;
+                writeln!(out, "{}", e.value)?;
             }
         }
-        Some(shots) => {
-            let seed = seed_or_random(seed);
-            let Estimate { value, stderr } = observable.estimate(&state, shots, seed)?;
+        (Some(stderr), shots) => {
+            let shots = shots.unwrap_or(0);
             if json {
-                let v = serde_json::json!({"value": value, "stderr": stderr, "shots": shots, "seed": seed});
+                let v = serde_json::json!({"value": e.value, "stderr": stderr, "shots": shots, "seed": seed, "method": e.method});
                 writeln!(out, "{v}")?;
+            } else if e.method == Method::Trajectories {
+                writeln!(
+                    out,
+                    "{} ± {stderr} ({shots} trajectories, seed {seed}, method trajectories)",
+                    e.value
+                )?;
             } else {
                 writeln!(
                     out,
-                    "{value} ± {stderr} ({shots} shots per group, seed {seed})"
+                    "{} ± {stderr} ({shots} shots per group, seed {seed})",
+                    e.value
                 )?;
             }
         }

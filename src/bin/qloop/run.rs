@@ -1,7 +1,8 @@
-//! `qloop run`: seeded measurement counts, keyed as Qiskit keys them.
+//! `qloop run`: seeded measurement counts, keyed as Qiskit keys them, of any circuit: unitary,
+//! dynamic (mid-circuit measurement, reset, `if`) or noisy.
 
 use crate::common::*;
-use qloop::Counts;
+use qloop::noise::{sample_counts, Method, NoiseModel};
 
 /// The arguments of `qloop run`.
 #[derive(clap::Args)]
@@ -14,7 +15,14 @@ pub struct Args {
     /// Seed of the sampler; a random seed is chosen and reported if absent.
     #[arg(long)]
     seed: Option<u64>,
-    /// Print {"shots": N, "seed": S, "counts": {...}}.
+    /// Noise model (TOML, the form in docs/conventions.md).
+    #[arg(long, value_name = "FILE.toml")]
+    noise: Option<PathBuf>,
+    /// auto, statevector, density or trajectories (auto: statevector for unitary noiseless
+    /// circuits, density for small noisy ones, trajectories otherwise; the choice is reported).
+    #[arg(long, default_value = "auto")]
+    method: Method,
+    /// Print {"shots": N, "seed": S, "method": M, "counts": {...}}.
     #[arg(long)]
     json: bool,
     /// Also draw the counts as a bar chart (SVG) at this path (the 64 most frequent).
@@ -28,25 +36,25 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<(), Failure> {
         input,
         shots,
         seed,
+        noise,
+        method,
         json,
         plot,
     } = args;
-    let (_, program) = load(&input)?;
-    let state = program.statevector(&[], &[])?;
+    let circuit = load_fully_bound(&input)?;
+    let model = noise.as_deref().map(NoiseModel::load).transpose()?;
     let seed = seed_or_random(seed);
-    let counts = Counts::sample(
-        &state,
-        program.measurements(),
-        program.num_clbits(),
-        shots,
-        seed,
-    )?;
+    let (counts, method) = sample_counts(&circuit, model.as_ref(), method, shots, seed)?;
     if json {
-        let value =
-            serde_json::json!({"shots": counts.shots, "seed": seed, "counts": counts.counts});
+        let value = serde_json::json!({
+            "shots": counts.shots,
+            "seed": seed,
+            "method": method,
+            "counts": counts.counts,
+        });
         writeln!(out, "{value}")?;
     } else {
-        writeln!(out, "{shots} shots, seed {seed}")?;
+        writeln!(out, "{shots} shots, seed {seed}, method {method}")?;
         let width = counts.counts.keys().map(String::len).max().unwrap_or(0);
         for (key, count) in &counts.counts {
             writeln!(out, "{key:>width$}  {count}")?;
