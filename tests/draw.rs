@@ -97,6 +97,7 @@ fn bundled() -> Vec<(String, Circuit)> {
     let mut files: Vec<_> = std::fs::read_dir(circuits_dir())
         .unwrap()
         .map(|e| e.unwrap().path())
+        .filter(|p| p.is_file())
         .collect();
     files.sort();
     files
