@@ -9,7 +9,7 @@ fn circuit_errors_carry_their_numbers() {
         (Circuit::new(3).ccx(0, 1, 0), "instruction 0 (ccx): qubit 0 is used twice; the operands of a gate must be distinct"),
         (Circuit::new(1).rz(f64::NAN, 0), "instruction 0 (rz): angle is NaN, but angles must be finite"),
         (Circuit::new(1).rx(f64::INFINITY, 0), "instruction 0 (rx): angle is inf, but angles must be finite"),
-        (Circuit::new(1).measure(0, 0).x(0), "instruction 1 (x): qubit 0 was already measured; qloop supports measurement only at the end of a circuit"),
+        (Circuit::new(1).measure(0, 0).x(0), "instruction 0 (measure): a measurement is followed by a gate on its qubit, so the circuit has no single statevector; simulate it with `qloop run` / `qloop expect` (methods density or trajectories)"),
         (Circuit::new(1).rz(Param::weight("a"), 0).rx(Param::input("a"), 0), "parameter 'a' is used both as a weight and as an input"),
         (Circuit::new(2).gate(Gate::CX, &[0]), "instruction 0 (cx): expects 2 qubits, got 1"),
     ];

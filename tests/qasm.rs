@@ -16,6 +16,9 @@ fn every_bundled_circuit_parses_and_round_trips() {
     let mut seen = 0;
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
+        if !path.is_file() {
+            continue;
+        }
         let circuit = Circuit::load(&path).unwrap();
         assert!(circuit.num_qubits() > 0, "{}", path.display());
         if circuit.parameters().is_empty() {
@@ -209,7 +212,7 @@ fn errors_name_line_column_and_what_was_expected() {
         (
             "qreg q[1];\ncreg c[1];\nif (c==3) x q[0];",
             5,
-            9,
+            8,
             "the value 3 does not fit in register 'c' of 1 bits",
         ),
         (

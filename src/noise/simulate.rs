@@ -11,7 +11,9 @@
 //!   [`AUTO_DENSITY_MAX_QUBITS`] qubits with at most [`AUTO_DENSITY_MAX_MIDCIRCUIT`]
 //!   mid-circuit measurements; trajectories otherwise. The method used is returned.
 //!
-//! Expectation values are of the state before the terminal measurements. With trajectories
+//! For expectation values `auto` is the statevector where it applies, else the exact density
+//! matrix without shots and trajectories with them. Expectation values are of the state before
+//! the terminal measurements. With trajectories
 //! the estimate is the mean of the exact `⟨ψₜ|H|ψₜ⟩` over the shots' trajectories, and its
 //! standard error their standard deviation over `√shots`.
 
@@ -271,7 +273,8 @@ impl Tally for ValueTally {
 /// exact with the statevector and density methods, estimated from `shots` trajectories
 /// (required, at least 2) with trajectories. With the statevector method `shots`, when given,
 /// estimates the value from that many measurement shots per group, as
-/// [`PauliSum::estimate`].
+/// [`PauliSum::estimate`]; the density method refuses shots. `auto` is the statevector
+/// where it applies, else density without shots and trajectories with them.
 pub fn expectation(
     circuit: &Circuit,
     noise: Option<&NoiseModel>,
@@ -281,7 +284,19 @@ pub fn expectation(
     seed: u64,
 ) -> Result<Expectation> {
     observable.check_width(circuit.num_qubits())?;
-    let method = resolve(method, circuit, noise)?;
+    let method = match (resolve(method, circuit, noise)?, method, shots) {
+        (Method::Statevector, _, _) => Method::Statevector,
+        // `auto` for a value: exact (density) unless shots ask for an estimate.
+        (_, Method::Auto, None) => Method::Density,
+        (_, Method::Auto, Some(_)) => Method::Trajectories,
+        (Method::Density, _, Some(_)) => {
+            return Err(Error::Method {
+                method: "density".into(),
+                reason: "it gives the exact value, and shots were asked for an estimate".into(),
+            })
+        }
+        (m, _, _) => m,
+    };
     let (value, stderr) = match method {
         Method::Statevector | Method::Auto => {
             let state = circuit.compile()?.statevector(&[], &[])?;

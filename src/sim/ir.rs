@@ -46,6 +46,20 @@ impl ParameterLayout {
         layout
     }
 
+    /// `circuit` (whose layout this is) with every parameter replaced by its value, after
+    /// the same checks as [`ParameterLayout::check`] on both vectors.
+    pub fn bind(&self, circuit: &Circuit, weights: &[f64], inputs: &[f64]) -> Result<Circuit> {
+        self.check(ParamKind::Weight, weights)?;
+        self.check(ParamKind::Input, inputs)?;
+        let find = |names: &[String], values: &[f64], name: &str| {
+            names.iter().position(|n| n == name).map(|i| values[i])
+        };
+        Ok(circuit.bind(|p| match p.kind {
+            ParamKind::Weight => find(&self.weights, weights, &p.name),
+            ParamKind::Input => find(&self.inputs, inputs, &p.name),
+        }))
+    }
+
     /// The names of one kind.
     pub fn names(&self, kind: ParamKind) -> &[String] {
         match kind {

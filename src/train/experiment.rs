@@ -98,6 +98,10 @@ pub struct TrainConfig {
     pub model: ModelConfig,
     /// The optimizer.
     pub train: OptimizerConfig,
+    /// A noise model (TOML, `docs/conventions.md`) the circuit runs under during training
+    /// and evaluation, relative to the configuration file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub noise: Option<PathBuf>,
 }
 
 /// `[data]`.
@@ -214,6 +218,7 @@ impl Default for TrainConfig {
             data: DataConfig::default(),
             model: ModelConfig::default(),
             train: OptimizerConfig::default(),
+            noise: None,
         }
     }
 }
@@ -308,6 +313,12 @@ impl TrainConfig {
         if let (Some(p), Some(dir)) = (&cfg.data.path, path.parent()) {
             let joined = dir.join(p);
             cfg.data.path = Some(std::path::absolute(&joined).unwrap_or(joined));
+        }
+        if let (Some(p), Some(dir)) = (&cfg.noise, path.parent()) {
+            let joined = dir.join(p);
+            let absolute = std::path::absolute(&joined).unwrap_or(joined);
+            crate::noise::NoiseModel::load(&absolute)?;
+            cfg.noise = Some(absolute);
         }
         Ok(cfg)
     }
@@ -821,11 +832,7 @@ impl Task {
     /// The same task with the model's readout exact and no minibatch.
     fn exact(&self) -> Result<Task> {
         let m = self.model();
-        let model = HybridModel::new(
-            m.circuit().clone(),
-            ReadoutSpec::exact(m.readout().readout.clone()),
-            m.network().clone(),
-        )?;
+        let model = m.with_readout(ReadoutSpec::exact(m.readout().readout.clone()))?;
         Ok(match self {
             Task::Samples { objective, test } => Task::Samples {
                 objective: Supervised {
@@ -1061,11 +1068,9 @@ impl SavedModel {
     fn exact_model(&self) -> Result<HybridModel> {
         match self.model.readout().shots {
             None => Ok(self.model.clone()),
-            Some(_) => HybridModel::new(
-                self.model.circuit().clone(),
-                ReadoutSpec::exact(self.model.readout().readout.clone()),
-                self.model.network().clone(),
-            ),
+            Some(_) => self
+                .model
+                .with_readout(ReadoutSpec::exact(self.model.readout().readout.clone())),
         }
     }
 }
@@ -1183,7 +1188,11 @@ impl Experiment {
         };
         let mask = Stream::new(config.seed).child(role::MASK);
         let network = config.model.network(spec.width(n), outputs, output, mask)?;
-        HybridModel::new(circuit, spec, network)
+        let model = HybridModel::new(circuit, spec, network)?;
+        match &config.noise {
+            None => Ok(model),
+            Some(path) => model.with_noise(crate::noise::NoiseModel::load(path)?),
+        }
     }
 
     /// The sequence branch of [`Experiment::new`].

@@ -17,11 +17,12 @@ use crate::batch::{BatchStates, BatchValues};
 use crate::circuit::Circuit;
 use crate::entropy::LogBase;
 use crate::error::{Error, Result};
+use crate::noise::NoiseModel;
 use crate::program::Program;
 use crate::rng::Stream;
 use crate::state::StateVector;
 use crate::train::layer::{Layer, Network};
-use crate::train::readout::ReadoutSpec;
+use crate::train::readout::{Readout, ReadoutSpec};
 use ndarray::{Array2, ArrayView2};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -149,6 +150,9 @@ pub struct HybridModel {
     program: Program,
     readout: ReadoutSpec,
     network: Network,
+    /// The noise the circuit runs under ([`HybridModel::with_noise`]); not saved with the
+    /// model (it belongs to the device, and a training configuration names its file).
+    noise: Option<NoiseModel>,
 }
 
 /// The serialized form of a [`HybridModel`] (the compiled program is rebuilt on load).
@@ -204,7 +208,43 @@ impl HybridModel {
             program,
             readout,
             network,
+            noise: None,
         })
+    }
+
+    /// The same model with its circuit run under `noise`: each sample's state is the exact
+    /// density matrix of the bound circuit with the model's channels after its gates, and the
+    /// readout is measured through the model's readout error (observables are exact
+    /// `Tr ρ O`, so an observable readout with shots is refused).
+    pub fn with_noise(mut self, noise: NoiseModel) -> Result<Self> {
+        if matches!(self.readout.readout, Readout::Observables(_)) && self.readout.shots.is_some() {
+            return Err(Error::Shape {
+                context: "hybrid model under noise".into(),
+                message: "observables are read exactly under noise; drop the shots or read z or probabilities".into(),
+            });
+        }
+        crate::noise::DensityProgram::new(
+            &self.program.layout().bind(
+                &self.circuit,
+                &vec![0.0; self.program.layout().weights.len()],
+                &vec![0.0; self.program.layout().inputs.len()],
+            )?,
+            Some(&noise),
+        )?;
+        self.noise = Some(noise);
+        Ok(self)
+    }
+
+    /// The noise model the circuit runs under, if any.
+    pub fn noise(&self) -> Option<&NoiseModel> {
+        self.noise.as_ref()
+    }
+
+    /// The same model (network, noise) with another readout specification.
+    pub fn with_readout(&self, readout: ReadoutSpec) -> Result<Self> {
+        let mut model = HybridModel::new(self.circuit.clone(), readout, self.network.clone())?;
+        model.noise = self.noise.clone();
+        Ok(model)
     }
 
     /// The circuit.
@@ -349,6 +389,25 @@ impl HybridModel {
         let rows = x.as_standard_layout();
         let rows = rows.as_slice().expect("standard layout is contiguous");
         let out_slice = out.as_slice_mut().expect("a fresh array is contiguous");
+        if let Some(noise) = &self.noise {
+            let inputs = self.num_inputs();
+            for (i, dst) in out_slice
+                .chunks_mut(width.max(1))
+                .enumerate()
+                .take(x.nrows())
+            {
+                let row = &rows[i * inputs..(i + 1) * inputs];
+                let bound = self.program.layout().bind(&self.circuit, weights, row)?;
+                let outcome = crate::noise::DensityProgram::new(&bound, Some(noise))?.run()?;
+                self.readout.features_of_density(
+                    &outcome,
+                    noise.readout,
+                    stream.child(i as u64),
+                    dst,
+                )?;
+            }
+            return Ok(out);
+        }
         // One worker: the SPSA ± pair and resamplings already run in parallel around this.
         BatchStates::with_local(n, |states| {
             self.program.run_batch(

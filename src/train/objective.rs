@@ -15,6 +15,7 @@
 use crate::batch::BatchStates;
 use crate::circuit::Circuit;
 use crate::error::{Error, Result};
+use crate::noise::{self, Method, NoiseModel};
 use crate::par::Par;
 use crate::pauli::PauliSum;
 use crate::program::Program;
@@ -464,12 +465,16 @@ impl SequenceRegression {
 }
 
 /// The energy `⟨ψ(θ)|H|ψ(θ)⟩` of a parameterized circuit (all parameters weights), exact or
-/// estimated from shots.
+/// estimated from shots; under a noise model ([`Energy::with_noise`]) `Tr(ρ(θ) H)`, exact
+/// from the density matrix, or with shots estimated from that many trajectories (each
+/// trajectory's exact `⟨ψₜ|H|ψₜ⟩`, see [`crate::noise::simulate`]).
 #[derive(Debug, Clone)]
 pub struct Energy {
+    circuit: Circuit,
     program: Program,
     hamiltonian: PauliSum,
     shots: Option<usize>,
+    noise: Option<NoiseModel>,
 }
 
 impl Energy {
@@ -491,16 +496,50 @@ impl Energy {
             });
         }
         Ok(Energy {
+            circuit: ansatz.clone(),
             program,
             hamiltonian,
             shots,
+            noise: None,
         })
     }
 
-    /// The exact energy at `params`.
+    /// The same energy with every gate followed by the channels of `noise` (and readout error,
+    /// which leaves expectation values unchanged).
+    #[must_use]
+    pub fn with_noise(mut self, noise: NoiseModel) -> Self {
+        self.noise = Some(noise);
+        self
+    }
+
+    /// The exact noiseless energy at `params`.
     pub fn exact(&self, params: &[f64]) -> Result<f64> {
         let psi = self.program.statevector(params, &[])?;
         self.hamiltonian.expectation(&psi)
+    }
+
+    /// The exact energy at `params` under the noise model (the noiseless energy without one).
+    pub fn exact_noisy(&self, params: &[f64]) -> Result<f64> {
+        self.noisy(params, None, 0)
+    }
+
+    /// `Tr(ρ(θ) H)` for the circuit bound at `params`: exact (density) or from `shots`
+    /// trajectories seeded by `seed`.
+    fn noisy(&self, params: &[f64], shots: Option<usize>, seed: u64) -> Result<f64> {
+        let bound = self.program.layout().bind(&self.circuit, params, &[])?;
+        let method = match shots {
+            None => Method::Density,
+            Some(_) => Method::Trajectories,
+        };
+        let e = noise::expectation(
+            &bound,
+            self.noise.as_ref(),
+            &self.hamiltonian,
+            method,
+            shots,
+            seed,
+        )?;
+        Ok(e.value)
     }
 }
 
@@ -513,6 +552,9 @@ impl Objective for Energy {
 impl Energy {
     /// The loss at `params`, drawing any randomness from `stream`.
     pub fn loss(&self, params: &[f64], stream: Stream) -> Result<f64> {
+        if self.noise.is_some() {
+            return self.noisy(params, self.shots, stream.child(role::SHOTS).key());
+        }
         let n = self.program.num_qubits();
         BatchStates::with_local(n, |states| {
             let psi = states.first_mut();

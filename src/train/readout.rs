@@ -12,6 +12,7 @@
 
 use crate::error::{Error, Result};
 use crate::measure::{multinomial_frequencies, z_expectations};
+use crate::noise::{DensityOutcome, ReadoutError};
 use crate::pauli::PauliSum;
 use crate::rng::Stream;
 use crate::state::StateVector;
@@ -122,6 +123,45 @@ impl ReadoutSpec {
                     _ => z_expectations(counts, out),
                 }
             }
+        }
+        Ok(())
+    }
+}
+
+impl ReadoutSpec {
+    /// Writes the features of a noisy run's final state into `out`: observables exactly
+    /// (`Tr ρ O`); probabilities and `⟨Z_q⟩` from the measured distribution, the diagonal of
+    /// `ρ` read through `readout` error on every qubit, then sampled if this readout has shots.
+    pub(crate) fn features_of_density(
+        &self,
+        outcome: &DensityOutcome,
+        readout: Option<ReadoutError>,
+        stream: Stream,
+        out: &mut [f64],
+    ) -> Result<()> {
+        if let Readout::Observables(obs) = &self.readout {
+            for (o, v) in obs.iter().zip(out) {
+                *v = outcome.expectation(o)?;
+            }
+            return Ok(());
+        }
+        let mut probs = outcome.state().probabilities();
+        if let Some(r) = readout {
+            for q in 0..outcome.num_qubits() {
+                let bit = 1usize << q;
+                for i in (0..probs.len()).filter(|i| i & bit == 0) {
+                    let [p0, p1] = r.apply([probs[i], probs[i | bit]]);
+                    probs[i] = p0;
+                    probs[i | bit] = p1;
+                }
+            }
+        }
+        if let Some(shots) = self.shots {
+            multinomial_frequencies(&mut probs, shots, &mut stream.rng());
+        }
+        match self.readout {
+            Readout::Probabilities => out.copy_from_slice(&probs),
+            _ => z_expectations(&probs, out),
         }
         Ok(())
     }

@@ -15,7 +15,7 @@ pub struct Args {
     #[arg(long, allow_hyphen_values = true)]
     observable: String,
     /// Statevector: estimate from this many shots per measurement group, with a standard
-    /// error. Trajectories: the number of trajectories (required). Density: exact; refused.
+    /// error. Trajectories: the number of trajectories (required). Density: exact, refused.
     #[arg(long)]
     shots: Option<usize>,
     /// Seed of the sampler (with --shots); a random seed is chosen and reported if absent.
@@ -25,7 +25,7 @@ pub struct Args {
     #[arg(long, value_name = "FILE.toml")]
     noise: Option<PathBuf>,
     /// auto, statevector, density or trajectories (auto: statevector for unitary noiseless
-    /// circuits, density for small noisy ones, trajectories otherwise).
+    /// circuits, otherwise density without --shots and trajectories with them).
     #[arg(long, default_value = "auto")]
     method: Method,
     /// Print {"value": x, "method": m} (plus "stderr", "shots" and "seed" for estimates).
@@ -48,15 +48,7 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<(), Failure> {
     let observable: PauliSum = observable.parse()?;
     let model = noise.as_deref().map(NoiseModel::load).transpose()?;
     let seed = seed_or_random(seed);
-    let resolved = qloop::noise::simulate::resolve(method, &circuit, model.as_ref())?;
-    if resolved == Method::Density && shots.is_some() {
-        return Err(Error::Shape {
-            context: "--shots".into(),
-            message: "the density method gives the exact value; drop --shots, or choose --method trajectories for an estimate".into(),
-        }
-        .into());
-    }
-    let e = expectation(&circuit, model.as_ref(), &observable, resolved, shots, seed)?;
+    let e = expectation(&circuit, model.as_ref(), &observable, method, shots, seed)?;
     let noisy = model.as_ref().is_some_and(|m| !m.is_empty()) || circuit.is_dynamic();
     match (e.stderr, shots) {
         (None, _) => {
