@@ -513,3 +513,73 @@ fn auto_picks_statevector_density_or_trajectories_and_says_which() {
     let wide = Circuit::new(12).h(0);
     assert_eq!(pick(&wide, Some(&model)), Method::Trajectories);
 }
+
+#[test]
+fn a_hybrid_model_under_noise_reads_the_noisy_state() {
+    use qloop::train::{ansatz, HybridModel, Network, Readout, ReadoutSpec, Stream};
+    let circuit = ansatz::reuploading(3, 2, 2);
+    let model = HybridModel::new(
+        circuit.clone(),
+        ReadoutSpec::exact(Readout::ExpectationZ),
+        Network::identity(),
+    )
+    .unwrap();
+    let params = model.init_params(Stream::new(4));
+    let x = ndarray::array![[0.3, 1.2], [2.0, -0.4]];
+    let clean = model.features(&params, x.view(), Stream::new(0)).unwrap();
+    // An empty model changes nothing (to rounding), through the density path.
+    let empty = model.clone().with_noise(NoiseModel::default()).unwrap();
+    let same = empty.features(&params, x.view(), Stream::new(0)).unwrap();
+    assert!(clean.iter().zip(&same).all(|(a, b)| (a - b).abs() < 1e-12));
+    // Complete depolarization after every gate leaves ⟨Z⟩ = 0; readout error then shifts it to
+    // P(0|1) − P(1|0) (Z = 1 − 2·P(read 1)).
+    let all: Vec<&str> = Gate::all().iter().map(Gate::name).collect();
+    let mut full = errors(vec![(all, Channel::Depolarizing { qubits: 1, p: 1.0 })]);
+    full.readout = Some(ReadoutError::new(0.1, 0.3).unwrap());
+    let noisy = model.clone().with_noise(full).unwrap();
+    let z = noisy.features(&params, x.view(), Stream::new(0)).unwrap();
+    assert!(z.iter().all(|v| (v - (0.3 - 0.1)).abs() < 1e-12), "{z:?}");
+    // An observable readout with shots is refused under noise.
+    let h: PauliSum = "Z0".parse().unwrap();
+    let sampled = HybridModel::new(
+        circuit,
+        ReadoutSpec::sampled(Readout::Observables(vec![h]), 100),
+        Network::identity(),
+    )
+    .unwrap();
+    assert!(sampled.with_noise(NoiseModel::default()).is_err());
+}
+
+#[test]
+fn a_training_configuration_names_its_noise_file() {
+    use qloop::train::experiment::{Experiment, TrainConfig};
+    let dir = std::env::temp_dir().join(format!("qloop-noise-cfg-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("noise.toml"),
+        "[[gate_error]]\ngates = [\"cx\"]\nchannel = \"depolarizing\"\nnum_qubits = 2\np = 0.05\n",
+    )
+    .unwrap();
+    let config = "seed = 3\nnoise = \"noise.toml\"\n[data]\ndataset = \"moons\"\nsamples = 40\n\
+                  [model]\nqubits = 2\nlayers = 1\n[train]\niterations = 3\n";
+    std::fs::write(dir.join("run.toml"), config).unwrap();
+    let cfg = TrainConfig::load(&dir.join("run.toml")).unwrap();
+    let exp = Experiment::new(cfg).unwrap();
+    assert!(exp.task.model().noise().is_some());
+    let out = exp.train(None, false, vec![]).unwrap();
+    assert_eq!(out.iterations, 3);
+    // A bad noise file is named with its key.
+    std::fs::write(
+        dir.join("noise.toml"),
+        "[[gate_error]]\ngates = [\"cx\"]\nchannel = \"depolarizing\"\nnum_qubits = 2\np = 1.5\n",
+    )
+    .unwrap();
+    let err = TrainConfig::load(&dir.join("run.toml"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("noise.toml") && err.contains("gate_error[0].p"),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
