@@ -13,19 +13,22 @@
 //!   circuit (every gate `g` on `Q + n`, its exact conjugate [`Gate::conjugate`] on `Q`), so
 //!   the statevector kernels, fusion and cache blocking apply to `ρ` unchanged; a channel on
 //!   `k` qubits is its superoperator `S = Σₖ Kₖ ⊗ K̄ₖ`, a `4^k × 4^k` matrix on the bits
-//!   `Q ∪ (Q + n)`, one pass. Mid-circuit measurements keep one unnormalized `ρ_c` per
+//!   `Q ∪ (Q + n)`. One-qubit channels (a 4×4 kernel on `q, q + n`) and two-qubit
+//!   depolarizing (scale by `1 − p`, add `p/4` of the partial trace) are fixed steps inside the
+//!   compiled run, so they are cache-blocked with the gates; other channels are one pass each. Mid-circuit measurements keep one unnormalized `ρ_c` per
 //!   classical record `c` (`Σ_c Tr ρ_c = 1`); records that coincide are summed, and branches
 //!   of trace below [`DROP_TRACE`] are dropped.
 //!
 //! [`Gate::conjugate`]: crate::Gate::conjugate
 
-use super::lower::{lower, Lowered, Op};
+use super::lower::{lower, Lowered, Op, Run};
 use super::{apply_matrix, Channel, NoiseModel, ReadoutError};
 use crate::circuit::{Circuit, Instruction};
 use crate::error::{Error, Result};
 use crate::measure::check_subset;
 use crate::par::Par;
 use crate::pauli::PauliSum;
+use crate::sim::kernels::{Kernel, Subspace};
 use crate::sim::Program;
 use crate::state::{available_memory, StateVector};
 use num_complex::Complex64 as C64;
@@ -343,17 +346,97 @@ fn superoperator(k: usize, kraus: &[Vec<C64>]) -> Vec<C64> {
     s
 }
 
-/// The `2n`-qubit circuit of `U ρ U†` for a run of gates: each gate on its qubits `+ n` (the
-/// row index), its exact conjugate on its qubits (the column index).
-fn doubled(run: &Circuit, n: usize) -> Circuit {
+/// Whether a channel is applied inside a compiled run (as a fixed kernel of the `2n`-qubit
+/// program): every one-qubit channel, and two-qubit depolarizing.
+fn fusable(channel: &Channel) -> bool {
+    channel.num_qubits() == 1 || matches!(channel, Channel::Depolarizing { qubits: 2, .. })
+}
+
+/// The kernel of a one-qubit superoperator `s` (local index `c + 2r`) on the bits `q, q + n`:
+/// [`Kernel::Channel1`] when it is real and keeps populations (`ρ₀₀, ρ₁₁`) and coherences
+/// (`ρ₀₁, ρ₁₀`) apart, as depolarizing, Pauli, amplitude and phase damping and thermal
+/// relaxation do; the dense 4×4 otherwise.
+fn superoperator_kernel(q: usize, n: usize, s: &[C64]) -> (Kernel, Subspace) {
+    let t = [q, q + n];
+    let at = |r: usize, c: usize| s[4 * r + c];
+    let real = s.iter().all(|z| z.im == 0.0);
+    let split = [
+        (0, 1),
+        (0, 2),
+        (3, 1),
+        (3, 2),
+        (1, 0),
+        (2, 0),
+        (1, 3),
+        (2, 3),
+    ]
+    .iter()
+    .all(|&(r, c)| at(r, c) == C64::new(0.0, 0.0));
+    let kernel = if real && split {
+        Kernel::Channel1 {
+            t,
+            pop: [at(0, 0).re, at(0, 3).re, at(3, 0).re, at(3, 3).re],
+            coh: [at(1, 1).re, at(1, 2).re, at(2, 1).re, at(2, 2).re],
+        }
+    } else {
+        let mut m = [C64::new(0.0, 0.0); 16];
+        m.copy_from_slice(s);
+        Kernel::Dense2 { t, m }
+    };
+    (kernel, Subspace::new(&[], &t))
+}
+
+/// The `2n`-qubit program of a run: each gate on its qubits `+ n` (the row index) and its
+/// exact conjugate on its qubits (the column index); the channels as fixed kernels after their
+/// gate: one-qubit channels as superoperators on the bits `q, q + n` (consecutive ones on a
+/// qubit multiplied into one), two-qubit depolarizing on the four bits of its qubits.
+fn compile_run(run: &Run, n: usize) -> Result<Program> {
     let mut out = Circuit::new(2 * n);
-    for inst in run.instructions() {
-        if let Instruction::Gate { gate, qubits } = inst {
-            let rows: Vec<usize> = qubits.iter().map(|q| q + n).collect();
-            out = out.gate(gate.clone(), &rows).gate(gate.conjugate(), qubits);
+    let mut kernels: Vec<(usize, Kernel, Subspace)> = Vec::new();
+    let mut pending: Vec<Option<Vec<C64>>> = vec![None; n];
+    let flush = |q: usize,
+                 pending: &mut Vec<Option<Vec<C64>>>,
+                 kernels: &mut Vec<(usize, Kernel, Subspace)>,
+                 at: usize| {
+        if let Some(s) = pending[q].take() {
+            let (kernel, subspace) = superoperator_kernel(q, n, &s);
+            kernels.push((at, kernel, subspace));
+        }
+    };
+    let mut channels = run.channels.iter().peekable();
+    for (index, inst) in run.circuit.instructions().iter().enumerate() {
+        let Instruction::Gate { gate, qubits } = inst else {
+            continue;
+        };
+        for &q in qubits {
+            flush(q, &mut pending, &mut kernels, out.len());
+        }
+        let rows: Vec<usize> = qubits.iter().map(|q| q + n).collect();
+        out = out.gate(gate.clone(), &rows).gate(gate.conjugate(), qubits);
+        while let Some((_, op)) = channels.next_if(|c| c.0 <= index + 1) {
+            match (&op.channel, op.qubits.as_slice()) {
+                (_, &[q]) => {
+                    let s = superoperator(1, &op.kraus);
+                    pending[q] = Some(match pending[q].take() {
+                        None => s,
+                        Some(before) => super::matmul(4, &s, &before),
+                    });
+                }
+                (Channel::Depolarizing { qubits: 2, p }, &[a, b]) => {
+                    flush(a, &mut pending, &mut kernels, out.len());
+                    flush(b, &mut pending, &mut kernels, out.len());
+                    let t = [a, b, a + n, b + n];
+                    let kernel = Kernel::Depolarize2 { t, p: *p };
+                    kernels.push((out.len(), kernel, Subspace::new(&[], &t)));
+                }
+                _ => unreachable!("only fusable channels stay in a run"),
+            }
         }
     }
-    out
+    for q in 0..n {
+        flush(q, &mut pending, &mut kernels, out.len());
+    }
+    out.compile_with(&kernels)
 }
 
 /// A classical record and its unnormalized density matrix.
@@ -397,7 +480,7 @@ impl DensityProgram {
     pub fn new(circuit: &Circuit, model: Option<&NoiseModel>) -> Result<DensityProgram> {
         let n = circuit.num_qubits();
         check_fits(n)?;
-        let lowered = lower(circuit, model)?.try_map(|run| doubled(&run, n).compile())?;
+        let lowered = lower(circuit, model, &fusable)?.try_map(|run| compile_run(&run, n))?;
         let superops = lowered
             .ops
             .iter()

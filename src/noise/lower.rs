@@ -4,7 +4,8 @@
 //! Gates between two non-unitary events form one [`Op::Gates`] run, which each executor
 //! compiles its own way (the trajectory executor for `n` qubits, the density executor for the
 //! `2n`-qubit vector of `ρ`), so fusion and cache blocking apply to noisy circuits too. The
-//! channels a [`NoiseModel`] attaches to a gate follow it as [`Op::Channel`]s. A conditioned
+//! channels a [`NoiseModel`] attaches to a gate follow it as [`Op::Channel`]s, except those the
+//! executor can apply inside a run (`fuse`), which stay in the run, after their gate. A conditioned
 //! instruction becomes [`Op::Unless`] followed by the operations it conditions (its gate and
 //! that gate's channels, a measurement or a reset). The trailing measurements (those after
 //! which nothing but barriers and other measurements follow) are kept apart as the
@@ -35,6 +36,22 @@ pub(crate) enum Op<U> {
     Unless { condition: Condition, skip: usize },
 }
 
+/// A channel with its Kraus set on `qubits`.
+#[derive(Debug, Clone)]
+pub(crate) struct ChannelOp {
+    pub channel: Channel,
+    pub kraus: Vec<Vec<C64>>,
+    pub qubits: Vec<usize>,
+}
+
+/// A run of gates, and the channels applied inside it: `(k, channel)` after its first `k`
+/// gates, in order.
+#[derive(Debug, Clone)]
+pub(crate) struct Run {
+    pub circuit: Circuit,
+    pub channels: Vec<(usize, ChannelOp)>,
+}
+
 /// A circuit lowered for the noisy and dynamic executors.
 #[derive(Debug, Clone)]
 pub(crate) struct Lowered<U> {
@@ -46,8 +63,13 @@ pub(crate) struct Lowered<U> {
     pub readout: Option<ReadoutError>,
 }
 
-/// Lowers a validated circuit whose angles are all bound.
-pub(crate) fn lower(circuit: &Circuit, model: Option<&NoiseModel>) -> Result<Lowered<Circuit>> {
+/// Lowers a validated circuit whose angles are all bound; channels for which `fuse` holds stay
+/// inside their run.
+pub(crate) fn lower(
+    circuit: &Circuit,
+    model: Option<&NoiseModel>,
+    fuse: &dyn Fn(&Channel) -> bool,
+) -> Result<Lowered<Run>> {
     circuit.validate()?;
     if let Some(p) = circuit.parameters().first() {
         return Err(Error::UnboundParameter {
@@ -69,8 +91,11 @@ pub(crate) fn lower(circuit: &Circuit, model: Option<&NoiseModel>) -> Result<Low
             _ => None,
         })
         .collect();
-    let mut ops: Vec<Op<Circuit>> = Vec::new();
-    let mut run = Circuit::new(n);
+    let mut ops: Vec<Op<Run>> = Vec::new();
+    let mut run = Run {
+        circuit: Circuit::new(n),
+        channels: Vec::new(),
+    };
     for inst in &insts[..start] {
         match inst {
             Instruction::Conditional {
@@ -83,7 +108,7 @@ pub(crate) fn lower(circuit: &Circuit, model: Option<&NoiseModel>) -> Result<Low
                     condition: condition.clone(),
                     skip: 0,
                 });
-                lower_one(instruction, model, &mut run, &mut ops, n);
+                lower_one(instruction, model, fuse, &mut run, &mut ops, n);
                 flush(&mut run, &mut ops, n);
                 let skip = ops.len() - at - 1;
                 ops[at] = Op::Unless {
@@ -91,7 +116,7 @@ pub(crate) fn lower(circuit: &Circuit, model: Option<&NoiseModel>) -> Result<Low
                     skip,
                 };
             }
-            other => lower_one(other, model, &mut run, &mut ops, n),
+            other => lower_one(other, model, fuse, &mut run, &mut ops, n),
         }
     }
     flush(&mut run, &mut ops, n);
@@ -104,34 +129,46 @@ pub(crate) fn lower(circuit: &Circuit, model: Option<&NoiseModel>) -> Result<Low
     })
 }
 
-fn flush(run: &mut Circuit, ops: &mut Vec<Op<Circuit>>, n: usize) {
-    if !run.is_empty() {
-        ops.push(Op::Gates(std::mem::replace(run, Circuit::new(n))));
+fn flush(run: &mut Run, ops: &mut Vec<Op<Run>>, n: usize) {
+    if !run.circuit.is_empty() {
+        let empty = Run {
+            circuit: Circuit::new(n),
+            channels: Vec::new(),
+        };
+        ops.push(Op::Gates(std::mem::replace(run, empty)));
     }
 }
 
 fn lower_one(
     inst: &Instruction,
     model: Option<&NoiseModel>,
-    run: &mut Circuit,
-    ops: &mut Vec<Op<Circuit>>,
+    fuse: &dyn Fn(&Channel) -> bool,
+    run: &mut Run,
+    ops: &mut Vec<Op<Run>>,
     n: usize,
 ) {
     match inst {
         Instruction::Gate { gate, qubits } => {
-            run.push(inst.clone());
+            run.circuit.push(inst.clone());
             let channels = model
                 .map(|m| m.after(gate.name(), qubits))
                 .unwrap_or_default();
-            if !channels.is_empty() {
-                flush(run, ops, n);
-            }
             for (channel, on) in channels {
-                ops.push(Op::Channel {
+                let op = ChannelOp {
                     channel: channel.clone(),
                     kraus: channel.kraus().expect("the model validated its channels"),
                     qubits: on,
-                });
+                };
+                if fuse(channel) {
+                    run.channels.push((run.circuit.len(), op));
+                } else {
+                    flush(run, ops, n);
+                    ops.push(Op::Channel {
+                        channel: op.channel,
+                        kraus: op.kraus,
+                        qubits: op.qubits,
+                    });
+                }
             }
         }
         Instruction::Measure { qubit, clbit } => {

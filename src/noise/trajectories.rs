@@ -210,7 +210,7 @@ fn binomial(shots: u64, p: f64, rng: &mut impl Rng) -> u64 {
 impl Trajectories {
     /// Lowers and compiles a bound circuit with an optional noise model.
     pub fn new(circuit: &Circuit, model: Option<&NoiseModel>) -> Result<Trajectories> {
-        let lowered = lower(circuit, model)?.try_map(|run| run.compile())?;
+        let lowered = lower(circuit, model, &|_| false)?.try_map(|run| run.circuit.compile())?;
         let channels = lowered
             .ops
             .iter()

@@ -187,6 +187,14 @@ impl Circuit {
     /// assert_eq!(err.to_string(), "instruction 0 (cx): qubit 2 is out of range for a circuit of 2 qubits");
     /// ```
     pub fn compile(&self) -> Result<Program> {
+        self.compile_with(&[])
+    }
+
+    /// [`Circuit::compile`] with fixed kernels inserted: `extra` holds `(k, kernel, subspace)`
+    /// in increasing `k`, each applied after the first `k` instructions (the density-matrix
+    /// executor's channel superoperators, which then fuse and block with the gates around
+    /// them).
+    pub(crate) fn compile_with(&self, extra: &[(usize, Kernel, Subspace)]) -> Result<Program> {
         self.validate()?;
         if let Some((instruction, reason)) = self.dynamic_instruction() {
             return Err(Error::Dynamic {
@@ -195,6 +203,7 @@ impl Circuit {
                 reason,
             });
         }
+        let mut extra = extra.iter().peekable();
         let layout = ParameterLayout::of(self);
         let mut terms = Vec::new();
         let mut steps = Vec::new();
@@ -205,7 +214,16 @@ impl Circuit {
         // Whether runs give up their leading diagonal factors to merged layers (see
         // [`split_diagonal_lead`]): for states that run unblocked and outgrow L1.
         let split = (SPLIT_MIN_QUBITS..=Blocking::DEFAULT_QUBITS).contains(&self.num_qubits());
-        for inst in self.instructions() {
+        for (index, inst) in self.instructions().iter().enumerate() {
+            while let Some((_, kernel, subspace)) = extra.next_if(|e| e.0 <= index) {
+                for q in subspace.qubits() {
+                    flush(q, &mut pending[q], &mut steps, split);
+                }
+                steps.push(Step {
+                    kernel: StepKernel::Fixed(*kernel),
+                    subspace: *subspace,
+                });
+            }
             let (gate, qubits) = match inst {
                 Instruction::Gate { gate, qubits } => (gate, qubits),
                 Instruction::Measure { qubit, clbit } => {
@@ -288,6 +306,15 @@ impl Circuit {
             if kernel != StepKernel::Fixed(Kernel::Identity) {
                 steps.push(Step { kernel, subspace });
             }
+        }
+        for (_, kernel, subspace) in extra {
+            for q in subspace.qubits() {
+                flush(q, &mut pending[q], &mut steps, split);
+            }
+            steps.push(Step {
+                kernel: StepKernel::Fixed(*kernel),
+                subspace: *subspace,
+            });
         }
         for (q, run) in pending.iter_mut().enumerate() {
             flush(q, run, &mut steps, split);

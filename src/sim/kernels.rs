@@ -44,6 +44,19 @@ pub(crate) enum Kernel {
     Swap { t: [usize; 2] },
     /// A dense 4×4, row-major, local index `b0 + 2·b1` (RXX, RYY).
     Dense2 { t: [usize; 2], m: [C64; 16] },
+    /// A one-qubit channel on a density matrix read as a vector, `t = [column bit, row bit]`:
+    /// the real 2×2 `pop` on the populations (local indices 0, 3) and `coh` on the coherences
+    /// (1, 2), row-major.
+    Channel1 {
+        t: [usize; 2],
+        pop: [f64; 4],
+        coh: [f64; 4],
+    },
+    /// Two-qubit depolarizing `ρ ↦ (1 − p)ρ + p·Tr_Q(ρ) ⊗ I/4` on a density matrix read as a
+    /// vector: `t[0], t[1]` the two qubits' column bits, `t[2], t[3]` their row bits (local
+    /// index `c + 4r`); every entry is scaled by `1 − p`, and the four with `r = c` gain
+    /// `p/4` of their sum.
+    Depolarize2 { t: [usize; 4], p: f64 },
     /// `|0⟩⟨0| ⊗ m[0] + |1⟩⟨1| ⊗ m[1]`: the 2×2 `m[b]` on target `t` where qubit `c` is `b`
     /// (a controlled gate fused with the one-qubit run before it on its target).
     SelectDense {
@@ -67,6 +80,12 @@ impl Kernel {
             Kernel::Diagonal2 { t, d } => Kernel::Diagonal2 { t: t.map(map), d },
             Kernel::Swap { t } => Kernel::Swap { t: t.map(map) },
             Kernel::Dense2 { t, m } => Kernel::Dense2 { t: t.map(map), m },
+            Kernel::Depolarize2 { t, p } => Kernel::Depolarize2 { t: t.map(map), p },
+            Kernel::Channel1 { t, pop, coh } => Kernel::Channel1 {
+                t: t.map(map),
+                pop,
+                coh,
+            },
             Kernel::SelectDense { c, t, m } => Kernel::SelectDense {
                 c: map(c),
                 t: map(t),
@@ -284,6 +303,27 @@ fn walk_quads(
     f: impl Fn([C64; 4]) -> [C64; 4] + Sync + Send,
 ) {
     let (m0, m1) = (1usize << t[0], 1usize << t[1]);
+    if sub.ctrl == 0 && sub.num_zeros == 2 {
+        // Uncontrolled: nested loops over blocks of 2^{hi+1}, half-blocks of 2^{lo+1} and
+        // runs of 2^{lo}, with no base index to rebuild per run (short runs on a low qubit).
+        let (lo, hi) = (m0.min(m1), m0.max(m1));
+        let block = |x: &mut [C64]| {
+            for mid in (0..hi).step_by(2 * lo) {
+                for j in mid..mid + lo {
+                    let idx = [j, j | m0, j | m1, j | m0 | m1];
+                    let out = f(idx.map(|i| x[i]));
+                    for (i, v) in idx.into_iter().zip(out) {
+                        x[i] = v;
+                    }
+                }
+            }
+        };
+        match par {
+            Par::Seq => amps.chunks_exact_mut(2 * hi).for_each(block),
+            Par::Rayon => amps.par_chunks_exact_mut(2 * hi).for_each(block),
+        }
+        return;
+    }
     let len = amps.len();
     let shared = SharedAmps(amps.as_mut_ptr());
     // SAFETY: base indices are distinct with bits t0 and t1 clear, so the four indices of one
@@ -422,6 +462,41 @@ pub(crate) fn apply(amps: &mut [C64], kernel: &Kernel, sub: &Subspace, par: Par,
                 m[4 * r] * v[0] + m[4 * r + 1] * v[1] + m[4 * r + 2] * v[2] + m[4 * r + 3] * v[3]
             })
         }),
+        Kernel::Channel1 { t, pop, coh } => walk_quads(amps, t, sub, par, |v| {
+            [
+                v[0] * pop[0] + v[3] * pop[1],
+                v[1] * coh[0] + v[2] * coh[1],
+                v[1] * coh[2] + v[2] * coh[3],
+                v[0] * pop[2] + v[3] * pop[3],
+            ]
+        }),
+        Kernel::Depolarize2 { t, p } => {
+            let offsets: [usize; 16] = std::array::from_fn(|l| {
+                (0..4)
+                    .filter(|j| (l >> j) & 1 == 1)
+                    .map(|j| 1usize << t[j])
+                    .sum()
+            });
+            let (keep, share) = (1.0 - p, p / 4.0);
+            let len = amps.len();
+            let shared = SharedAmps(amps.as_mut_ptr());
+            // SAFETY: base indices are distinct with the four bits clear, so the sixteen
+            // indices of one base are in bounds and disjoint from every other base's.
+            sub.for_each_run(len, par, |start, run| unsafe {
+                for b in start..start + run {
+                    let mut trace = C64::new(0.0, 0.0);
+                    for l in [0, 5, 10, 15] {
+                        trace += *shared.at(b | offsets[l]);
+                    }
+                    for &o in &offsets {
+                        *shared.at(b | o) *= keep;
+                    }
+                    for l in [0, 5, 10, 15] {
+                        *shared.at(b | offsets[l]) += trace * share;
+                    }
+                }
+            });
+        }
     }
 }
 
