@@ -154,6 +154,43 @@ proptest! {
     }
 
     #[test]
+    fn json_conditions_and_registers_with_bad_numbers_are_refused(
+        first in prop_oneof![0u64..3, Just(u64::MAX), Just(1 << 40)],
+        width in prop_oneof![0usize..4, 60usize..70],
+        value in prop_oneof![0u64..8, Just(u64::MAX)],
+        nested in any::<bool>(),
+        size in prop_oneof![0u64..4, Just(u64::MAX)],
+    ) {
+        let bits: Vec<u64> = (0..width as u64).map(|k| if k == 0 { first } else { k }).collect();
+        let list = bits.iter().map(u64::to_string).collect::<Vec<_>>().join(", ");
+        let mut inner = "{\"op\": \"gate\", \"gate\": \"x\", \"qubits\": [0]}".to_string();
+        if nested {
+            inner = format!("{{\"op\": \"if\", \"condition\": {{\"clbits\": [0], \"value\": 1}}, \"instruction\": {inner}}}");
+        }
+        let text = format!(
+            "{{\"num_qubits\": 1, \"num_clbits\": 3, \"cregs\": [{{\"name\": \"c\", \"offset\": 0, \"size\": {size}}}], \"instructions\": [{{\"op\": \"if\", \"condition\": {{\"clbits\": [{list}], \"value\": {value}}}, \"instruction\": {inner}}}]}}"
+        );
+        let distinct = bits.iter().enumerate().all(|(k, b)| !bits[..k].contains(b));
+        let valid = (1..=3).contains(&width)
+            && bits.iter().all(|&b| b < 3)
+            && distinct
+            && value < 1 << width
+            && !nested
+            && (1..=3).contains(&size);
+        match Circuit::from_json(&text) {
+            Err(e) => {
+                one_line(&e);
+                prop_assert!(!valid, "refused a valid circuit: {e}");
+            }
+            Ok(c) => {
+                prop_assert!(valid, "accepted {text}");
+                let (counts, _) = qloop::noise::sample_counts(&c, None, qloop::noise::Method::Auto, 10, 0).unwrap();
+                prop_assert_eq!(counts.counts.values().sum::<usize>(), 10);
+            }
+        }
+    }
+
+    #[test]
     fn observables_refuse_non_finite_coefficients_and_huge_qubits(
         coeff in prop_oneof![Just("1e999"), Just("1e308*1e308"), Just("-1e400"), Just("2"), Just("1e-400")],
         qubit in prop_oneof![0u64..5, Just(u64::MAX), Just(1 << 30)],
