@@ -30,7 +30,7 @@ fn depolarizing() -> NoiseModel {
     };
     NoiseModel {
         gate_errors: vec![entry(&["ry"], 1, 0.002), entry(&["cx"], 2, 0.02)],
-        readout: None,
+        ..Default::default()
     }
 }
 

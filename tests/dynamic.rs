@@ -41,7 +41,7 @@ fn errors(entries: Vec<(Vec<&str>, Channel)>) -> NoiseModel {
                 channel,
             })
             .collect(),
-        readout: None,
+        ..Default::default()
     }
 }
 
@@ -321,6 +321,7 @@ fn readout_error_flips_counts_at_the_stated_rates() {
     let model = NoiseModel {
         gate_errors: Vec::new(),
         readout: Some(ReadoutError::new(0.1, 0.25).unwrap()),
+        ..Default::default()
     };
     // Qubit 0 is 0, qubit 1 is 1; both measured at the end, then qubit 1 mid-circuit too.
     let c = Circuit::new(2)
@@ -582,4 +583,67 @@ fn a_training_configuration_names_its_noise_file() {
         "{err}"
     );
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[cfg(feature = "cli")]
+#[test]
+fn per_qubit_readout_errors_replace_the_common_one_on_their_qubits() {
+    let path = std::path::Path::new("readout.toml");
+    let model = NoiseModel::parse_toml(
+        "[readout_error]\np1_given_0 = 0.1\np0_given_1 = 0.2\n\
+         [[readout_error.qubit]]\nqubit = 1\np1_given_0 = 0.3\np0_given_1 = 0.0\n",
+        path,
+    )
+    .unwrap();
+    assert_eq!(
+        model.readout_of(0),
+        Some(ReadoutError::new(0.1, 0.2).unwrap())
+    );
+    assert_eq!(
+        model.readout_of(1),
+        Some(ReadoutError::new(0.3, 0.0).unwrap())
+    );
+    // Both qubits read 0: bit 0 flips with 0.1, bit 1 with 0.3, mid-circuit as at the end.
+    let c = Circuit::new(2)
+        .measure(1, 2)
+        .h(1)
+        .h(1)
+        .measure(0, 0)
+        .measure(1, 1);
+    let dist = DensityProgram::new(&c, Some(&model))
+        .unwrap()
+        .run()
+        .unwrap()
+        .distribution();
+    let p = |bit: usize| -> f64 {
+        dist.iter()
+            .filter(|(k, _)| k.as_bytes()[2 - bit] == b'1')
+            .map(|(_, p)| p)
+            .sum()
+    };
+    assert!((p(0) - 0.1).abs() < 1e-12 && (p(1) - 0.3).abs() < 1e-12 && (p(2) - 0.3).abs() < 1e-12);
+    let (counts, _) = sample_counts(&c, Some(&model), Method::Trajectories, 40_000, 1).unwrap();
+    let f = |bit: usize| -> f64 {
+        counts
+            .counts
+            .iter()
+            .filter(|(k, _)| k.as_bytes()[2 - bit] == b'1')
+            .map(|(_, &n)| n as f64)
+            .sum::<f64>()
+            / 40_000.0
+    };
+    for (bit, want) in [(0, 0.1), (1, 0.3), (2, 0.3)] {
+        assert!(
+            (f(bit) - want).abs() < 5.0 * (want * (1.0 - want) / 40_000.0f64).sqrt(),
+            "bit {bit}"
+        );
+    }
+    for (text, key) in [
+        ("[readout_error]\np1_given_0 = 0.1\n", "readout_error.p0_given_1"),
+        ("[[readout_error.qubit]]\nqubit = 0\np1_given_0 = 2.0\np0_given_1 = 0.0\n", "readout_error.qubit[0].p1_given_0"),
+        ("[[readout_error.qubit]]\nqubit = 0\np1_given_0 = 0.0\np0_given_1 = 0.0\n[[readout_error.qubit]]\nqubit = 0\np1_given_0 = 0.0\np0_given_1 = 0.0\n", "readout_error.qubit[1].qubit"),
+    ] {
+        let err = NoiseModel::parse_toml(text, path).unwrap_err().to_string();
+        assert!(err.contains(key) && err.starts_with("readout.toml"), "{err}");
+    }
 }

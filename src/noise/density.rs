@@ -453,7 +453,7 @@ type Branch = (Vec<bool>, DensityMatrix);
 ///         qubits: None,
 ///         channel: Channel::Depolarizing { qubits: 2, p: 0.1 },
 ///     }],
-///     readout: None,
+///     ..Default::default()
 /// };
 /// let bell = qloop::Circuit::new(2).h(0).cx(0, 1);
 /// let outcome = DensityProgram::new(&bell, Some(&model)).unwrap().run().unwrap();
@@ -472,7 +472,7 @@ pub struct DensityOutcome {
     num_qubits: usize,
     branches: Vec<Branch>,
     terminal: Vec<(usize, usize)>,
-    readout: Option<ReadoutError>,
+    readout: Vec<Option<ReadoutError>>,
 }
 
 impl DensityProgram {
@@ -516,7 +516,7 @@ impl DensityProgram {
             num_qubits: n,
             branches,
             terminal: self.lowered.terminal.clone(),
-            readout: self.lowered.readout,
+            readout: self.lowered.readout.clone(),
         })
     }
 
@@ -568,10 +568,8 @@ impl DensityProgram {
     /// misread) bit in `clbit`, and merges branches whose records coincide.
     fn measure(&self, branches: Vec<Branch>, qubit: usize, clbit: usize) -> Result<Vec<Branch>> {
         let n = self.lowered.num_qubits;
-        let (e0, e1) = self
-            .lowered
-            .readout
-            .map_or((0.0, 0.0), |r| (r.p1_given_0, r.p0_given_1));
+        let (e0, e1) =
+            self.lowered.readout[qubit].map_or((0.0, 0.0), |r| (r.p1_given_0, r.p0_given_1));
         let mut out = Vec::with_capacity(2 * branches.len());
         for (bits, rho) in branches {
             check_branches(n, out.len() + 2)?;
@@ -674,25 +672,33 @@ impl DensityOutcome {
                 *dist.entry(key).or_insert(0.0) += p;
             }
         }
-        if let Some(r) = self.readout {
-            let mut clbits: Vec<usize> = self.terminal.iter().map(|t| t.1).collect();
-            clbits.sort_unstable();
-            clbits.dedup();
-            for c in clbits {
-                let mut next: BTreeMap<Vec<bool>, f64> = BTreeMap::new();
-                for (key, p) in dist {
-                    let (stay, flip) = if key[c] {
-                        (1.0 - r.p0_given_1, r.p0_given_1)
-                    } else {
-                        (1.0 - r.p1_given_0, r.p1_given_0)
-                    };
-                    let mut flipped = key.clone();
-                    flipped[c] = !flipped[c];
-                    *next.entry(key).or_insert(0.0) += p * stay;
-                    *next.entry(flipped).or_insert(0.0) += p * flip;
-                }
-                dist = next;
+        // Each terminal bit is read through the readout error of the qubit measured into it
+        // last.
+        let mut read: Vec<(usize, ReadoutError)> = Vec::new();
+        for &(q, c) in self.terminal.iter().rev() {
+            if read.iter().all(|&(b, _)| b != c) {
+                let r = self.readout[q].unwrap_or(ReadoutError {
+                    p1_given_0: 0.0,
+                    p0_given_1: 0.0,
+                });
+                read.push((c, r));
             }
+        }
+        read.retain(|(_, r)| r.p1_given_0 > 0.0 || r.p0_given_1 > 0.0);
+        for (c, r) in read {
+            let mut next: BTreeMap<Vec<bool>, f64> = BTreeMap::new();
+            for (key, p) in dist {
+                let (stay, flip) = if key[c] {
+                    (1.0 - r.p0_given_1, r.p0_given_1)
+                } else {
+                    (1.0 - r.p1_given_0, r.p1_given_0)
+                };
+                let mut flipped = key.clone();
+                flipped[c] = !flipped[c];
+                *next.entry(key).or_insert(0.0) += p * stay;
+                *next.entry(flipped).or_insert(0.0) += p * flip;
+            }
+            dist = next;
         }
         dist.into_iter()
             .filter(|&(_, p)| p > 0.0)

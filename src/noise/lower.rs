@@ -60,7 +60,8 @@ pub(crate) struct Lowered<U> {
     pub ops: Vec<Op<U>>,
     /// The terminal measurements `(qubit, clbit)`, in order.
     pub terminal: Vec<(usize, usize)>,
-    pub readout: Option<ReadoutError>,
+    /// The readout error of each qubit.
+    pub readout: Vec<Option<ReadoutError>>,
 }
 
 /// Lowers a validated circuit whose angles are all bound; channels for which `fuse` holds stay
@@ -125,7 +126,9 @@ pub(crate) fn lower(
         num_clbits: circuit.num_clbits(),
         ops,
         terminal,
-        readout: model.and_then(|m| m.readout),
+        readout: (0..n)
+            .map(|q| model.and_then(|m| m.readout_of(q)))
+            .collect(),
     })
 }
 

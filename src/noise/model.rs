@@ -22,13 +22,16 @@ pub struct GateError {
     pub channel: Channel,
 }
 
-/// Gate errors in order and an optional readout error (the same on every qubit).
+/// Gate errors in order and readout errors: one for every qubit, and per-qubit ones that
+/// replace it on their qubits.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct NoiseModel {
     /// The gate errors, applied in this order.
     pub gate_errors: Vec<GateError>,
-    /// The readout error of every measured qubit.
+    /// The readout error of every measured qubit without one of its own.
     pub readout: Option<ReadoutError>,
+    /// Readout errors of single qubits, replacing `readout` there.
+    pub qubit_readout: std::collections::BTreeMap<usize, ReadoutError>,
 }
 
 /// The serialized form of a gate error: a channel name and its parameters.
@@ -52,10 +55,22 @@ pub struct RawGateError {
     kraus: Option<Vec<Vec<Vec<[f64; 2]>>>>,
 }
 
-/// The serialized form of a readout error.
+/// The serialized form of the readout errors: the one of every qubit (both keys, optional)
+/// and `[[readout_error.qubit]]` tables with `qubit` and both keys.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawReadout {
+    p1_given_0: Option<f64>,
+    p0_given_1: Option<f64>,
+    #[serde(default)]
+    qubit: Vec<RawQubitReadout>,
+}
+
+/// One `[[readout_error.qubit]]` table.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawQubitReadout {
+    qubit: usize,
     p1_given_0: f64,
     p0_given_1: f64,
 }
@@ -226,17 +241,59 @@ impl NoiseModel {
                 channel,
             });
         }
-        let readout = raw
-            .readout_error
-            .map(|r| ReadoutError::new(r.p1_given_0, r.p0_given_1))
-            .transpose()
-            .map_err(|e| match e {
-                Error::Noise { key, message } => bad(&format!("readout_error.{key}"), message),
+        let prefixed = |prefix: String| {
+            move |e: Error| match e {
+                Error::Noise { key, message } => bad(&format!("{prefix}.{key}"), message),
                 other => other,
-            })?;
+            }
+        };
+        let mut readout = None;
+        let mut qubit_readout = std::collections::BTreeMap::new();
+        if let Some(r) = raw.readout_error {
+            readout = match (r.p1_given_0, r.p0_given_1) {
+                (Some(a), Some(b)) => {
+                    Some(ReadoutError::new(a, b).map_err(prefixed("readout_error".into()))?)
+                }
+                (None, None) => None,
+                (Some(_), None) => {
+                    return Err(bad(
+                        "readout_error.p0_given_1",
+                        "is missing; give both or neither",
+                    ))
+                }
+                (None, Some(_)) => {
+                    return Err(bad(
+                        "readout_error.p1_given_0",
+                        "is missing; give both or neither",
+                    ))
+                }
+            };
+            for (k, q) in r.qubit.iter().enumerate() {
+                let key = format!("readout_error.qubit[{k}]");
+                if q.qubit >= crate::limits::MAX_QUBITS {
+                    return Err(bad(
+                        &format!("{key}.qubit"),
+                        format!(
+                            "is {}, beyond the {} qubits qloop simulates",
+                            q.qubit,
+                            crate::limits::MAX_QUBITS
+                        ),
+                    ));
+                }
+                let e =
+                    ReadoutError::new(q.p1_given_0, q.p0_given_1).map_err(prefixed(key.clone()))?;
+                if qubit_readout.insert(q.qubit, e).is_some() {
+                    return Err(bad(
+                        &format!("{key}.qubit"),
+                        format!("names qubit {} twice", q.qubit),
+                    ));
+                }
+            }
+        }
         Ok(NoiseModel {
             gate_errors,
             readout,
+            qubit_readout,
         })
     }
 
@@ -267,7 +324,12 @@ impl NoiseModel {
 
     /// True when the model has no gate error and no readout error.
     pub fn is_empty(&self) -> bool {
-        self.gate_errors.is_empty() && self.readout.is_none()
+        self.gate_errors.is_empty() && self.readout.is_none() && self.qubit_readout.is_empty()
+    }
+
+    /// The readout error of `qubit`: its own, else the one of every qubit.
+    pub fn readout_of(&self, qubit: usize) -> Option<ReadoutError> {
+        self.qubit_readout.get(&qubit).copied().or(self.readout)
     }
 
     /// The channels that follow gate `name` on `operands`, each with the qubits it acts on,

@@ -203,10 +203,21 @@ pub fn sample_counts(
         Method::Trajectories => {
             let t = Trajectories::new(&circuit, noise)?;
             let terminal = t.lowered().terminal.clone();
-            let readout = t.lowered().readout;
-            let mut read_bits: Vec<usize> = terminal.iter().map(|m| m.1).collect();
-            read_bits.sort_unstable();
-            read_bits.dedup();
+            // The readout error of each terminal bit: that of the qubit measured into it last.
+            let mut read_bits: Vec<(usize, super::ReadoutError)> = Vec::new();
+            for &(q, c) in terminal.iter().rev() {
+                if read_bits.iter().all(|&(b, _)| b != c) {
+                    let r = t.lowered().readout[q].unwrap_or(super::ReadoutError {
+                        p1_given_0: 0.0,
+                        p0_given_1: 0.0,
+                    });
+                    read_bits.push((c, r));
+                }
+            }
+            read_bits.sort_unstable_by_key(|&(c, _)| c);
+            let readout = read_bits
+                .iter()
+                .any(|(_, r)| r.p1_given_0 > 0.0 || r.p0_given_1 > 0.0);
             let leaf = |b: &Branch| -> CountsTally {
                 let mut out = BTreeMap::new();
                 if terminal.is_empty() {
@@ -221,11 +232,11 @@ pub fn sample_counts(
                         bits[c] = (index >> q) & 1 == 1;
                     }
                     match readout {
-                        None => *out.entry(key(&bits)).or_insert(0) += count,
-                        Some(r) => {
+                        false => *out.entry(key(&bits)).or_insert(0) += count,
+                        true => {
                             for _ in 0..count {
                                 let mut read = bits.clone();
-                                for &c in &read_bits {
+                                for &(c, r) in &read_bits {
                                     let p = if read[c] { r.p0_given_1 } else { r.p1_given_0 };
                                     if rng.random::<f64>() < p {
                                         read[c] = !read[c];

@@ -257,7 +257,6 @@ impl Trajectories {
         par: Par,
         leaf: &(dyn Fn(&Branch) -> R + Sync),
     ) -> R {
-        let readout = self.lowered.readout;
         let mut done: Vec<R> = Vec::new();
         loop {
             let Some(op) = self.lowered.ops.get(pc) else {
@@ -291,6 +290,7 @@ impl Trajectories {
                         .collect()
                 }
                 Op::Measure { qubit, clbit } => {
+                    let readout = self.lowered.readout[*qubit];
                     collapse_children(&b, *qubit, Some(*clbit), readout, &mut rng)
                 }
                 Op::Reset { qubit } => collapse_children(&b, *qubit, None, None, &mut rng),

@@ -399,12 +399,8 @@ impl HybridModel {
                 let row = &rows[i * inputs..(i + 1) * inputs];
                 let bound = self.program.layout().bind(&self.circuit, weights, row)?;
                 let outcome = crate::noise::DensityProgram::new(&bound, Some(noise))?.run()?;
-                self.readout.features_of_density(
-                    &outcome,
-                    noise.readout,
-                    stream.child(i as u64),
-                    dst,
-                )?;
+                self.readout
+                    .features_of_density(&outcome, noise, stream.child(i as u64), dst)?;
             }
             return Ok(out);
         }

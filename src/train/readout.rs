@@ -12,7 +12,7 @@
 
 use crate::error::{Error, Result};
 use crate::measure::{multinomial_frequencies, z_expectations};
-use crate::noise::{DensityOutcome, ReadoutError};
+use crate::noise::{DensityOutcome, NoiseModel};
 use crate::pauli::PauliSum;
 use crate::rng::Stream;
 use crate::state::StateVector;
@@ -131,11 +131,11 @@ impl ReadoutSpec {
 impl ReadoutSpec {
     /// Writes the features of a noisy run's final state into `out`: observables exactly
     /// (`Tr ρ O`); probabilities and `⟨Z_q⟩` from the measured distribution, the diagonal of
-    /// `ρ` read through `readout` error on every qubit, then sampled if this readout has shots.
+    /// `ρ` read through each qubit's readout error, then sampled if this readout has shots.
     pub(crate) fn features_of_density(
         &self,
         outcome: &DensityOutcome,
-        readout: Option<ReadoutError>,
+        noise: &NoiseModel,
         stream: Stream,
         out: &mut [f64],
     ) -> Result<()> {
@@ -146,8 +146,8 @@ impl ReadoutSpec {
             return Ok(());
         }
         let mut probs = outcome.state().probabilities();
-        if let Some(r) = readout {
-            for q in 0..outcome.num_qubits() {
+        for q in 0..outcome.num_qubits() {
+            if let Some(r) = noise.readout_of(q) {
                 let bit = 1usize << q;
                 for i in (0..probs.len()).filter(|i| i & bit == 0) {
                     let [p0, p1] = r.apply([probs[i], probs[i | bit]]);
