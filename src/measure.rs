@@ -138,7 +138,7 @@ pub(crate) fn check_shots(shots: usize) -> Result<()> {
 
 /// Replaces the weights `p` by the counts of one multinomial draw of `shots` shots (as `f64`,
 /// exact below 2^53): conditional binomials, `O(len)` whatever the number of shots.
-fn multinomial_counts(p: &mut [f64], shots: u64, rng: &mut impl Rng) {
+pub(crate) fn multinomial_counts(p: &mut [f64], shots: u64, rng: &mut impl Rng) {
     let mut remaining_mass: f64 = p.iter().sum();
     let mut remaining = shots;
     for v in p.iter_mut() {

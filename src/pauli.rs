@@ -93,8 +93,21 @@ impl PauliString {
         self.ops.last().map_or(0, |f| f.0 + 1)
     }
 
+    /// `(x, z, phase)`: the masks of qubits with X or Y and with Z or Y, and `i^{n_Y}`, so that
+    /// `P|i⟩ = phase · (−1)^{|i ∧ z|} |i ⊕ x⟩`.
+    pub(crate) fn masks_and_phase(&self) -> (usize, usize, C64) {
+        let (x, z, ny) = self.masks();
+        let phase = [
+            C64::new(1.0, 0.0),
+            C64::new(0.0, 1.0),
+            C64::new(-1.0, 0.0),
+            C64::new(0.0, -1.0),
+        ][(ny % 4) as usize];
+        (x, z, phase)
+    }
+
     /// Masks `(x, z, n_Y)`: qubits with X or Y, qubits with Z or Y, number of Ys.
-    pub(crate) fn masks(&self) -> (usize, usize, u32) {
+    fn masks(&self) -> (usize, usize, u32) {
         self.ops
             .iter()
             .fold((0, 0, 0), |(x, z, y), &(q, p)| match p {
@@ -114,13 +127,7 @@ impl PauliString {
     /// ```
     pub fn expectation(&self, state: &StateVector) -> Result<f64> {
         check_fits(self.min_qubits(), state.num_qubits())?;
-        let (x, z, ny) = self.masks();
-        let phase = [
-            C64::new(1.0, 0.0),
-            C64::new(0.0, 1.0),
-            C64::new(-1.0, 0.0),
-            C64::new(0.0, -1.0),
-        ][(ny % 4) as usize];
+        let (x, z, phase) = self.masks_and_phase();
         let amps = state.amplitudes();
         let sum: C64 = amps
             .iter()

@@ -120,6 +120,19 @@ fn cross(x: f64, y: f64, p: &Palette) -> Element {
         .add(line(x - s, y + s, x + s, y - s, p.line, 2.0))
 }
 
+/// The 30 × 28 box of a measurement or a reset centred at `(x, y)`.
+fn meter_box(x: f64, y: f64, p: &Palette) -> Element {
+    Rectangle::new()
+        .set("x", num(x - 15.0))
+        .set("y", num(y - 14.0))
+        .set("width", "30.00")
+        .set("height", "28.00")
+        .set("rx", "3.00")
+        .set("fill", p.measure_fill)
+        .set("stroke", p.line)
+        .set("stroke-width", "1.50")
+}
+
 /// The glyphs of one instruction centred at `x`, with row `r` at `y(r)`.
 fn glyph(
     inst: &Instruction,
@@ -163,17 +176,7 @@ fn glyph(
         Instruction::Reset { qubit } => {
             let yq = y(*qubit);
             g = g
-                .add(
-                    Rectangle::new()
-                        .set("x", num(x - 15.0))
-                        .set("y", num(yq - 14.0))
-                        .set("width", "30.00")
-                        .set("height", "28.00")
-                        .set("rx", "3.00")
-                        .set("fill", p.measure_fill)
-                        .set("stroke", p.line)
-                        .set("stroke-width", "1.50"),
-                )
+                .add(meter_box(x, yq, p))
                 .add(text(x, yq, FONT, p.text, "|0⟩"));
         }
         Instruction::Barrier { qubits } => {
@@ -228,17 +231,7 @@ fn glyph(
                     p.text,
                     &clbit.to_string(),
                 ))
-                .add(
-                    Rectangle::new()
-                        .set("x", num(x - 15.0))
-                        .set("y", num(yq - 14.0))
-                        .set("width", "30.00")
-                        .set("height", "28.00")
-                        .set("rx", "3.00")
-                        .set("fill", p.measure_fill)
-                        .set("stroke", p.line)
-                        .set("stroke-width", "1.50"),
-                )
+                .add(meter_box(x, yq, p))
                 .add(
                     Path::new()
                         .set(

@@ -238,13 +238,7 @@ impl DensityMatrix {
         let rho = self.entries();
         let mut total = 0.0;
         for (coeff, string) in observable.terms() {
-            let (x, z, ny) = string.masks();
-            let phase = [
-                C64::new(1.0, 0.0),
-                C64::new(0.0, 1.0),
-                C64::new(-1.0, 0.0),
-                C64::new(0.0, -1.0),
-            ][(ny % 4) as usize];
+            let (x, z, phase) = string.masks_and_phase();
             let sum: C64 = (0..1usize << n)
                 .map(|i| {
                     let v = rho[(i << n) + (i ^ x)];

@@ -335,17 +335,8 @@ pub(crate) fn apply_matrix(v: &mut [C64], m: &[C64], targets: &[usize], par: Par
 
 /// `v ← M v` on the bits `targets`, the plain loop over every group of coupled entries.
 fn apply_dense(v: &mut [C64], m: &[C64], targets: &[usize]) {
-    let k = targets.len();
-    let dim = 1usize << k;
-    let mask: usize = targets.iter().map(|&t| 1usize << t).sum();
-    let offsets: Vec<usize> = (0..dim)
-        .map(|local| {
-            (0..k)
-                .filter(|&j| (local >> j) & 1 == 1)
-                .map(|j| 1usize << targets[j])
-                .sum()
-        })
-        .collect();
+    let dim = 1usize << targets.len();
+    let (mask, offsets) = local_offsets(targets);
     let mut gathered = vec![C64::new(0.0, 0.0); dim];
     for base in 0..v.len() {
         if base & mask != 0 {
@@ -362,6 +353,21 @@ fn apply_dense(v: &mut [C64], m: &[C64], targets: &[usize]) {
             v[base + o] = s;
         }
     }
+}
+
+/// The mask of the bits `targets` and, for each local index (bit `j` = `targets[j]`), the
+/// offset it adds to a base index with those bits clear.
+pub(crate) fn local_offsets(targets: &[usize]) -> (usize, Vec<usize>) {
+    let mask: usize = targets.iter().map(|&t| 1usize << t).sum();
+    let offsets = (0..1usize << targets.len())
+        .map(|local| {
+            (0..targets.len())
+                .filter(|&j| (local >> j) & 1 == 1)
+                .map(|j| 1usize << targets[j])
+                .sum()
+        })
+        .collect();
+    (mask, offsets)
 }
 
 /// `M†` of a `dim × dim` row-major matrix.

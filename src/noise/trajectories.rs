@@ -135,17 +135,8 @@ impl ChannelTable {
 
 /// The reduced density matrix `ρ_Q[a, b] = Σ_rest ψ[rest|a] ψ̄[rest|b]` of `qubits`.
 fn reduced(state: &StateVector, qubits: &[usize]) -> Vec<C64> {
-    let k = qubits.len();
-    let dim = 1usize << k;
-    let mask: usize = qubits.iter().map(|&q| 1usize << q).sum();
-    let offsets: Vec<usize> = (0..dim)
-        .map(|local| {
-            (0..k)
-                .filter(|&j| (local >> j) & 1 == 1)
-                .map(|j| 1usize << qubits[j])
-                .sum()
-        })
-        .collect();
+    let dim = 1usize << qubits.len();
+    let (mask, offsets) = super::local_offsets(qubits);
     let amps = state.amplitudes();
     let mut rho = vec![C64::new(0.0, 0.0); dim * dim];
     for base in (0..amps.len()).filter(|b| b & mask == 0) {
@@ -176,25 +167,9 @@ fn probability_one(state: &StateVector, qubit: usize) -> f64 {
 
 /// Splits `shots` by one multinomial draw over `probs` (normalized here).
 fn multinomial(probs: &[f64], shots: u64, rng: &mut impl Rng) -> Vec<u64> {
-    let mut remaining_mass: f64 = probs.iter().sum();
-    let mut remaining = shots;
-    probs
-        .iter()
-        .map(|&p| {
-            let n = if remaining == 0 || p <= 0.0 {
-                0
-            } else if p >= remaining_mass {
-                remaining
-            } else {
-                Binomial::new(remaining, (p / remaining_mass).clamp(0.0, 1.0))
-                    .expect("probability in [0, 1]")
-                    .sample(rng)
-            };
-            remaining_mass -= p;
-            remaining -= n;
-            n
-        })
-        .collect()
+    let mut counts = probs.to_vec();
+    crate::measure::multinomial_counts(&mut counts, shots, rng);
+    counts.into_iter().map(|c| c as u64).collect()
 }
 
 fn binomial(shots: u64, p: f64, rng: &mut impl Rng) -> u64 {
