@@ -21,7 +21,7 @@
 //!
 //! [`Gate::conjugate`]: crate::Gate::conjugate
 
-use super::lower::{lower, Lowered, Op, Run};
+use super::lower::{lower, ChannelOp, Lowered, Op, Run};
 use super::{apply_matrix, Channel, NoiseModel, ReadoutError};
 use crate::circuit::{Circuit, Instruction};
 use crate::error::{Error, Result};
@@ -479,7 +479,7 @@ impl DensityProgram {
             .ops
             .iter()
             .map(|op| match op {
-                Op::Channel { kraus, qubits, .. } => {
+                Op::Channel(ChannelOp { kraus, qubits, .. }) => {
                     let bits: Vec<usize> = qubits
                         .iter()
                         .copied()
@@ -529,7 +529,7 @@ impl DensityProgram {
                         program.apply(&[], &[], &mut rho.vec, par)?;
                     }
                 }
-                Op::Channel { .. } => {
+                Op::Channel(_) => {
                     let (superop, bits) = self.superops[pc].as_ref().expect("a superoperator");
                     for (_, rho) in &mut branches {
                         rho.apply_superoperator(superop, bits, par);

@@ -22,12 +22,8 @@ use num_complex::Complex64 as C64;
 pub(crate) enum Op<U> {
     /// A run of gates.
     Gates(U),
-    /// A channel with its Kraus set on `qubits`.
-    Channel {
-        channel: Channel,
-        kraus: Vec<Vec<C64>>,
-        qubits: Vec<usize>,
-    },
+    /// A channel applied between runs.
+    Channel(ChannelOp),
     /// A Z-basis measurement into a classical bit (readout error applies to the bit).
     Measure { qubit: usize, clbit: usize },
     /// Return a qubit to `|0⟩`.
@@ -166,11 +162,7 @@ fn lower_one(
                     run.channels.push((run.circuit.len(), op));
                 } else {
                     flush(run, ops, n);
-                    ops.push(Op::Channel {
-                        channel: op.channel,
-                        kraus: op.kraus,
-                        qubits: op.qubits,
-                    });
+                    ops.push(Op::Channel(op));
                 }
             }
         }
@@ -198,15 +190,7 @@ impl<U> Lowered<U> {
             .map(|op| {
                 Ok(match op {
                     Op::Gates(u) => Op::Gates(f(u)?),
-                    Op::Channel {
-                        channel,
-                        kraus,
-                        qubits,
-                    } => Op::Channel {
-                        channel,
-                        kraus,
-                        qubits,
-                    },
+                    Op::Channel(c) => Op::Channel(c),
                     Op::Measure { qubit, clbit } => Op::Measure { qubit, clbit },
                     Op::Reset { qubit } => Op::Reset { qubit },
                     Op::Unless { condition, skip } => Op::Unless { condition, skip },

@@ -23,7 +23,7 @@
 //! not depend on the state; for the others they are read from the reduced density matrix of
 //! the channel's qubits, one pass over the state.
 
-use super::lower::{lower, Lowered, Op};
+use super::lower::{lower, ChannelOp, Lowered, Op};
 use super::{adjoint, apply_matrix, matmul, NoiseModel, ReadoutError};
 use crate::circuit::Circuit;
 use crate::error::Result;
@@ -190,7 +190,7 @@ impl Trajectories {
             .ops
             .iter()
             .map(|op| match op {
-                Op::Channel { kraus, qubits, .. } => {
+                Op::Channel(ChannelOp { kraus, qubits, .. }) => {
                     Some(ChannelTable::new(1 << qubits.len(), kraus))
                 }
                 _ => None,
@@ -254,7 +254,7 @@ impl Trajectories {
                     pc += 1 + if condition.holds(&b.clbits) { 0 } else { *skip };
                     continue;
                 }
-                Op::Channel { qubits, .. } => {
+                Op::Channel(ChannelOp { qubits, .. }) => {
                     let table = self.channels[pc].as_ref().expect("a channel's table");
                     let p = table.probabilities(&b.state, qubits);
                     multinomial(&p, b.shots, &mut rng)
@@ -310,7 +310,7 @@ impl Trajectories {
     fn act(&self, pc: usize, b: &mut Branch, action: Action, par: Par) {
         match action {
             Action::Kraus { k, p } => {
-                let Op::Channel { kraus, qubits, .. } = &self.lowered.ops[pc] else {
+                let Op::Channel(ChannelOp { kraus, qubits, .. }) = &self.lowered.ops[pc] else {
                     unreachable!("a Kraus action belongs to a channel");
                 };
                 let table = self.channels[pc].as_ref().expect("a channel's table");
