@@ -16,8 +16,9 @@
 //! **Reproducibility.** The draws of a branch at operation `i` come from the stream
 //! `stream.child(i)` and a child takes `stream.child(i).child(result + 1)`: every number
 //! depends only on the seed and the branch's history, never on the order in which branches
-//! run, so results are bit-identical at any thread count. Sibling branches run in parallel
-//! (rayon); their results are merged in a fixed order.
+//! run, so results are bit-identical at any thread count. A branch and its siblings run as
+//! parallel rayon tasks (the first splits of every path), and their results merge in an order
+//! fixed by the tree, not by the threads.
 //!
 //! The probabilities of a mixed-unitary channel (depolarizing, Pauli: every `Kₖ†Kₖ ∝ I`) do
 //! not depend on the state; for the others they are read from the reduced density matrix of
@@ -35,6 +36,10 @@ use num_complex::Complex64 as C64;
 use rand::Rng;
 use rand_distr::{Binomial, Distribution};
 use rayon::prelude::*;
+
+/// Splits along one path that run as parallel tasks; deeper ones run in a loop (bounding the
+/// recursion).
+const JOIN_DEPTH: usize = 48;
 
 /// The state of one branch: its shots and its history's stream.
 pub(crate) struct Branch {
@@ -222,13 +227,18 @@ impl Trajectories {
             shots,
             stream: Stream::new(seed),
         };
-        Ok(self.walk(0, root, par, leaf))
+        Ok(self.walk(0, root, 0, par, leaf))
     }
 
+    /// Runs branch `b` from operation `pc` to its leaves. The first [`JOIN_DEPTH`] splits of a
+    /// path run the continuing branch and its siblings as rayon tasks (`rayon::join`); deeper
+    /// splits run in this loop. The shape does not depend on the thread count, so neither does
+    /// the order in which tallies merge.
     fn walk<R: Tally>(
         &self,
         mut pc: usize,
         mut b: Branch,
+        depth: usize,
         par: Par,
         leaf: &(dyn Fn(&Branch) -> R + Sync),
     ) -> R {
@@ -288,22 +298,34 @@ impl Trajectories {
                     child
                 })
                 .collect();
-            let results: Vec<R> = match par {
-                Par::Rayon if copies.len() > 1 || b.state.len() <= 1 << 18 => copies
-                    .into_par_iter()
-                    .map(|c| self.walk(pc + 1, c, par, leaf))
-                    .collect(),
-                _ => copies
-                    .into_iter()
-                    .map(|c| self.walk(pc + 1, c, par, leaf))
-                    .collect(),
-            };
-            done.extend(results);
             let (code, shots, action) = children[last];
             b.shots = shots;
             b.stream = b.stream.child(pc as u64).child(code + 1);
             self.act(pc, &mut b, action, par);
             pc += 1;
+            if copies.is_empty() {
+                continue;
+            }
+            if depth < JOIN_DEPTH {
+                let (mut own, rest) = rayon::join(
+                    || self.walk(pc, b, depth + 1, par, leaf),
+                    || {
+                        copies
+                            .into_par_iter()
+                            .map(|c| self.walk(pc, c, depth + 1, par, leaf))
+                            .collect::<Vec<R>>()
+                    },
+                );
+                for r in rest.into_iter().chain(done) {
+                    own.merge(r);
+                }
+                return own;
+            }
+            done.extend(
+                copies
+                    .into_iter()
+                    .map(|c| self.walk(pc, c, depth + 1, par, leaf)),
+            );
         }
     }
 

@@ -462,6 +462,22 @@ pub(crate) fn apply(amps: &mut [C64], kernel: &Kernel, sub: &Subspace, par: Par,
                 m[4 * r] * v[0] + m[4 * r + 1] * v[1] + m[4 * r + 2] * v[2] + m[4 * r + 3] * v[3]
             })
         }),
+        Kernel::Channel1 { t, pop, coh } if t[0].min(t[1]) >= 2 => {
+            // Runs of at least four: the populations (00, 11) and the coherences (01, 10) are
+            // two 2×2 updates of run pairs, in vector lanes.
+            let c = |m: [f64; 4]| m.map(|x| C64::new(x, 0.0));
+            let (pm, cm) = (c(pop), c(coh));
+            let (m0, m1) = (1usize << t[0], 1usize << t[1]);
+            let len = amps.len();
+            let shared = SharedAmps(amps.as_mut_ptr());
+            // SAFETY: base runs have bits t0 and t1 clear; the four runs at offsets 0, 2^t0,
+            // 2^t1 and both are disjoint from each other and across calls, and in bounds.
+            sub.for_each_run(len, par, |start, run| unsafe {
+                let at = |o: usize| std::slice::from_raw_parts_mut(shared.ptr(start | o), run);
+                simd::dense(at(0), at(m0 | m1), &pm, cpu);
+                simd::dense(at(m0), at(m1), &cm, cpu);
+            });
+        }
         Kernel::Channel1 { t, pop, coh } => walk_quads(amps, t, sub, par, |v| {
             [
                 v[0] * pop[0] + v[3] * pop[1],
@@ -480,18 +496,45 @@ pub(crate) fn apply(amps: &mut [C64], kernel: &Kernel, sub: &Subspace, par: Par,
             let (keep, share) = (1.0 - p, p / 4.0);
             let len = amps.len();
             let shared = SharedAmps(amps.as_mut_ptr());
+            const DIAGONAL: [usize; 4] = [0, 5, 10, 15];
             // SAFETY: base indices are distinct with the four bits clear, so the sixteen
-            // indices of one base are in bounds and disjoint from every other base's.
+            // indices (or runs) of one base are in bounds and disjoint from every other base's.
             sub.for_each_run(len, par, |start, run| unsafe {
+                if run >= 4 {
+                    // Long runs: the twelve off-diagonal runs scaled in vector lanes, the four
+                    // diagonal ones updated through a trace buffer.
+                    let at = |l: usize| {
+                        std::slice::from_raw_parts_mut(shared.ptr(start | offsets[l]), run)
+                    };
+                    for l in (0..16).filter(|l| !DIAGONAL.contains(l)) {
+                        simd::scale(at(l), C64::new(keep, 0.0), cpu);
+                    }
+                    let mut d = DIAGONAL.map(at);
+                    for j0 in (0..run).step_by(64) {
+                        let m = (run - j0).min(64);
+                        let mut trace = [C64::new(0.0, 0.0); 64];
+                        for x in &d {
+                            for (t, v) in trace[..m].iter_mut().zip(&x[j0..j0 + m]) {
+                                *t += v;
+                            }
+                        }
+                        for x in &mut d {
+                            for (v, t) in x[j0..j0 + m].iter_mut().zip(&trace[..m]) {
+                                *v = *v * keep + t * share;
+                            }
+                        }
+                    }
+                    return;
+                }
                 for b in start..start + run {
                     let mut trace = C64::new(0.0, 0.0);
-                    for l in [0, 5, 10, 15] {
+                    for l in DIAGONAL {
                         trace += *shared.at(b | offsets[l]);
                     }
                     for &o in &offsets {
                         *shared.at(b | o) *= keep;
                     }
-                    for l in [0, 5, 10, 15] {
+                    for l in DIAGONAL {
                         *shared.at(b | offsets[l]) += trace * share;
                     }
                 }
