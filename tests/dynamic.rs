@@ -125,18 +125,24 @@ fn a_noiseless_density_run_is_the_projector_on_the_statevector() {
     }
 }
 
+/// The executor's final state and the dense reference's, for one circuit and model.
+fn executor_and_reference(c: &Circuit, model: &NoiseModel) -> (DensityMatrix, DensityMatrix) {
+    let fast = DensityProgram::new(c, Some(model))
+        .unwrap()
+        .run()
+        .unwrap()
+        .state();
+    let mut slow = DensityMatrix::zero(c.num_qubits()).unwrap();
+    slow.apply_noisy_circuit(c, model).unwrap();
+    (fast, slow)
+}
+
 #[test]
 fn the_density_executor_matches_the_dense_reference_under_every_channel_kind() {
     let model = rich_model();
     for seed in 0..4 {
         let c = random_circuit(4, 40, 100 + seed);
-        let fast = DensityProgram::new(&c, Some(&model))
-            .unwrap()
-            .run()
-            .unwrap()
-            .state();
-        let mut slow = DensityMatrix::zero(4).unwrap();
-        slow.apply_noisy_circuit(&c, &model).unwrap();
+        let (fast, slow) = executor_and_reference(&c, &model);
         let d = max_diff(&fast, &slow);
         assert!(d < 1e-12, "seed {seed}: |Δρ| = {d:e}");
         assert!((fast.trace() - 1.0).abs() < 1e-12);
@@ -150,14 +156,7 @@ fn the_cache_blocked_density_executor_matches_the_dense_reference() {
     // remapped inside cache blocks. (Without the three-qubit channel, slow in the reference.)
     let mut model = rich_model();
     model.gate_errors.retain(|e| e.channel.num_qubits() < 3);
-    let c = random_circuit(9, 24, 77);
-    let fast = DensityProgram::new(&c, Some(&model))
-        .unwrap()
-        .run()
-        .unwrap()
-        .state();
-    let mut slow = DensityMatrix::zero(9).unwrap();
-    slow.apply_noisy_circuit(&c, &model).unwrap();
+    let (fast, slow) = executor_and_reference(&random_circuit(9, 24, 77), &model);
     let d = max_diff(&fast, &slow);
     assert!(d < 1e-12, "|Δρ| = {d:e}");
 }
