@@ -100,12 +100,17 @@ unsafe fn exp_batch_avx2(x: &[f64], out: &mut [f64]) {
 
 #[inline(always)]
 fn exp_batch_body(x: &[f64], out: &mut [f64]) {
+    // Whether any value left the fast range, counted in the vector loop (no branch there).
+    let mut outside = 0u64;
     for (o, &v) in out.iter_mut().zip(x) {
         *o = reduced_exp(v);
+        outside |= u64::from(!(FAST_MIN..=FAST_MAX).contains(&v));
     }
-    for (o, &v) in out.iter_mut().zip(x) {
-        if !(FAST_MIN..=FAST_MAX).contains(&v) {
-            *o = v.exp();
+    if outside != 0 {
+        for (o, &v) in out.iter_mut().zip(x) {
+            if !(FAST_MIN..=FAST_MAX).contains(&v) {
+                *o = v.exp();
+            }
         }
     }
 }

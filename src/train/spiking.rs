@@ -67,6 +67,7 @@ use crate::error::{Error, Result};
 use crate::gate::{BaseMatrix, Gate};
 use crate::rng::Stream;
 use crate::sim::exp::exp_batch;
+use crate::sim::simd::Cpu;
 use crate::sim::trig::sin_cos;
 use crate::train::layer::{check_widths, Layer, TimeStep};
 use crate::train::liquid::{affine, glorot, with_state};
@@ -236,14 +237,12 @@ impl<'a> NeuronRow<'a> {
     }
 }
 
-/// The membrane parameters of one layer, resolved for a forward pass.
+/// The membrane parameters of one layer, split out of its parameter vector.
 struct Resolved<'a> {
     u: &'a [f64],
     b: &'a [f64],
-    /// `τ` per neuron.
-    tau: Vec<f64>,
-    /// `1/τ` per neuron.
-    inv_tau: Vec<f64>,
+    /// `ρ = ln τ` per neuron.
+    rho: &'a [f64],
 }
 
 impl<'a> Resolved<'a> {
@@ -251,20 +250,102 @@ impl<'a> Resolved<'a> {
         let (u, rest) = params.split_at(n * inputs);
         let (b, rest) = rest.split_at(n);
         let (rho, rest) = rest.split_at(n);
-        ops::tally(0, n, n, n);
-        let mut tau = vec![0.0; n];
-        exp_batch(rho, &mut tau);
-        let inv_tau = tau.iter().map(|t| 1.0 / t).collect();
-        (Resolved { u, b, tau, inv_tau }, rest)
+        (Resolved { u, b, rho }, rest)
     }
 }
 
+/// Neurons per chunk of a spiking step: every pass of a sub-step runs over one chunk at a
+/// time, so the chunk's membranes, spikes and scratch stay in L1 between passes. Even, so a
+/// chunk holds whole pairs.
+const CHUNK: usize = 64;
+
+/// Where a `fire` call of [`run_step`] is: the chunk's first neuron and whether this is the
+/// input step's last sub-step.
+#[derive(Debug, Clone, Copy)]
+struct Chunk {
+    start: usize,
+    last_substep: bool,
+}
+
 /// One input step of every row: `fire` decides, after each sub-step's integration, which
-/// neurons spike (writing 1 or 0 into `spikes`, given the membranes, which neurons may fire,
-/// the row and the row's rng); the rest (integration, reset, refractory hold, counts,
+/// neurons of a [`Chunk`] spike (writing 1 or 0 into `spikes`, given the chunk's membranes,
+/// which of its neurons may fire, the row's extra columns and the row's rng; chunks come in
+/// neuron order, so the draws are those of one call over the whole layer); the rest (integration, reset, refractory hold, counts,
 /// decoding) is shared by every spiking layer. Returns the decoded outputs.
-#[allow(clippy::too_many_arguments, clippy::needless_range_loop)]
+///
+/// Every loop here is element-wise over the neurons and has no fused multiply-adds, so the
+/// AVX-512 and AVX2 compilations of it (chosen at run time, [`Cpu`]) give the portable
+/// compilation's bits, only in wider lanes.
+#[allow(clippy::too_many_arguments)]
 fn run_step<F>(
+    m: &Membrane,
+    p: &Resolved,
+    x: ArrayView2<f64>,
+    state: ArrayViewMut2<f64>,
+    dt: &[f64],
+    draws: &dyn Fn(usize) -> Stream,
+    extra: usize,
+    fire: F,
+) -> Array2<f64>
+where
+    F: FnMut(Chunk, &[f64], &[bool], &mut [f64], &mut [f64], &mut crate::rng::QloopRng),
+{
+    #[cfg(target_arch = "x86_64")]
+    {
+        let cpu = Cpu::detect();
+        if cpu.avx512() {
+            // SAFETY: AVX-512F and DQ are present.
+            return unsafe { run_step_avx512(m, p, x, state, dt, draws, extra, fire) };
+        }
+        if cpu.avx2() {
+            // SAFETY: AVX2 and FMA are present.
+            return unsafe { run_step_avx2(m, p, x, state, dt, draws, extra, fire) };
+        }
+    }
+    run_step_body(m, p, x, state, dt, draws, extra, fire)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512dq,avx2,fma")]
+#[allow(clippy::too_many_arguments)]
+unsafe fn run_step_avx512<F>(
+    m: &Membrane,
+    p: &Resolved,
+    x: ArrayView2<f64>,
+    state: ArrayViewMut2<f64>,
+    dt: &[f64],
+    draws: &dyn Fn(usize) -> Stream,
+    extra: usize,
+    fire: F,
+) -> Array2<f64>
+where
+    F: FnMut(Chunk, &[f64], &[bool], &mut [f64], &mut [f64], &mut crate::rng::QloopRng),
+{
+    run_step_body(m, p, x, state, dt, draws, extra, fire)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+#[allow(clippy::too_many_arguments)]
+unsafe fn run_step_avx2<F>(
+    m: &Membrane,
+    p: &Resolved,
+    x: ArrayView2<f64>,
+    state: ArrayViewMut2<f64>,
+    dt: &[f64],
+    draws: &dyn Fn(usize) -> Stream,
+    extra: usize,
+    fire: F,
+) -> Array2<f64>
+where
+    F: FnMut(Chunk, &[f64], &[bool], &mut [f64], &mut [f64], &mut crate::rng::QloopRng),
+{
+    run_step_body(m, p, x, state, dt, draws, extra, fire)
+}
+
+#[inline(always)]
+#[allow(clippy::too_many_arguments, clippy::needless_range_loop)]
+fn run_step_body<F>(
     m: &Membrane,
     p: &Resolved,
     x: ArrayView2<f64>,
@@ -275,72 +356,121 @@ fn run_step<F>(
     mut fire: F,
 ) -> Array2<f64>
 where
-    F: FnMut(&[f64], &[bool], &mut [f64], &mut [f64], &mut crate::rng::QloopRng),
+    F: FnMut(Chunk, &[f64], &[bool], &mut [f64], &mut [f64], &mut crate::rng::QloopRng),
 {
     let n = p.b.len();
     let mut out = Array2::zeros((x.nrows(), n));
-    let (mut input, mut current, mut v_inf, mut decay, mut scratch) = (
-        vec![0.0; x.ncols()],
-        vec![0.0; n],
-        vec![0.0; n],
-        vec![0.0; n],
-        vec![0.0; n],
-    );
-    let (mut spikes, mut may_fire) = (vec![0.0; n], vec![true; n]);
+    let mut input = vec![0.0; x.ncols()];
+    let mut work = vec![0.0; 4 * n];
+    let (tau, work) = work.split_at_mut(n);
+    let (inv_tau, work) = work.split_at_mut(n);
+    let (v_inf, decay) = work.split_at_mut(n);
+    ops::tally(0, n, n, n);
+    exp_batch(p.rho, tau);
+    for (i, t) in inv_tau.iter_mut().zip(&*tau) {
+        *i = 1.0 / t;
+    }
+    // Per-chunk scratch, in registers and L1: the currents, the decay exponents, which
+    // neurons may fire and which did.
+    let (mut current, mut exponent) = ([0.0; CHUNK], [0.0; CHUNK]);
+    let (mut may_fire, mut spikes) = ([true; CHUNK], [0.0; CHUNK]);
     let mut decay_delta = f64::NAN;
     let k = m.substeps;
+    let (subtract, held) = (m.reset == Reset::Subtract, m.refractory as f64);
     for (r, mut row) in state.rows_mut().into_iter().enumerate() {
         let row = row.as_slice_mut().expect("state rows are contiguous");
         let (s, extra_cols) = NeuronRow::split(row, n);
         debug_assert_eq!(extra_cols.len(), extra);
         input.iter_mut().zip(x.row(r)).for_each(|(i, v)| *i = *v);
-        affine(p.u, p.b, &input, &mut current);
-        ops::tally(0, n, 0, 0);
-        for ((vi, c), t) in v_inf.iter_mut().zip(&current).zip(&p.tau) {
-            *vi = t * c;
-        }
         let delta = dt[r] / k as f64;
-        if delta != decay_delta {
+        let new_decay = delta != decay_delta;
+        decay_delta = delta;
+        // The drive of every neuron: `V∞ = τ (U x + b)`, and the decay `e^{−δ/τ}` when `δ`
+        // changed since the last row (`affine` counts its own operations).
+        ops::tally(0, n, 0, 0);
+        if new_decay {
             ops::tally(0, n, 0, n);
-            for (d, it) in scratch.iter_mut().zip(&p.inv_tau) {
-                *d = -delta * it;
+        }
+        for start in (0..n).step_by(CHUNK) {
+            let end = (start + CHUNK).min(n);
+            let current = &mut current[..end - start];
+            let cols = input.len();
+            affine(
+                &p.u[start * cols..end * cols],
+                &p.b[start..end],
+                &input,
+                current,
+            );
+            for ((vi, c), t) in v_inf[start..end]
+                .iter_mut()
+                .zip(&*current)
+                .zip(&tau[start..end])
+            {
+                *vi = t * c;
             }
-            exp_batch(&scratch, &mut decay);
-            decay_delta = delta;
+            if new_decay {
+                let exponent = &mut exponent[..end - start];
+                for (d, it) in exponent.iter_mut().zip(&inv_tau[start..end]) {
+                    *d = -delta * it;
+                }
+                exp_batch(exponent, &mut decay[start..end]);
+            }
+            s.last[start..end].iter_mut().for_each(|l| *l = 0.0);
         }
         let mut rng = draws(r).rng();
-        s.last.iter_mut().for_each(|l| *l = 0.0);
-        for _ in 0..k {
-            let start = s.clock[0];
+        for substep in 0..k {
+            let clock = s.clock[0];
             ops::tally(0, 3 * n, 0, 0);
-            // Branch-free, so the loop runs in vector lanes.
-            for i in 0..n {
-                let hold = s.refractory[i] > 0.0;
-                may_fire[i] = !hold;
-                let integrated = v_inf[i] + (s.v[i] - v_inf[i]) * decay[i];
-                s.v[i] = if hold { s.v[i] } else { integrated };
-                s.refractory[i] = (s.refractory[i] - 1.0).max(0.0);
-            }
-            fire(s.v, &may_fire, &mut spikes, extra_cols, &mut rng);
-            // Branch-free as well: resets, holds, counts and first-spike times of the
-            // neurons that fired.
-            let (subtract, held) = (m.reset == Reset::Subtract, m.refractory as f64);
-            for i in 0..n {
-                let (spike, fired) = (spikes[i], spikes[i] > 0.0);
-                let reset = if subtract {
-                    s.v[i] - m.threshold
-                } else {
-                    m.v_reset
+            for start in (0..n).step_by(CHUNK) {
+                let end = (start + CHUNK).min(n);
+                let (may_fire, spikes) = (&mut may_fire[..end - start], &mut spikes[..end - start]);
+                let v = &mut s.v[start..end];
+                let hold = &mut s.refractory[start..end];
+                // Branch-free, so the loop runs in vector lanes.
+                for ((((v, hold), may), vi), d) in v
+                    .iter_mut()
+                    .zip(hold.iter_mut())
+                    .zip(may_fire.iter_mut())
+                    .zip(&v_inf[start..end])
+                    .zip(&decay[start..end])
+                {
+                    let holding = *hold > 0.0;
+                    *may = !holding;
+                    let integrated = vi + (*v - vi) * d;
+                    *v = if holding { *v } else { integrated };
+                    *hold = (*hold - 1.0).max(0.0);
+                }
+                let chunk = Chunk {
+                    start,
+                    last_substep: substep + 1 == k,
                 };
-                s.v[i] = if fired { reset } else { s.v[i] };
-                s.refractory[i] = if fired { held } else { s.refractory[i] };
-                s.first[i] = if fired && s.count[i] == 0.0 {
-                    start
-                } else {
-                    s.first[i]
-                };
-                s.count[i] += spike;
-                s.last[i] += spike;
+                fire(chunk, v, may_fire, spikes, extra_cols, &mut rng);
+                // Branch-free as well: resets, holds, counts and first-spike times of the
+                // neurons that fired.
+                for (((((v, hold), first), count), last), &spike) in v
+                    .iter_mut()
+                    .zip(hold.iter_mut())
+                    .zip(s.first[start..end].iter_mut())
+                    .zip(s.count[start..end].iter_mut())
+                    .zip(s.last[start..end].iter_mut())
+                    .zip(&*spikes)
+                {
+                    let fired = spike > 0.0;
+                    let reset = if subtract {
+                        *v - m.threshold
+                    } else {
+                        m.v_reset
+                    };
+                    *v = if fired { reset } else { *v };
+                    *hold = if fired { held } else { *hold };
+                    *first = if fired && *count == 0.0 {
+                        clock
+                    } else {
+                        *first
+                    };
+                    *count += spike;
+                    *last += spike;
+                }
             }
             s.clock[0] += delta;
             s.clock[1] += 1.0;
@@ -473,10 +603,10 @@ impl Layer for Lif {
             self.state_width(),
             time,
             |state, dt, draws| {
-                run_step(m, &p, x, state, dt, draws, 0, |v, may, spikes, _, _| {
+                run_step(m, &p, x, state, dt, draws, 0, |_, v, may, spikes, _, _| {
                     ops::tally(0, v.len(), 0, 0);
-                    for i in 0..v.len() {
-                        spikes[i] = f64::from(u8::from(may[i] && v[i] >= m.threshold));
+                    for ((s, &may), &v) in spikes.iter_mut().zip(may).zip(v) {
+                        *s = f64::from(u8::from(may && v >= m.threshold));
                     }
                 })
             },
@@ -622,7 +752,6 @@ impl Layer for QLifPair {
     ) -> Result<Array2<f64>> {
         let (p, phi) = Resolved::new(params, 2 * self.pairs, self.inputs);
         let m = &self.membrane;
-        let k = m.substeps;
         let coupling = self.coupling;
         // Per pair: the entangler's matrix, or the classical flip probability sin²(φ/2).
         let matrices: Vec<[C64; 16]> = match coupling {
@@ -634,7 +763,6 @@ impl Layer for QLifPair {
         let width = self.state_width();
         let inv_theta = 1.0 / m.threshold;
         with_spiking_state("qLIF pair layer", x, width, time, |state, dt, draws| {
-            let mut substep = 0;
             run_step(
                 m,
                 &p,
@@ -643,17 +771,16 @@ impl Layer for QLifPair {
                 dt,
                 draws,
                 self.pairs,
-                |v, may, spikes, entropy, rng| {
-                    substep += 1;
-                    let last = substep % k == 0;
-                    for pair in 0..v.len() / 2 {
-                        let (a, b) = (2 * pair, 2 * pair + 1);
+                |chunk, v, may, spikes, entropy, rng| {
+                    for local in 0..v.len() / 2 {
+                        let (a, b) = (2 * local, 2 * local + 1);
+                        let pair = chunk.start / 2 + local;
                         let half = |v: f64| sin_cos(FRAC_PI_2 * (v * inv_theta).clamp(0.0, 1.0));
                         let (ha, hb) = (half(v[a]), half(v[b]));
                         let (sa, sb) = match coupling {
                             Coupling::Entangled => {
                                 let psi = pair_amplitudes(&matrices[pair], ha, hb);
-                                if last {
+                                if chunk.last_substep {
                                     entropy[pair] = pair_entropy(&psi);
                                 }
                                 let u: f64 = rng.random();
