@@ -259,6 +259,31 @@ impl Gate {
         }
     }
 
+    /// The frequency `ω` with which the gate's matrix depends on its angle `j`: every entry is
+    /// `A + B e^{iωa} + C e^{−iωa}` in that angle (`ω = 1/2` for the rotations and `U`'s `θ`,
+    /// `ω = 1` for phases and `U`'s `φ`, `λ`), so that the exact derivative is
+    /// `∂M/∂a = (ω/2) (M(a + π/(2ω)) − M(a − π/(2ω)))` ([`crate::gradient`]). `None` for an
+    /// index the gate has no angle at.
+    ///
+    /// ```
+    /// use qloop::Gate;
+    /// assert_eq!(Gate::RY(0.0.into()).angle_frequency(0), Some(0.5));
+    /// assert_eq!(Gate::U(0.0.into(), 0.0.into(), 0.0.into()).angle_frequency(2), Some(1.0));
+    /// assert_eq!(Gate::H.angle_frequency(0), None);
+    /// ```
+    pub fn angle_frequency(&self, j: usize) -> Option<f64> {
+        use Gate::*;
+        match (self, j) {
+            (RX(_) | RY(_) | RZ(_) | CRX(_) | CRY(_) | CRZ(_) | RXX(_) | RYY(_) | RZZ(_), 0) => {
+                Some(0.5)
+            }
+            (P(_) | CP(_), 0) => Some(1.0),
+            (U(..) | CU3(..), 0) => Some(0.5),
+            (U(..) | CU3(..), 1 | 2) => Some(1.0),
+            _ => None,
+        }
+    }
+
     /// Mutable access to the angles, in signature order.
     pub fn angles_mut(&mut self) -> Vec<&mut Angle> {
         use Gate::*;

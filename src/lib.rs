@@ -22,6 +22,7 @@ pub mod draw;
 pub mod entropy;
 pub mod error;
 pub mod gate;
+pub mod gradient;
 pub mod limits;
 pub mod lint;
 mod load;

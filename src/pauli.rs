@@ -187,6 +187,20 @@ pub struct Estimate {
 }
 
 impl PauliSum {
+    /// `out = H ψ` for the amplitudes `psi` (`out` is overwritten; both of one length, wide
+    /// enough for every term).
+    pub(crate) fn apply_into(&self, psi: &[C64], out: &mut [C64]) {
+        out.iter_mut().for_each(|o| *o = C64::new(0.0, 0.0));
+        for (coeff, string) in &self.terms {
+            let (x, z, phase) = string.masks_and_phase();
+            let w = phase * coeff;
+            for (i, a) in psi.iter().enumerate() {
+                let v = w * a;
+                out[i ^ x] += if (i & z).count_ones() % 2 == 1 { -v } else { v };
+            }
+        }
+    }
+
     /// A sum from `(coefficient, string)` terms.
     pub fn new(terms: Vec<(f64, PauliString)>) -> Self {
         PauliSum {

@@ -1,0 +1,103 @@
+//! Adjoint gradients against central finite differences of the exact energy, on random
+//! circuits with every gate of the set, shared weights, affine angles and a data input.
+
+use qloop::gradient::AdjointEnergy;
+use qloop::{Angle, Circuit, Gate, Param, PauliSum};
+use rand::{Rng, SeedableRng};
+use rand_xoshiro::Xoshiro256PlusPlus;
+
+/// A random circuit of `depth` gates drawn from the whole gate set, every angle an affine
+/// expression of up to two of `weights` weights and sometimes the input `x`.
+fn random_circuit(rng: &mut Xoshiro256PlusPlus, n: usize, depth: usize, weights: usize) -> Circuit {
+    let all = Gate::all();
+    let mut circuit = Circuit::new(n);
+    for _ in 0..depth {
+        let mut gate = all[rng.random_range(0..all.len())].clone();
+        if gate.num_qubits() > n {
+            continue;
+        }
+        for angle in gate.angles_mut() {
+            let mut a = Angle::constant(rng.random_range(-1.0..1.0));
+            for _ in 0..rng.random_range(1..3) {
+                let w = Param::weight(format!("w{}", rng.random_range(0..weights)));
+                a = a + rng.random_range(-2.0..2.0) * &w;
+            }
+            if rng.random_bool(0.2) {
+                a = a + 0.5 * &Param::input("x");
+            }
+            *angle = a;
+        }
+        let mut qubits: Vec<usize> = (0..n).collect();
+        for i in 0..gate.num_qubits() {
+            let j = rng.random_range(i..n);
+            qubits.swap(i, j);
+        }
+        qubits.truncate(gate.num_qubits());
+        circuit = circuit.gate(gate, &qubits);
+    }
+    circuit
+}
+
+fn hamiltonian(n: usize) -> PauliSum {
+    let mut terms = Vec::new();
+    for q in 0..n {
+        terms.push(format!("{:.3}*X{q}", 0.3 + 0.1 * q as f64));
+        if n > 1 {
+            terms.push(format!("{:.3}*Z{q}*Z{}", 1.0 - 0.05 * q as f64, (q + 1) % n));
+        }
+        if n > 2 {
+            terms.push(format!("0.2*Y{q}*X{}", (q + 2) % n));
+        }
+    }
+    terms.join(" + ").replace("+ -", "- ").parse().unwrap()
+}
+
+#[test]
+fn adjoint_gradient_equals_central_differences() {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(11);
+    for (n, depth) in [(1, 12), (2, 30), (3, 60), (5, 80), (7, 60)] {
+        let circuit = random_circuit(&mut rng, n, depth, 6);
+        let h = hamiltonian(n);
+        let energy = AdjointEnergy::new(&circuit, h.clone()).unwrap();
+        let program = circuit.compile().unwrap();
+        let layout = program.layout().clone();
+        let w: Vec<f64> = (0..layout.weights.len()).map(|_| rng.random_range(-3.0..3.0)).collect();
+        let x: Vec<f64> = (0..layout.inputs.len()).map(|_| 0.7).collect();
+        let exact = |w: &[f64]| h.expectation(&program.statevector(w, &x).unwrap()).unwrap();
+        let (e, g) = energy.value_and_gradient(&w, &x).unwrap();
+        assert!((e - exact(&w)).abs() < 1e-12, "energy {e} vs {}", exact(&w));
+        let step = 1e-5;
+        for k in 0..w.len() {
+            let (mut plus, mut minus) = (w.clone(), w.clone());
+            plus[k] += step;
+            minus[k] -= step;
+            let fd = (exact(&plus) - exact(&minus)) / (2.0 * step);
+            assert!(
+                (g[k] - fd).abs() < 1e-7 * (1.0 + fd.abs()),
+                "n = {n}, weight {} ({}): adjoint {} vs differences {fd}",
+                k,
+                layout.weights[k],
+                g[k]
+            );
+        }
+    }
+}
+
+#[test]
+fn gradient_of_a_known_energy() {
+    // ⟨Z₀Z₁⟩ after RY(a)⊗RY(b) is cos a · cos b.
+    let (a, b) = (Param::weight("a"), Param::weight("b"));
+    let circuit = Circuit::new(2).ry(a, 0).ry(b, 1);
+    let energy = AdjointEnergy::new(&circuit, "Z0*Z1".parse().unwrap()).unwrap();
+    let (e, g) = energy.value_and_gradient(&[0.4, -1.1], &[]).unwrap();
+    assert!((e - 0.4f64.cos() * 1.1f64.cos()).abs() < 1e-15);
+    assert!((g[0] + 0.4f64.sin() * 1.1f64.cos()).abs() < 1e-15);
+    assert!((g[1] - 0.4f64.cos() * 1.1f64.sin()).abs() < 1e-15);
+}
+
+#[test]
+fn dynamic_circuits_are_refused() {
+    let circuit = Circuit::with_clbits(2, 1).h(0).measure(0, 0).x(0);
+    let err = AdjointEnergy::new(&circuit, "Z0".parse().unwrap()).unwrap_err();
+    assert!(err.to_string().contains("measure"), "{err}");
+}
