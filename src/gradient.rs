@@ -84,6 +84,16 @@ impl AdjointEnergy {
         self.weight_index.len()
     }
 
+    /// The number of gate angles that depend on a weight: a parameter-shift gradient shifts
+    /// each of them twice.
+    pub fn num_shifted_angles(&self) -> usize {
+        self.gates
+            .iter()
+            .flat_map(|(gate, _)| gate.angles())
+            .filter(|a| a.terms().iter().any(|t| t.param.kind == ParamKind::Weight))
+            .count()
+    }
+
     /// `E` and `∂E/∂w` at the weights `weights` and data inputs `inputs` (in the circuit's
     /// [`crate::ParameterLayout`] order).
     pub fn value_and_gradient(&self, weights: &[f64], inputs: &[f64]) -> Result<(f64, Vec<f64>)> {

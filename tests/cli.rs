@@ -936,3 +936,58 @@ fn a_run_with_nothing_held_out_reports_training_metrics_and_replaces_the_earlier
     assert!(out.join("model.json").exists());
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+const TFIM4: &str = "-1*Z0*Z1 + -1*Z1*Z2 + -1*Z2*Z3 + -1*X0 + -1*X1 + -1*X2 + -1*X3";
+
+#[test]
+fn minimize_reaches_the_tfim_ground_energy_within_its_budget() {
+    let v = stdout_json(&qloop(&[
+        "minimize",
+        "circuits/hea4.json",
+        "--observable",
+        TFIM4,
+        "--optimizer",
+        "lbfgs",
+        "--max-evals",
+        "800",
+        "--seed",
+        "3",
+        "--json",
+    ]));
+    assert!(
+        (v["energy"].as_f64().unwrap() + 4.758770483).abs() < 1e-6,
+        "{v}"
+    );
+    assert!(v["evaluations"].as_u64().unwrap() <= 800);
+    assert_eq!(v["params"].as_array().unwrap().len(), 16);
+    let spsa = stdout_json(&qloop(&[
+        "minimize",
+        "circuits/hea4.json",
+        "--observable",
+        TFIM4,
+        "--max-evals",
+        "300",
+        "--json",
+    ]));
+    let used = spsa["evaluations"].as_u64().unwrap();
+    assert!(used <= 300 && used > 250, "{spsa}");
+}
+
+#[test]
+fn minimize_names_a_bad_start_file() {
+    let path = std::env::temp_dir().join(format!("qloop-init-{}.txt", std::process::id()));
+    std::fs::write(&path, "0.1 0.2").unwrap();
+    let out = qloop(&[
+        "minimize",
+        "circuits/hea4.json",
+        "--observable",
+        TFIM4,
+        "--init",
+        path.to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(err.contains("2 starting values for 16 weights"), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    std::fs::remove_file(&path).ok();
+}

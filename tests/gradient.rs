@@ -43,7 +43,11 @@ fn hamiltonian(n: usize) -> PauliSum {
     for q in 0..n {
         terms.push(format!("{:.3}*X{q}", 0.3 + 0.1 * q as f64));
         if n > 1 {
-            terms.push(format!("{:.3}*Z{q}*Z{}", 1.0 - 0.05 * q as f64, (q + 1) % n));
+            terms.push(format!(
+                "{:.3}*Z{q}*Z{}",
+                1.0 - 0.05 * q as f64,
+                (q + 1) % n
+            ));
         }
         if n > 2 {
             terms.push(format!("0.2*Y{q}*X{}", (q + 2) % n));
@@ -61,7 +65,9 @@ fn adjoint_gradient_equals_central_differences() {
         let energy = AdjointEnergy::new(&circuit, h.clone()).unwrap();
         let program = circuit.compile().unwrap();
         let layout = program.layout().clone();
-        let w: Vec<f64> = (0..layout.weights.len()).map(|_| rng.random_range(-3.0..3.0)).collect();
+        let w: Vec<f64> = (0..layout.weights.len())
+            .map(|_| rng.random_range(-3.0..3.0))
+            .collect();
         let x: Vec<f64> = (0..layout.inputs.len()).map(|_| 0.7).collect();
         let exact = |w: &[f64]| h.expectation(&program.statevector(w, &x).unwrap()).unwrap();
         let (e, g) = energy.value_and_gradient(&w, &x).unwrap();
@@ -100,4 +106,31 @@ fn dynamic_circuits_are_refused() {
     let circuit = Circuit::with_clbits(2, 1).h(0).measure(0, 0).x(0);
     let err = AdjointEnergy::new(&circuit, "Z0".parse().unwrap()).unwrap_err();
     assert!(err.to_string().contains("measure"), "{err}");
+}
+
+/// TFIM-4 with the RY + CNOT ansatz of `circuits/hea4.json` from seeded random starts:
+/// L-BFGS on exact gradients reaches the ground energy, Adam gets close, and a budget is
+/// never exceeded.
+#[test]
+fn exact_gradient_descent_solves_tfim4() {
+    use qloop::train::{ansatz, minimize, Descent};
+    let circuit = qloop::Circuit::load(std::path::Path::new("circuits/hea4.json")).unwrap();
+    let h: PauliSum = ansatz::tfim(4, 1.0, 1.0).parse().unwrap();
+    let energy = AdjointEnergy::new(&circuit, h).unwrap();
+    let exact = -4.758770483143634;
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(3);
+    let mut lbfgs = Vec::new();
+    for _ in 0..9 {
+        let init: Vec<f64> = (0..energy.num_weights())
+            .map(|_| rng.random_range(-std::f64::consts::PI..std::f64::consts::PI))
+            .collect();
+        let run = minimize(&energy, init.clone(), Descent::LBFGS, 500, 400, 1e-10).unwrap();
+        assert!(run.evaluations <= 400);
+        lbfgs.push(run.energy);
+        let budget = minimize(&energy, init, Descent::ADAM, 10_000, 37, 0.0).unwrap();
+        assert_eq!(budget.evaluations, 37, "{}", budget.termination);
+    }
+    lbfgs.sort_by(f64::total_cmp);
+    let median = lbfgs[lbfgs.len() / 2];
+    assert!((median - exact).abs() < 1e-6, "median {median}: {lbfgs:?}");
 }

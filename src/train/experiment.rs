@@ -1304,6 +1304,7 @@ impl Experiment {
             serde_json::to_vec(&self.config).map_err(|e| Error::Optimizer(e.to_string()))?;
         let options = RunOptions {
             max_iters: self.config.train.iterations,
+            max_evals: None,
             target_loss: self.config.train.target_loss,
             checkpoint: checkpoint
                 .map(|cp| cp.for_run(fingerprint(&config), self.task.model().layout().len())),

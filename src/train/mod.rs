@@ -28,6 +28,7 @@ pub mod ansatz;
 pub mod checkpoint;
 pub mod data;
 pub mod dense;
+pub mod descent;
 #[cfg(feature = "cli")]
 pub mod experiment;
 pub mod layer;
@@ -50,6 +51,7 @@ pub use argmin::core::CostFunction;
 pub use checkpoint::{fingerprint, AtomicCheckpoint};
 pub use data::{Dataset, Scaler};
 pub use dense::{Activation, Dense};
+pub use descent::{minimize, Descent, Minimized};
 pub use layer::{AnyLayer, Layer, Network, TimeStep};
 pub use liquid::{Cfc, Collapse, Ltc, QsLtc};
 pub use model::{HybridModel, LayerRange, ModelLayout, RecurrentModel, StateEntanglement};

@@ -49,7 +49,16 @@ fn install_interrupt_handler() -> Result<()> {
 /// solver it wraps, so checkpoints hold the solver itself.
 #[derive(Clone, Serialize, Deserialize)]
 #[serde(transparent)]
-struct Interruptible<S>(S);
+struct Interruptible<S>(S, #[serde(skip)] Budget);
+
+/// An evaluation budget: the run stops before an iteration that, costing what the last one
+/// did, would take the count of loss evaluations past `max`.
+#[derive(Clone, Copy, Default)]
+struct Budget {
+    max: Option<u64>,
+    /// Evaluations counted after the previous iteration.
+    previous: u64,
+}
 
 impl<O, I: State, S: Solver<O, I>> Solver<O, I> for Interruptible<S> {
     fn name(&self) -> &str {
@@ -73,11 +82,30 @@ impl<O, I: State, S: Solver<O, I>> Solver<O, I> for Interruptible<S> {
         if INTERRUPTED.load(Ordering::SeqCst) {
             return TerminationStatus::Terminated(TerminationReason::Interrupt);
         }
+        if let Some(max) = self.1.max {
+            let used = evaluations(state);
+            let next = used - self.1.previous.min(used);
+            self.1.previous = used;
+            if used + next > max {
+                return TerminationStatus::Terminated(TerminationReason::SolverExit(
+                    "evaluation budget spent".into(),
+                ));
+            }
+        }
         self.0.terminate_internal(state)
     }
     fn terminate(&mut self, state: &I) -> TerminationStatus {
         self.0.terminate(state)
     }
+}
+
+/// Loss evaluations counted in `state` (argmin's cost count).
+fn evaluations<I: State>(state: &I) -> u64 {
+    state
+        .get_func_counts()
+        .get("cost_count")
+        .copied()
+        .unwrap_or(0)
 }
 
 /// The argmin state every optimizer works on: parameters `Vec<f64>`, cost `f64`, and a gradient
@@ -112,6 +140,9 @@ pub struct OptimizerRecord {
 pub struct RunOptions {
     /// Iteration budget.
     pub max_iters: u64,
+    /// Budget of loss evaluations (calibration and blocking checks included): the run stops
+    /// before an iteration that, costing what the previous one did, would exceed it.
+    pub max_evals: Option<u64>,
     /// Stop once the loss estimate reaches this value.
     pub target_loss: Option<f64>,
     /// Checkpoint file: loaded if present (resume), saved during and at the end of the run.
@@ -154,7 +185,11 @@ where
         install_interrupt_handler()?;
         INTERRUPTED.store(false, Ordering::SeqCst);
     }
-    let mut exec = Executor::new(objective, Interruptible(solver)).configure(|state| {
+    let budget = Budget {
+        max: options.max_evals,
+        previous: 0,
+    };
+    let mut exec = Executor::new(objective, Interruptible(solver, budget)).configure(|state| {
         let state = state
             .param(init)
             .max_iters(options.max_iters)
@@ -194,11 +229,7 @@ where
             .ok_or_else(|| Error::Optimizer("the solver ended without parameters".into()))?,
         solver: solver.clone(),
         iterations: state.get_iter(),
-        evaluations: state
-            .get_func_counts()
-            .get("cost_count")
-            .copied()
-            .unwrap_or(0),
+        evaluations: evaluations(state),
         termination: reason
             .as_ref()
             .map_or("running".into(), |r| r.text().to_string()),

@@ -14,6 +14,7 @@ mod entropy;
 mod expect;
 mod info;
 mod lint;
+mod minimize;
 mod predict;
 mod run;
 mod state;
@@ -40,6 +41,9 @@ enum Command {
     Run(run::Args),
     /// Expectation value of a weighted Pauli sum, exact or estimated from shots.
     Expect(expect::Args),
+    /// Minimise an observable's energy over the circuit's weights: SPSA, or L-BFGS, steepest
+    /// descent or Adam on exact adjoint gradients, within an evaluation budget.
+    Minimize(minimize::Args),
     /// Convert a circuit between OpenQASM 2.0 and qloop JSON (symbolic angles need --bind
     /// for OpenQASM).
     Convert(convert::Args),
@@ -96,6 +100,7 @@ fn execute(command: Command) -> Result<(), Failure> {
         Command::State(args) => state::run(args, &mut out),
         Command::Run(args) => run::run(args, &mut out),
         Command::Expect(args) => expect::run(args, &mut out),
+        Command::Minimize(args) => minimize::run(args, &mut out),
         Command::Convert(args) => convert::run(args, &mut out),
         Command::Train(args) => train::run(args, &mut out),
         Command::Predict(args) => predict::run(args, &mut out),

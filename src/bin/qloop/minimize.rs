@@ -1,0 +1,139 @@
+//! `qloop minimize`: the ground energy of an observable over a parameterized circuit's
+//! weights, with SPSA (gradient-free, the default) or with exact adjoint gradients (L-BFGS,
+//! steepest descent, Adam).
+
+use crate::common::*;
+use qloop::gradient::AdjointEnergy;
+use qloop::train::{minimize, optimize, Descent, Energy, RunOptions, Spsa, Stream};
+use qloop::PauliSum;
+use rand::Rng;
+
+/// The optimizers of `qloop minimize`.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Choice {
+    /// SPSA with qloop's defaults (two energies per iteration, calibrated gains).
+    Spsa,
+    /// L-BFGS on exact gradients, Moré–Thuente line search.
+    Lbfgs,
+    /// Steepest descent on exact gradients, Moré–Thuente line search.
+    Steepest,
+    /// Adam on exact gradients (step 0.05).
+    Adam,
+}
+
+/// The arguments of `qloop minimize`.
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    input: Input,
+    /// The observable (as for `qloop expect`).
+    #[arg(long, allow_hyphen_values = true)]
+    observable: String,
+    /// The optimizer.
+    #[arg(long, value_enum, default_value = "spsa")]
+    optimizer: Choice,
+    /// Budget of evaluations: energies for SPSA, energy-and-gradient calls otherwise.
+    #[arg(long, default_value_t = 2000)]
+    max_evals: u64,
+    /// Starting weights: whitespace-separated numbers in the order `qloop info` lists the
+    /// weights (default: uniform in [−π, π) from --seed).
+    #[arg(long, value_name = "FILE")]
+    init: Option<PathBuf>,
+    /// Seed of the optimizer's randomness and of the random start.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Print {"energy": e, "evaluations": n, "params": [...], "optimizer": name}.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Runs the command, writing its report to `out`.
+pub fn run(args: Args, out: &mut dyn Write) -> Result<(), Failure> {
+    let circuit = load_bound(&args.input)?;
+    let observable: PauliSum = args.observable.parse()?;
+    let energy = Energy::new(&circuit, observable.clone(), None)?;
+    let adjoint = AdjointEnergy::new(&circuit, observable)?;
+    let n = adjoint.num_weights();
+    let init = match &args.init {
+        Some(path) => read_init(path, n)?,
+        None => {
+            let mut rng = Stream::new(args.seed).child(99).rng();
+            (0..n)
+                .map(|_| rng.random_range(-std::f64::consts::PI..std::f64::consts::PI))
+                .collect()
+        }
+    };
+    if args.max_evals == 0 {
+        return Err(Error::Optimizer("--max-evals must be at least 1".into()).into());
+    }
+    let (params, evaluations, settings) = match args.optimizer {
+        Choice::Spsa => {
+            let options = RunOptions {
+                max_iters: u64::MAX,
+                max_evals: Some(args.max_evals),
+                ..Default::default()
+            };
+            let outcome = optimize(energy.clone(), Spsa::new(args.seed), init, options, vec![])?;
+            let settings = format!("SPSA, seed {}, {}", args.seed, outcome.termination);
+            (outcome.params, outcome.evaluations, settings)
+        }
+        choice => {
+            let method = match choice {
+                Choice::Lbfgs => Descent::LBFGS,
+                Choice::Steepest => Descent::Steepest,
+                _ => Descent::ADAM,
+            };
+            let run = minimize(&adjoint, init, method, u64::MAX, args.max_evals, 1e-10)?;
+            let settings = format!(
+                "{method:?}, {}; {} circuit evaluations with parameter-shift gradients",
+                run.termination, run.shift_equivalent
+            );
+            (run.params, run.evaluations, settings)
+        }
+    };
+    let e = energy.exact(&params)?;
+    if args.json {
+        let v = serde_json::json!({
+            "energy": e,
+            "evaluations": evaluations,
+            "params": params,
+            "optimizer": settings,
+        });
+        writeln!(out, "{v}")?;
+    } else {
+        writeln!(
+            out,
+            "energy {e} after {evaluations} evaluations ({settings})"
+        )?;
+        let list: Vec<String> = params.iter().map(|p| p.to_string()).collect();
+        writeln!(out, "params {}", list.join(" "))?;
+    }
+    Ok(())
+}
+
+/// `n` finite numbers separated by whitespace, from `path`.
+fn read_init(path: &Path, n: usize) -> Result<Vec<f64>, Error> {
+    let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let mut values = Vec::new();
+    for (i, word) in text.split_whitespace().enumerate() {
+        match word.parse::<f64>() {
+            Ok(v) if v.is_finite() => values.push(v),
+            _ => {
+                return Err(Error::Shape {
+                    context: format!("{}", path.display()),
+                    message: format!("value {} ('{word}') is not a finite number", i + 1),
+                })
+            }
+        }
+    }
+    if values.len() != n {
+        return Err(Error::Shape {
+            context: format!("{}", path.display()),
+            message: format!("{} starting values for {n} weights", values.len()),
+        });
+    }
+    Ok(values)
+}
