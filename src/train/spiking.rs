@@ -305,43 +305,32 @@ where
     run_step_body(m, p, x, state, dt, draws, extra, fire)
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx512dq,avx2,fma")]
-#[allow(clippy::too_many_arguments)]
-unsafe fn run_step_avx512<F>(
-    m: &Membrane,
-    p: &Resolved,
-    x: ArrayView2<f64>,
-    state: ArrayViewMut2<f64>,
-    dt: &[f64],
-    draws: &dyn Fn(usize) -> Stream,
-    extra: usize,
-    fire: F,
-) -> Array2<f64>
-where
-    F: FnMut(Chunk, &[f64], &[bool], &mut [f64], &mut [f64], &mut crate::rng::QloopRng),
-{
-    run_step_body(m, p, x, state, dt, draws, extra, fire)
+/// [`run_step_body`] compiled with the named target features.
+macro_rules! run_step_with {
+    ($name:ident, $features:literal) => {
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = $features)]
+        #[allow(clippy::too_many_arguments)]
+        unsafe fn $name<F>(
+            m: &Membrane,
+            p: &Resolved,
+            x: ArrayView2<f64>,
+            state: ArrayViewMut2<f64>,
+            dt: &[f64],
+            draws: &dyn Fn(usize) -> Stream,
+            extra: usize,
+            fire: F,
+        ) -> Array2<f64>
+        where
+            F: FnMut(Chunk, &[f64], &[bool], &mut [f64], &mut [f64], &mut crate::rng::QloopRng),
+        {
+            run_step_body(m, p, x, state, dt, draws, extra, fire)
+        }
+    };
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-#[allow(clippy::too_many_arguments)]
-unsafe fn run_step_avx2<F>(
-    m: &Membrane,
-    p: &Resolved,
-    x: ArrayView2<f64>,
-    state: ArrayViewMut2<f64>,
-    dt: &[f64],
-    draws: &dyn Fn(usize) -> Stream,
-    extra: usize,
-    fire: F,
-) -> Array2<f64>
-where
-    F: FnMut(Chunk, &[f64], &[bool], &mut [f64], &mut [f64], &mut crate::rng::QloopRng),
-{
-    run_step_body(m, p, x, state, dt, draws, extra, fire)
-}
+run_step_with!(run_step_avx512, "avx512f,avx512dq,avx2,fma");
+run_step_with!(run_step_avx2, "avx2,fma");
 
 #[inline(always)]
 #[allow(clippy::too_many_arguments, clippy::needless_range_loop)]
