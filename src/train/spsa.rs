@@ -200,6 +200,23 @@ impl Spsa {
         }
     }
 
+    /// Settings for the lowest exact loss at a fixed budget of evaluations: one perturbation
+    /// pair per iteration and no blocking (so every two evaluations buy an iteration), one
+    /// block over all `dim` coordinates with `c = 0.15` and `a` calibrated for a first step
+    /// of 2.5, Spall's exponents, `A = 0`. On TFIM-4 with the ansatz of `circuits/hea4.json`
+    /// (`cargo run --release --example spsa_budget`, three sets of 40 random starts) the median
+    /// final energy is −4.748 to −4.750 at 2,051 evaluations and −4.686 to −4.701 at 651,
+    /// where [`Spsa::new`] reaches −4.697 to −4.731 and −4.574 to −4.642
+    /// (`docs/performance.md`). `qloop minimize` uses these settings.
+    pub fn budgeted(seed: u64, dim: usize) -> Self {
+        Spsa::new(seed).resamplings(1).blocking(None).block(
+            0..dim,
+            StepSize::Calibrated(2.5),
+            0.15,
+            Bounds::Free,
+        )
+    }
+
     /// Adds a block; blocks must not overlap and together cover the parameter vector.
     #[must_use]
     pub fn block(mut self, range: Range<usize>, step: StepSize, c: f64, bounds: Bounds) -> Self {
