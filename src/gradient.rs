@@ -17,11 +17,14 @@
 
 use crate::circuit::{Circuit, Instruction};
 use crate::error::{ParamKind, Result};
+use crate::gate::BaseMatrix;
 use crate::gate::Gate;
-use crate::noise::{adjoint, apply_matrix, local_offsets};
+use crate::noise::local_offsets;
 use crate::par::Par;
 use crate::pauli::PauliSum;
 use crate::program::Program;
+use crate::sim::kernels::{apply, kernel_for, Kernel, Subspace};
+use crate::sim::simd::Cpu;
 use num_complex::Complex64 as C64;
 use std::collections::HashMap;
 
@@ -44,6 +47,9 @@ pub struct AdjointEnergy {
     hamiltonian: PauliSum,
     /// The unitary part of the circuit, in order (barriers and final measurements dropped).
     gates: Vec<(Gate, Vec<usize>)>,
+    /// How each gate is undone: its subspace, targets, and the kernel of a gate without
+    /// angles (computed once).
+    undo: Vec<Undo>,
     /// Weight name → position in the weight vector.
     weight_index: HashMap<String, usize>,
     input_index: HashMap<String, usize>,
@@ -55,7 +61,7 @@ impl AdjointEnergy {
     pub fn new(circuit: &Circuit, hamiltonian: PauliSum) -> Result<Self> {
         let program = circuit.compile()?;
         hamiltonian.check_width(circuit.num_qubits())?;
-        let gates = circuit
+        let gates: Vec<(Gate, Vec<usize>)> = circuit
             .iter()
             .filter_map(|i| match i {
                 Instruction::Gate { gate, qubits } => Some((gate.clone(), qubits.clone())),
@@ -69,6 +75,21 @@ impl AdjointEnergy {
                 .map(|(i, n)| (n.clone(), i))
                 .collect::<HashMap<_, _>>()
         };
+        let undo = gates
+            .iter()
+            .map(|(gate, qubits): &(Gate, Vec<usize>)| {
+                let (controls, targets) = qubits.split_at(gate.num_controls());
+                let mut undo = Undo {
+                    subspace: Subspace::new(controls, targets),
+                    targets: [targets[0], *targets.last().expect("validated arity")],
+                    fixed: None,
+                };
+                if gate.angles().is_empty() {
+                    undo.fixed = Some(undo.kernel(gate, &[]));
+                }
+                undo
+            })
+            .collect();
         let layout = program.layout();
         Ok(AdjointEnergy {
             weight_index: index(&layout.weights),
@@ -76,6 +97,7 @@ impl AdjointEnergy {
             program,
             hamiltonian,
             gates,
+            undo,
         })
     }
 
@@ -113,11 +135,14 @@ impl AdjointEnergy {
             ParamKind::Weight => weights[self.weight_index[&p.name]],
             ParamKind::Input => inputs[self.input_index[&p.name]],
         };
-        for (gate, qubits) in self.gates.iter().rev() {
+        let cpu = Cpu::detect();
+        for ((gate, qubits), undo) in self.gates.iter().zip(&self.undo).rev() {
             let angles: Vec<f64> = gate.angles().iter().map(|a| a.eval(value_of)).collect();
-            let dim = 1usize << qubits.len();
-            let undo = adjoint(dim, &gate.matrix(&angles));
-            apply_matrix(phi.amplitudes_mut(), &undo, qubits, par);
+            let kernel = match &undo.fixed {
+                Some(k) => *k,
+                None => undo.kernel(gate, &angles),
+            };
+            apply(phi.amplitudes_mut(), &kernel, &undo.subspace, par, cpu);
             for (j, angle) in gate.angles().iter().enumerate() {
                 let mut weighted = angle
                     .terms()
@@ -133,9 +158,35 @@ impl AdjointEnergy {
                     gradient[self.weight_index[&term.param.name]] += term.coeff * g;
                 }
             }
-            apply_matrix(&mut lambda, &undo, qubits, par);
+            apply(&mut lambda, &kernel, &undo.subspace, par, cpu);
         }
         Ok((energy, gradient))
+    }
+}
+
+/// How one gate is undone in the backward sweep: `U†` as the simulator's kernel on the gate's
+/// subspace (controls and targets).
+#[derive(Debug, Clone)]
+struct Undo {
+    subspace: Subspace,
+    targets: [usize; 2],
+    /// The kernel of a gate without angles.
+    fixed: Option<Kernel>,
+}
+
+impl Undo {
+    /// The kernel of `U(angles)†`: the adjoint of the gate's base matrix, with the gate's
+    /// structure (the adjoint of a diagonal or permutation block is one too).
+    fn kernel(&self, gate: &Gate, angles: &[f64]) -> Kernel {
+        let adjoint = match gate.base_matrix(angles) {
+            BaseMatrix::One(m) => {
+                BaseMatrix::One([m[0].conj(), m[2].conj(), m[1].conj(), m[3].conj()])
+            }
+            BaseMatrix::Two(m) => {
+                BaseMatrix::Two(std::array::from_fn(|i| m[(i % 4) * 4 + i / 4].conj()))
+            }
+        };
+        kernel_for(gate.structure(), self.targets, &adjoint)
     }
 }
 
@@ -160,6 +211,9 @@ fn matrix_derivative(gate: &Gate, angles: &[f64], j: usize) -> Vec<C64> {
 
 /// `⟨λ| M |φ⟩` for a matrix `M` on the bits `qubits` (local index bit `j` = `qubits[j]`).
 fn local_element(lambda: &[C64], m: &[C64], phi: &[C64], qubits: &[usize]) -> C64 {
+    if let [q] = *qubits {
+        return local_element_one(lambda, [m[0], m[1], m[2], m[3]], phi, q);
+    }
     let dim = 1usize << qubits.len();
     let (mask, offsets) = local_offsets(qubits);
     let mut sum = C64::new(0.0, 0.0);
@@ -170,6 +224,24 @@ fn local_element(lambda: &[C64], m: &[C64], phi: &[C64], qubits: &[usize]) -> C6
                 s += m[row * dim + col] * phi[base + p];
             }
             sum += lambda[base + o].conj() * s;
+        }
+    }
+    sum
+}
+
+/// [`local_element`] for one qubit `q`: over blocks of `2^{q+1}` amplitudes, the lower and
+/// upper halves pair up entry by entry.
+fn local_element_one(lambda: &[C64], m: [C64; 4], phi: &[C64], q: usize) -> C64 {
+    let stride = 1usize << q;
+    let mut sum = C64::new(0.0, 0.0);
+    for (l, p) in lambda
+        .chunks_exact(2 * stride)
+        .zip(phi.chunks_exact(2 * stride))
+    {
+        let (l0, l1) = l.split_at(stride);
+        let (p0, p1) = p.split_at(stride);
+        for (((l0, l1), p0), p1) in l0.iter().zip(l1).zip(p0).zip(p1) {
+            sum += l0.conj() * (m[0] * p0 + m[1] * p1) + l1.conj() * (m[2] * p0 + m[3] * p1);
         }
     }
     sum
