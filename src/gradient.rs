@@ -14,6 +14,15 @@
 //! angle's frequency `ω` ([`crate::Gate::angle_frequency`]). An angle is affine in the
 //! weights (`c₀ + Σ cₖ wₖ`, see `docs/conventions.md`), so `∂E/∂wₖ` sums `cₖ ∂E/∂a` over every
 //! angle `wₖ` appears in.
+//!
+//! **Parameter shifts** ([`ShiftEnergy`]), for energies estimated from shots: `E` as a function
+//! of one gate angle `a` is a trigonometric polynomial. For every gate of the set except the
+//! controlled rotations it has frequencies 0 and 1, and
+//! `∂E/∂a = ½ (E(a + π/2) − E(a − π/2))` (two circuits). A controlled rotation (`crx`, `cry`,
+//! `crz`, `cu3`'s `θ`) adds frequency ½, and the four-term rule
+//! `∂E/∂a = c₊ (E(a + π/2) − E(a − π/2)) − c₋ (E(a + 3π/2) − E(a − 3π/2))`,
+//! `c± = (√2 ± 1)/(4√2)`, is exact (Anselmetti et al., New J. Phys. 23, 113010, 2021). Each
+//! shifted circuit is one evaluation with its own shots.
 
 use crate::circuit::{Circuit, Instruction};
 use crate::error::{ParamKind, Result};
@@ -23,6 +32,7 @@ use crate::noise::local_offsets;
 use crate::par::Par;
 use crate::pauli::PauliSum;
 use crate::program::Program;
+use crate::rng::Stream;
 use crate::sim::kernels::{apply, kernel_for, Kernel, Subspace};
 use crate::sim::simd::Cpu;
 use num_complex::Complex64 as C64;
@@ -104,16 +114,6 @@ impl AdjointEnergy {
     /// The number of weights (the gradient's length).
     pub fn num_weights(&self) -> usize {
         self.weight_index.len()
-    }
-
-    /// The number of gate angles that depend on a weight: a parameter-shift gradient shifts
-    /// each of them twice.
-    pub fn num_shifted_angles(&self) -> usize {
-        self.gates
-            .iter()
-            .flat_map(|(gate, _)| gate.angles())
-            .filter(|a| a.terms().iter().any(|t| t.param.kind == ParamKind::Weight))
-            .count()
     }
 
     /// `E` and `∂E/∂w` at the weights `weights` and data inputs `inputs` (in the circuit's
@@ -245,4 +245,192 @@ fn local_element_one(lambda: &[C64], m: [C64; 4], phi: &[C64], q: usize) -> C64 
         }
     }
     sum
+}
+
+/// A source of energies with gradients, as the gradient-based optimizers use it.
+pub trait EnergyGradient: Sync {
+    /// The number of weights.
+    fn num_weights(&self) -> usize;
+    /// Circuit evaluations one call of [`EnergyGradient::value_and_gradient`] costs.
+    fn evaluations_per_call(&self) -> u64;
+    /// The energy (exact or estimated) and its gradient at `weights`; `stream` seeds any
+    /// sampling.
+    fn value_and_gradient(&self, weights: &[f64], stream: Stream) -> Result<(f64, Vec<f64>)>;
+}
+
+impl EnergyGradient for AdjointEnergy {
+    fn num_weights(&self) -> usize {
+        AdjointEnergy::num_weights(self)
+    }
+    /// One: a forward run and a backward sweep (about three forward runs of work).
+    fn evaluations_per_call(&self) -> u64 {
+        1
+    }
+    fn value_and_gradient(&self, weights: &[f64], _: Stream) -> Result<(f64, Vec<f64>)> {
+        AdjointEnergy::value_and_gradient(self, weights, &[])
+    }
+}
+
+/// One gate angle that depends on weights: where it is, its shift rule and its weights.
+#[derive(Debug, Clone)]
+struct Shifted {
+    instruction: usize,
+    angle: usize,
+    four_term: bool,
+    /// `(weight index, coefficient)`.
+    weights: Vec<(usize, f64)>,
+}
+
+/// The energy estimated from shots (or exact with `shots = None`) and its gradient by the
+/// parameter-shift rules of the [module docs](self).
+///
+/// ```
+/// use qloop::gradient::{AdjointEnergy, EnergyGradient, ShiftEnergy};
+/// use qloop::{rng::Stream, Circuit, Param, PauliSum};
+/// let circuit = Circuit::new(2).h(0).crx(Param::weight("t"), 0, 1).ry(Param::weight("u"), 1);
+/// let h: PauliSum = "Z1 + 0.5*X1".parse()?;
+/// let exact = ShiftEnergy::new(&circuit, h.clone(), None)?;
+/// let (_, g) = exact.value_and_gradient(&[0.7, -0.2], Stream::new(0))?;
+/// let (_, a) = AdjointEnergy::new(&circuit, h)?.value_and_gradient(&[0.7, -0.2], &[])?;
+/// assert!((g[0] - a[0]).abs() < 1e-12 && (g[1] - a[1]).abs() < 1e-12);
+/// assert_eq!(exact.evaluations_per_call(), 1 + 4 + 2);
+/// # Ok::<(), qloop::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct ShiftEnergy {
+    circuit: Circuit,
+    layout: crate::program::ParameterLayout,
+    hamiltonian: PauliSum,
+    shots: Option<usize>,
+    shifted: Vec<Shifted>,
+}
+
+impl ShiftEnergy {
+    /// Checks the circuit (compiles, no data inputs), the observable's width and the shots.
+    pub fn new(circuit: &Circuit, hamiltonian: PauliSum, shots: Option<usize>) -> Result<Self> {
+        let program = circuit.compile()?;
+        hamiltonian.check_width(circuit.num_qubits())?;
+        let layout = program.layout().clone();
+        if let Some(name) = layout.inputs.first() {
+            return Err(crate::Error::Shape {
+                context: "parameter-shift gradient".into(),
+                message: format!("the circuit has an input parameter '{name}'; bind it first"),
+            });
+        }
+        if let Some(s) = shots {
+            crate::measure::check_shots(s)?;
+            if s < 2 {
+                return Err(crate::Error::TooFewShots {
+                    context: "parameter-shift gradient".into(),
+                    min: 2,
+                    got: s,
+                });
+            }
+        }
+        let index: HashMap<&str, usize> = layout
+            .weights
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.as_str(), i))
+            .collect();
+        let mut shifted = Vec::new();
+        for (k, instruction) in circuit.iter().enumerate() {
+            let Instruction::Gate { gate, .. } = instruction else {
+                continue;
+            };
+            for (j, angle) in gate.angles().iter().enumerate() {
+                let weights: Vec<(usize, f64)> = angle
+                    .terms()
+                    .iter()
+                    .filter(|t| t.param.kind == ParamKind::Weight)
+                    .map(|t| (index[t.param.name.as_str()], t.coeff))
+                    .collect();
+                if !weights.is_empty() {
+                    shifted.push(Shifted {
+                        instruction: k,
+                        angle: j,
+                        four_term: gate.num_controls() > 0 && gate.angle_frequency(j) == Some(0.5),
+                        weights,
+                    });
+                }
+            }
+        }
+        Ok(ShiftEnergy {
+            circuit: circuit.clone(),
+            layout,
+            hamiltonian,
+            shots,
+            shifted,
+        })
+    }
+
+    /// The energy of the circuit bound at `weights`, with angle `shift.0` of the instruction
+    /// `shift.1` moved by `shift.2` when given; one estimate seeded by `stream`.
+    fn energy(
+        &self,
+        bound: &Circuit,
+        shift: Option<(usize, usize, f64)>,
+        stream: Stream,
+    ) -> Result<f64> {
+        let mut circuit = Circuit::with_clbits(bound.num_qubits(), bound.num_clbits());
+        for (k, instruction) in bound.iter().enumerate() {
+            let mut instruction = instruction.clone();
+            if let (Some((i, j, delta)), Instruction::Gate { gate, .. }) = (shift, &mut instruction)
+            {
+                if i == k {
+                    let a = &mut gate.angles_mut()[j];
+                    **a = crate::param::Angle::constant(a.constant_part() + delta);
+                }
+            }
+            circuit.push(instruction);
+        }
+        let psi = circuit.compile()?.statevector(&[], &[])?;
+        match self.shots {
+            None => self.hamiltonian.expectation(&psi),
+            Some(s) => Ok(self.hamiltonian.estimate(&psi, s, stream.key())?.value),
+        }
+    }
+}
+
+impl EnergyGradient for ShiftEnergy {
+    fn num_weights(&self) -> usize {
+        self.layout.weights.len()
+    }
+    /// One for the energy, two per shifted angle and four per controlled rotation.
+    fn evaluations_per_call(&self) -> u64 {
+        1 + self
+            .shifted
+            .iter()
+            .map(|s| if s.four_term { 4 } else { 2 })
+            .sum::<u64>()
+    }
+    fn value_and_gradient(&self, weights: &[f64], stream: Stream) -> Result<(f64, Vec<f64>)> {
+        use std::f64::consts::{FRAC_PI_2, SQRT_2};
+        let bound = self.layout.bind(&self.circuit, weights, &[])?;
+        let value = self.energy(&bound, None, stream.child(0))?;
+        let mut gradient = vec![0.0; weights.len()];
+        for (n, s) in self.shifted.iter().enumerate() {
+            let stream = stream.child(1 + n as u64);
+            let at = |delta: f64, m: u64| {
+                self.energy(
+                    &bound,
+                    Some((s.instruction, s.angle, delta)),
+                    stream.child(m),
+                )
+            };
+            let mut d = 0.5 * (at(FRAC_PI_2, 0)? - at(-FRAC_PI_2, 1)?);
+            if s.four_term {
+                let (plus, minus) = (
+                    (SQRT_2 + 1.0) / (4.0 * SQRT_2),
+                    (SQRT_2 - 1.0) / (4.0 * SQRT_2),
+                );
+                let far = at(3.0 * FRAC_PI_2, 2)? - at(-3.0 * FRAC_PI_2, 3)?;
+                d = plus * (2.0 * d) - minus * far;
+            }
+            for &(w, c) in &s.weights {
+                gradient[w] += c * d;
+            }
+        }
+        Ok((value, gradient))
+    }
 }

@@ -1,20 +1,20 @@
-//! Minimising an energy with its exact gradient ([`crate::gradient::AdjointEnergy`]): argmin's
-//! L-BFGS (Moré–Thuente line search) and steepest descent, and Adam.
+//! Minimising an energy with its gradient ([`crate::gradient::EnergyGradient`]: exact by
+//! adjoint differentiation, or from shots by parameter shifts): argmin's L-BFGS (Moré–Thuente
+//! line search) and steepest descent, and Adam.
 //!
-//! **Cost.** One evaluation here is one adjoint call, which returns the energy and the whole
-//! gradient (a forward run and a backward sweep, about three forward runs of work whatever the
-//! number of parameters); a line search that asks for the cost and then the gradient at the same
-//! point pays once. On hardware, where a gradient costs `2P` circuit evaluations by the
-//! parameter-shift rule (`P` shifted angles), the same run would cost
-//! `evaluations · (2P + 1)`; [`Minimized::shift_equivalent`] reports that figure.
+//! **Cost.** A call returns the energy and the whole gradient and costs the source's
+//! [`EnergyGradient::evaluations_per_call`] circuit evaluations (one for the adjoint method, a
+//! forward run and a backward sweep; `1 + 2P` or more for parameter shifts); a line search that
+//! asks for the cost and then the gradient at the same point pays once.
 //!
-//! **Budget.** The run stops at `max_evals` evaluations exactly: the evaluation that would
-//! exceed it is refused, and the result is the lowest-energy point evaluated (whose energy is
-//! exact). Adam: `m ← β₁m + (1−β₁)g`, `v ← β₂v + (1−β₂)g²`, `θ ← θ − η m̂/(√v̂ + ε)` with the
+//! **Budget.** The run stops within `max_evals` circuit evaluations: a call that would exceed
+//! it is refused, and the result is the lowest-energy point evaluated (its energy as the source
+//! gave it: exact, or an estimate). Adam: `m ← β₁m + (1−β₁)g`, `v ← β₂v + (1−β₂)g²`, `θ ← θ − η m̂/(√v̂ + ε)` with the
 //! bias-corrected `m̂ = m/(1−β₁ᵗ)`, `v̂ = v/(1−β₂ᵗ)` (Kingma and Ba, 2015).
 
 use crate::error::{Error, Result};
-use crate::gradient::AdjointEnergy;
+use crate::gradient::EnergyGradient;
+use crate::rng::Stream;
 use argmin::core::{CostFunction, Executor, Gradient, IterState, Problem, Solver, State, KV};
 use argmin::solver::gradientdescent::SteepestDescent;
 use argmin::solver::linesearch::MoreThuenteLineSearch;
@@ -65,25 +65,27 @@ pub struct Minimized {
     pub energy: f64,
     /// Where.
     pub params: Vec<f64>,
-    /// Adjoint evaluations (energy and gradient together) spent.
+    /// Calls of the gradient source (energy and gradient together).
+    pub calls: u64,
+    /// Circuit evaluations spent (calls × the source's cost per call).
     pub evaluations: u64,
     /// Iterations of the method (`None` when the budget ran out inside one).
     pub iterations: Option<u64>,
     /// Why the run stopped.
     pub termination: String,
-    /// Circuit evaluations the same run would take with parameter-shift gradients.
-    pub shift_equivalent: u64,
 }
 
 /// The energy as an argmin problem, with the evaluation count, the budget and the best point.
 struct Problem_<'a> {
-    energy: &'a AdjointEnergy,
+    energy: &'a dyn EnergyGradient,
     max_evals: u64,
+    stream: Stream,
     memo: Arc<Mutex<Memo>>,
 }
 
 #[derive(Default)]
 struct Memo {
+    calls: u64,
     evaluations: u64,
     /// The last point evaluated, its energy and gradient.
     last: Option<(Vec<f64>, f64, Vec<f64>)>,
@@ -102,12 +104,15 @@ impl Problem_<'_> {
                 return Ok((*e, g.clone()));
             }
         }
-        if memo.evaluations >= self.max_evals {
+        let cost = self.energy.evaluations_per_call();
+        if memo.evaluations + cost > self.max_evals {
             memo.exhausted = true;
             return Err(argmin::core::Error::msg("evaluation budget spent"));
         }
-        memo.evaluations += 1;
-        let (e, g) = self.energy.value_and_gradient(p, &[])?;
+        let stream = self.stream.child(memo.calls);
+        memo.calls += 1;
+        memo.evaluations += cost;
+        let (e, g) = self.energy.value_and_gradient(p, stream)?;
         if memo.best.as_ref().is_none_or(|(b, _)| e < *b) {
             memo.best = Some((e, p.to_vec()));
         }
@@ -179,10 +184,12 @@ where
 }
 
 /// Minimises `energy` from `init` with `method`, for at most `max_iters` iterations and
-/// `max_evals` evaluations, stopping early once the gradient's norm falls below `tolerance`
-/// (L-BFGS and steepest descent; also the cost change for L-BFGS).
+/// `max_evals` circuit evaluations, stopping early once the gradient's norm falls below
+/// `tolerance` (L-BFGS and steepest descent; also the cost change for L-BFGS). Call `k` draws
+/// any shots from `stream.child(k)`.
 pub fn minimize(
-    energy: &AdjointEnergy,
+    energy: &dyn EnergyGradient,
+    stream: Stream,
     init: Vec<f64>,
     method: Descent,
     max_iters: u64,
@@ -203,6 +210,7 @@ pub fn minimize(
     let problem = Problem_ {
         energy,
         max_evals,
+        stream,
         memo: Arc::clone(&memo),
     };
     let bad = |e: argmin::core::Error| Error::Optimizer(e.to_string());
@@ -247,14 +255,13 @@ pub fn minimize(
     let (energy_min, params) = memo
         .best
         .ok_or_else(|| Error::Optimizer("the run ended before any evaluation".into()))?;
-    let p = energy.num_shifted_angles() as u64;
     Ok(Minimized {
         energy: energy_min,
         params,
+        calls: memo.calls,
         evaluations: memo.evaluations,
         iterations,
         termination,
-        shift_equivalent: memo.evaluations * (2 * p + 1),
     })
 }
 
