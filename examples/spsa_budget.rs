@@ -5,24 +5,44 @@
 //!
 //! Run with `cargo run --release --example spsa_budget`.
 
-use qloop::train::{ansatz, optimize, Bounds, Energy, RunOptions, Spsa, StepSize, Stream};
+use qloop::train::{
+    ansatz, optimize, Bounds, Energy, RunOptions, SecondOrderSpsa, Spsa, StepSize, Stream,
+};
 use qloop::{Circuit, PauliSum};
 use rand::Rng;
 
-/// A named way to build the solver for a seed and a parameter count.
-type Setting = (&'static str, fn(u64, usize) -> Spsa);
+/// A way to build the solver for a seed (and a parameter count).
+#[derive(Clone, Copy)]
+enum Make {
+    First(fn(u64, usize) -> Spsa),
+    Second(fn(u64) -> SecondOrderSpsa),
+}
 
-const SETTINGS: [Setting; 3] = [
-    ("Spsa::new (training defaults)", |s, _| Spsa::new(s)),
-    ("Qiskit's (c = 0.2, first step 2π/10)", |s, d| {
-        Spsa::new(s).resamplings(1).blocking(None).block(
-            0..d,
-            StepSize::Calibrated(std::f64::consts::TAU / 10.0),
-            0.2,
-            Bounds::Free,
-        )
-    }),
-    ("Spsa::budgeted", Spsa::budgeted),
+const SETTINGS: [(&str, Make); 5] = [
+    (
+        "Spsa::new (training defaults)",
+        Make::First(|s, _| Spsa::new(s)),
+    ),
+    (
+        "Qiskit's (c = 0.2, first step 2π/10)",
+        Make::First(|s, d| {
+            Spsa::new(s).resamplings(1).blocking(None).block(
+                0..d,
+                StepSize::Calibrated(std::f64::consts::TAU / 10.0),
+                0.2,
+                Bounds::Free,
+            )
+        }),
+    ),
+    ("Spsa::budgeted", Make::First(Spsa::budgeted)),
+    (
+        "2-SPSA (SecondOrderSpsa::hessian)",
+        Make::Second(SecondOrderSpsa::hessian),
+    ),
+    (
+        "QN-SPSA (SecondOrderSpsa::metric)",
+        Make::Second(SecondOrderSpsa::metric),
+    ),
 ];
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -50,9 +70,19 @@ fn main() -> qloop::Result<()> {
                         max_evals: Some(budget),
                         ..Default::default()
                     };
-                    let out = optimize(energy.clone(), make(start, dim), init, options, vec![])?;
-                    assert!(out.evaluations <= budget);
-                    finals.push(energy.exact(&out.params)?);
+                    let (params, used) = match make {
+                        Make::First(f) => {
+                            let out =
+                                optimize(energy.clone(), f(start, dim), init, options, vec![])?;
+                            (out.params, out.evaluations)
+                        }
+                        Make::Second(f) => {
+                            let out = optimize(energy.clone(), f(start), init, options, vec![])?;
+                            (out.params, out.evaluations)
+                        }
+                    };
+                    assert!(used <= budget, "{used} evaluations");
+                    finals.push(energy.exact(&params)?);
                 }
                 medians.push(format!("{:.4}", median(finals)));
             }

@@ -42,6 +42,7 @@ pub mod rnn;
 pub mod sparse;
 pub mod spiking;
 pub mod spsa;
+pub mod spsa2;
 pub mod tasks;
 
 /// Addressable randomness ([`crate::rng`], where it lives).
@@ -65,4 +66,5 @@ pub use rnn::Rnn;
 pub use sparse::{EntangledBlock, Mask, SparseDense};
 pub use spiking::{Coupling, Decode, Lif, Membrane, QLifPair, Reset};
 pub use spsa::{Bounds, Gains, Spsa, SpsaState, Stall, StepBlocking, StepSize};
+pub use spsa2::{Curvature, SecondOrderSpsa};
 pub use tasks::SequenceSet;

@@ -122,6 +122,12 @@ impl Probe {
 pub trait Objective: CostFunction<Param = Probe, Output = f64> + Sync {
     /// Length of the parameter vector.
     fn num_params(&self) -> usize;
+
+    /// `|⟨ψ(a)|ψ(b)⟩|²` for objectives with a parameterized state (QN-SPSA's metric); `None`
+    /// for those without one.
+    fn fidelity(&self, _a: &[f64], _b: &[f64]) -> Option<crate::Result<f64>> {
+        None
+    }
 }
 
 /// `CostFunction` for objectives whose inherent `loss(&self, params, stream)` computes it.
@@ -546,6 +552,15 @@ impl Energy {
 impl Objective for Energy {
     fn num_params(&self) -> usize {
         self.program.layout().weights.len()
+    }
+
+    /// The exact fidelity of the noiseless states (`None` under a noise model).
+    fn fidelity(&self, a: &[f64], b: &[f64]) -> Option<Result<f64>> {
+        if self.noise.is_some() {
+            return None;
+        }
+        let state = |p: &[f64]| self.program.statevector(p, &[]);
+        Some(state(a).and_then(|x| Ok(x.inner(&state(b)?).norm_sqr())))
     }
 }
 

@@ -364,6 +364,11 @@ impl Spsa {
     }
 }
 
+/// `dim` Rademacher signs (±1) drawn from `stream`.
+pub(crate) fn rademacher(stream: Stream, dim: usize) -> Vec<f64> {
+    Spsa::rademacher(stream, dim)
+}
+
 /// One SPSA gradient estimate at `theta`: `ĝ_i = (L(θ + c∘Δ) − L(θ − c∘Δ)) / (2 c_i Δ_i)` with
 /// Rademacher `Δ` drawn from `stream.child(role::PERTURB)` and both losses evaluated on
 /// `stream.child(role::EVAL)` (the estimator each iteration of [`Spsa`] averages).

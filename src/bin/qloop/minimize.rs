@@ -4,7 +4,9 @@
 
 use crate::common::*;
 use qloop::gradient::{AdjointEnergy, EnergyGradient, ShiftEnergy};
-use qloop::train::{minimize, optimize, Descent, Energy, RunOptions, Spsa, Stream};
+use qloop::train::{
+    minimize, optimize, Descent, Energy, RunOptions, SecondOrderSpsa, Spsa, Stream,
+};
 use qloop::PauliSum;
 use rand::Rng;
 
@@ -14,6 +16,13 @@ pub enum Choice {
     /// SPSA tuned for a fixed budget (`Spsa::budgeted`: two energies per iteration, no
     /// blocking, c = 0.15, calibrated first step 2.5).
     Spsa,
+    /// 2-SPSA: SPSA with a running Hessian estimate (four energies per iteration, and one at
+    /// the new point).
+    #[value(name = "2spsa")]
+    TwoSpsa,
+    /// QN-SPSA: SPSA preconditioned by the states' Fubini–Study metric from four fidelities
+    /// per iteration (exact states; not with --shots).
+    Qnspsa,
     /// L-BFGS on exact gradients, Moré–Thuente line search.
     Lbfgs,
     /// Steepest descent on exact gradients, Moré–Thuente line search.
@@ -82,6 +91,31 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<(), Failure> {
             let solver = Spsa::budgeted(args.seed, n);
             let outcome = optimize(energy.clone(), solver, init, options, vec![])?;
             let settings = format!("SPSA, seed {}, {}", args.seed, outcome.termination);
+            (outcome.params, outcome.evaluations, settings)
+        }
+        Choice::TwoSpsa | Choice::Qnspsa => {
+            if args.optimizer == Choice::Qnspsa && args.shots.is_some() {
+                return Err(Error::Optimizer(
+                    "qnspsa computes exact state fidelities; it does not take --shots".into(),
+                )
+                .into());
+            }
+            let options = RunOptions {
+                max_iters: u64::MAX,
+                max_evals: Some(args.max_evals),
+                ..Default::default()
+            };
+            let solver = match args.optimizer {
+                Choice::TwoSpsa => SecondOrderSpsa::hessian(args.seed),
+                _ => SecondOrderSpsa::metric(args.seed),
+            };
+            let name = if args.optimizer == Choice::TwoSpsa {
+                "2-SPSA"
+            } else {
+                "QN-SPSA"
+            };
+            let outcome = optimize(energy.clone(), solver, init, options, vec![])?;
+            let settings = format!("{name}, seed {}, {}", args.seed, outcome.termination);
             (outcome.params, outcome.evaluations, settings)
         }
         choice => {
