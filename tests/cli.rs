@@ -990,4 +990,10 @@ fn minimize_names_a_bad_start_file() {
     assert!(err.contains("2 starting values for 16 weights"), "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
     std::fs::remove_file(&path).ok();
+    let out = qloop(&["minimize", "circuits/bell.qasm", "--observable", "ZZ"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("has no weights"),
+        "{err}"
+    );
 }

@@ -69,6 +69,13 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<(), Failure> {
     let energy = Energy::new(&circuit, observable.clone(), args.shots)?;
     let shift = ShiftEnergy::new(&circuit, observable.clone(), args.shots)?;
     let n = shift.num_weights();
+    if n == 0 {
+        return Err(Error::Optimizer(format!(
+            "{} has no weights to minimize over",
+            args.input.file.display()
+        ))
+        .into());
+    }
     let init = match &args.init {
         Some(path) => read_init(path, n)?,
         None => {
