@@ -56,13 +56,22 @@ pub struct AdjointEnergy {
     program: Program,
     hamiltonian: PauliSum,
     /// The unitary part of the circuit, in order (barriers and final measurements dropped).
-    gates: Vec<(Gate, Vec<usize>)>,
-    /// How each gate is undone: its subspace, targets, and the kernel of a gate without
-    /// angles (computed once).
-    undo: Vec<Undo>,
-    /// Weight name → position in the weight vector.
-    weight_index: HashMap<String, usize>,
-    input_index: HashMap<String, usize>,
+    steps: Vec<Step>,
+    num_weights: usize,
+}
+
+/// An angle's constant and `(kind, vector position, coefficient)` per term, in the angle's
+/// order (so its value is [`crate::Angle::eval`]'s).
+type ResolvedAngle = (f64, Vec<(ParamKind, usize, f64)>);
+
+/// One gate of the backward sweep: the gate, its operands, its angles with the parameters
+/// resolved to vector positions, and how it is undone.
+#[derive(Debug, Clone)]
+struct Step {
+    gate: Gate,
+    qubits: Vec<usize>,
+    angles: Vec<ResolvedAngle>,
+    undo: Undo,
 }
 
 impl AdjointEnergy {
@@ -71,23 +80,40 @@ impl AdjointEnergy {
     pub fn new(circuit: &Circuit, hamiltonian: PauliSum) -> Result<Self> {
         let program = circuit.compile()?;
         hamiltonian.check_width(circuit.num_qubits())?;
-        let gates: Vec<(Gate, Vec<usize>)> = circuit
-            .iter()
-            .filter_map(|i| match i {
-                Instruction::Gate { gate, qubits } => Some((gate.clone(), qubits.clone())),
-                _ => None,
-            })
-            .collect();
-        let index = |names: &[String]| {
+        let layout = program.layout();
+        let index = |names: &[String]| -> HashMap<String, usize> {
             names
                 .iter()
                 .enumerate()
                 .map(|(i, n)| (n.clone(), i))
-                .collect::<HashMap<_, _>>()
+                .collect()
         };
-        let undo = gates
+        let (weights, inputs) = (index(&layout.weights), index(&layout.inputs));
+        let steps = circuit
             .iter()
-            .map(|(gate, qubits): &(Gate, Vec<usize>)| {
+            .filter_map(|i| match i {
+                Instruction::Gate { gate, qubits } => Some((gate, qubits)),
+                _ => None,
+            })
+            .map(|(gate, qubits)| {
+                let angles = gate
+                    .angles()
+                    .iter()
+                    .map(|a| {
+                        let terms = a
+                            .terms()
+                            .iter()
+                            .map(|t| {
+                                let at = match t.param.kind {
+                                    ParamKind::Weight => weights[&t.param.name],
+                                    ParamKind::Input => inputs[&t.param.name],
+                                };
+                                (t.param.kind, at, t.coeff)
+                            })
+                            .collect();
+                        (a.constant_part(), terms)
+                    })
+                    .collect();
                 let (controls, targets) = qubits.split_at(gate.num_controls());
                 let mut undo = Undo {
                     subspace: Subspace::new(controls, targets),
@@ -97,23 +123,25 @@ impl AdjointEnergy {
                 if gate.angles().is_empty() {
                     undo.fixed = Some(undo.kernel(gate, &[]));
                 }
-                undo
+                Step {
+                    gate: gate.clone(),
+                    qubits: qubits.clone(),
+                    angles,
+                    undo,
+                }
             })
             .collect();
-        let layout = program.layout();
         Ok(AdjointEnergy {
-            weight_index: index(&layout.weights),
-            input_index: index(&layout.inputs),
+            num_weights: layout.weights.len(),
             program,
             hamiltonian,
-            gates,
-            undo,
+            steps,
         })
     }
 
     /// The number of weights (the gradient's length).
     pub fn num_weights(&self) -> usize {
-        self.weight_index.len()
+        self.num_weights
     }
 
     /// `E` and `∂E/∂w` at the weights `weights` and data inputs `inputs` (in the circuit's
@@ -131,34 +159,40 @@ impl AdjointEnergy {
             .map(|(p, l)| (p.conj() * l).re)
             .sum();
         let mut gradient = vec![0.0; weights.len()];
-        let value_of = |p: &crate::param::Param| match p.kind {
-            ParamKind::Weight => weights[self.weight_index[&p.name]],
-            ParamKind::Input => inputs[self.input_index[&p.name]],
-        };
         let cpu = Cpu::detect();
-        for ((gate, qubits), undo) in self.gates.iter().zip(&self.undo).rev() {
-            let angles: Vec<f64> = gate.angles().iter().map(|a| a.eval(value_of)).collect();
-            let kernel = match &undo.fixed {
-                Some(k) => *k,
-                None => undo.kernel(gate, &angles),
+        for step in self.steps.iter().rev() {
+            let value = |kind: ParamKind, at: usize| match kind {
+                ParamKind::Weight => weights[at],
+                ParamKind::Input => inputs[at],
             };
-            apply(phi.amplitudes_mut(), &kernel, &undo.subspace, par, cpu);
-            for (j, angle) in gate.angles().iter().enumerate() {
-                let mut weighted = angle
-                    .terms()
-                    .iter()
-                    .filter(|t| t.param.kind == ParamKind::Weight)
-                    .peekable();
-                if weighted.peek().is_none() {
+            let angles: Vec<f64> = step
+                .angles
+                .iter()
+                .map(|(c, terms)| {
+                    terms
+                        .iter()
+                        .fold(*c, |acc, &(k, at, w)| acc + w * value(k, at))
+                })
+                .collect();
+            let kernel = match &step.undo.fixed {
+                Some(k) => *k,
+                None => step.undo.kernel(&step.gate, &angles),
+            };
+            apply(phi.amplitudes_mut(), &kernel, &step.undo.subspace, par, cpu);
+            for (j, (_, terms)) in step.angles.iter().enumerate() {
+                if !terms.iter().any(|t| t.0 == ParamKind::Weight) {
                     continue;
                 }
-                let derivative = matrix_derivative(gate, &angles, j);
-                let g = 2.0 * local_element(&lambda, &derivative, phi.amplitudes(), qubits).re;
-                for term in weighted {
-                    gradient[self.weight_index[&term.param.name]] += term.coeff * g;
+                let derivative = matrix_derivative(&step.gate, &angles, j);
+                let g =
+                    2.0 * local_element(&lambda, &derivative, phi.amplitudes(), &step.qubits).re;
+                for &(kind, at, coeff) in terms {
+                    if kind == ParamKind::Weight {
+                        gradient[at] += coeff * g;
+                    }
                 }
             }
-            apply(&mut lambda, &kernel, &undo.subspace, par, cpu);
+            apply(&mut lambda, &kernel, &step.undo.subspace, par, cpu);
         }
         Ok((energy, gradient))
     }

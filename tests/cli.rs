@@ -996,4 +996,20 @@ fn minimize_names_a_bad_start_file() {
         !out.status.success() && err.contains("has no weights"),
         "{err}"
     );
+    std::fs::write(&path, "0 ".repeat(3000)).unwrap();
+    let init = path.to_str().unwrap();
+    let args = ["minimize", "circuits/hea4.json", "--observable", TFIM4];
+    let out = qloop(&[&args[..], &["--init", init]].concat());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("6000 bytes for 16 starting values"),
+        "{err}"
+    );
+    std::fs::remove_file(&path).ok();
+    let out = qloop(&[&args[..], &["--max-evals", "0"]].concat());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("--max-evals must lie in"),
+        "{err}"
+    );
 }

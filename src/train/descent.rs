@@ -76,7 +76,7 @@ pub struct Minimized {
 }
 
 /// The energy as an argmin problem, with the evaluation count, the budget and the best point.
-struct Problem_<'a> {
+struct EnergyProblem<'a> {
     energy: &'a dyn EnergyGradient,
     max_evals: u64,
     stream: Stream,
@@ -93,7 +93,7 @@ struct Memo {
     exhausted: bool,
 }
 
-impl Problem_<'_> {
+impl EnergyProblem<'_> {
     fn evaluate(&self, p: &[f64]) -> std::result::Result<(f64, Vec<f64>), argmin::core::Error> {
         let mut memo = self
             .memo
@@ -121,7 +121,7 @@ impl Problem_<'_> {
     }
 }
 
-impl CostFunction for Problem_<'_> {
+impl CostFunction for EnergyProblem<'_> {
     type Param = Vec<f64>;
     type Output = f64;
     fn cost(&self, p: &Vec<f64>) -> std::result::Result<f64, argmin::core::Error> {
@@ -129,7 +129,7 @@ impl CostFunction for Problem_<'_> {
     }
 }
 
-impl Gradient for Problem_<'_> {
+impl Gradient for EnergyProblem<'_> {
     type Param = Vec<f64>;
     type Gradient = Vec<f64>;
     fn gradient(&self, p: &Vec<f64>) -> std::result::Result<Vec<f64>, argmin::core::Error> {
@@ -207,7 +207,7 @@ pub fn minimize(
         });
     }
     let memo = Arc::new(Mutex::new(Memo::default()));
-    let problem = Problem_ {
+    let problem = EnergyProblem {
         energy,
         max_evals,
         stream,

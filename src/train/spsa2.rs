@@ -94,6 +94,14 @@ impl SecondOrderSpsa {
         self
     }
 
+    /// "2-SPSA" or "QN-SPSA".
+    pub fn label(&self) -> &'static str {
+        match self.curvature {
+            Curvature::Hessian => "2-SPSA",
+            Curvature::Metric => "QN-SPSA",
+        }
+    }
+
     /// `(|H̄| + βI)⁻¹ g` by the eigendecomposition of the running mean.
     fn precondition(&self, g: &[f64]) -> Result<Vec<f64>, ArgminError> {
         let d = g.len();
@@ -117,10 +125,7 @@ impl SecondOrderSpsa {
 
 impl<O: Objective> Solver<O, OptimState> for SecondOrderSpsa {
     fn name(&self) -> &str {
-        match self.curvature {
-            Curvature::Hessian => "2-SPSA",
-            Curvature::Metric => "QN-SPSA",
-        }
+        self.label()
     }
 
     fn next_iter(
@@ -226,7 +231,7 @@ impl Optimizer<OptimState> for SecondOrderSpsa {
     }
     fn record(&self) -> OptimizerRecord {
         OptimizerRecord {
-            name: <Self as Solver<crate::train::Energy, OptimState>>::name(self).into(),
+            name: self.label().into(),
             settings: serde_json::json!({
                 "seed": self.seed, "a": self.a, "c": self.c, "alpha": self.alpha,
                 "gamma": self.gamma, "beta": self.beta,

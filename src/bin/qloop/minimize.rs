@@ -4,6 +4,7 @@
 
 use crate::common::*;
 use qloop::gradient::{AdjointEnergy, EnergyGradient, ShiftEnergy};
+use qloop::limits::MAX_ITERATIONS;
 use qloop::train::{
     minimize, optimize, Descent, Energy, RunOptions, SecondOrderSpsa, Spsa, Stream,
 };
@@ -85,16 +86,20 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<(), Failure> {
                 .collect()
         }
     };
-    if args.max_evals == 0 {
-        return Err(Error::Optimizer("--max-evals must be at least 1".into()).into());
+    if !(1..=MAX_ITERATIONS).contains(&args.max_evals) {
+        return Err(Error::Optimizer(format!(
+            "--max-evals must lie in 1..={MAX_ITERATIONS}, got {}",
+            args.max_evals
+        ))
+        .into());
     }
+    let options = RunOptions {
+        max_iters: u64::MAX,
+        max_evals: Some(args.max_evals),
+        ..Default::default()
+    };
     let (params, evaluations, settings) = match args.optimizer {
         Choice::Spsa => {
-            let options = RunOptions {
-                max_iters: u64::MAX,
-                max_evals: Some(args.max_evals),
-                ..Default::default()
-            };
             let solver = Spsa::budgeted(args.seed, n);
             let outcome = optimize(energy.clone(), solver, init, options, vec![])?;
             let settings = format!("SPSA, seed {}, {}", args.seed, outcome.termination);
@@ -107,20 +112,11 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<(), Failure> {
                 )
                 .into());
             }
-            let options = RunOptions {
-                max_iters: u64::MAX,
-                max_evals: Some(args.max_evals),
-                ..Default::default()
-            };
             let solver = match args.optimizer {
                 Choice::TwoSpsa => SecondOrderSpsa::hessian(args.seed),
                 _ => SecondOrderSpsa::metric(args.seed),
             };
-            let name = if args.optimizer == Choice::TwoSpsa {
-                "2-SPSA"
-            } else {
-                "QN-SPSA"
-            };
+            let name = solver.label();
             let outcome = optimize(energy.clone(), solver, init, options, vec![])?;
             let settings = format!("{name}, seed {}, {}", args.seed, outcome.termination);
             (outcome.params, outcome.evaluations, settings)
@@ -183,12 +179,22 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<(), Failure> {
     Ok(())
 }
 
-/// `n` finite numbers separated by whitespace, from `path`.
+/// `n` finite numbers separated by whitespace, from `path` (refused unread when the file is
+/// far longer than `n` numbers can be).
 fn read_init(path: &Path, n: usize) -> Result<Vec<f64>, Error> {
-    let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+    let io = |source| Error::Io {
         path: path.to_path_buf(),
         source,
-    })?;
+    };
+    let limit = 64 * n as u64 + 4096;
+    let size = std::fs::metadata(path).map_err(io)?.len();
+    if size > limit {
+        return Err(Error::Shape {
+            context: format!("{}", path.display()),
+            message: format!("{size} bytes for {n} starting values (at most {limit})"),
+        });
+    }
+    let text = std::fs::read_to_string(path).map_err(io)?;
     let mut values = Vec::new();
     for (i, word) in text.split_whitespace().enumerate() {
         match word.parse::<f64>() {
