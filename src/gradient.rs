@@ -175,7 +175,7 @@ impl AdjointEnergy {
                 })
                 .collect();
             let kernel = match &step.undo.fixed {
-                Some(k) => *k,
+                Some(k) => k.clone(),
                 None => step.undo.kernel(&step.gate, &angles),
             };
             apply(phi.amplitudes_mut(), &kernel, &step.undo.subspace, par, cpu);

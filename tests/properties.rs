@@ -76,6 +76,105 @@ fn wide_circuit_strategy() -> impl Strategy<Value = (Circuit, Vec<f64>)> {
     })
 }
 
+/// A random circuit on 12 to 14 qubits (fused: `src/sim/fuse.rs`), drawn either from every
+/// gate or from the diagonal ones only (so that diagonal blocks of many qubits form), with
+/// gates on few qubits (so that dense blocks form) and some symbolic angles.
+fn fusable_circuit_strategy() -> impl Strategy<Value = (Circuit, Vec<f64>)> {
+    (12usize..=14, any::<bool>(), 0usize..4).prop_flat_map(|(n, diagonal, span)| {
+        let inst = (
+            gate_strategy(),
+            Just(n).prop_shuffle_qubits(),
+            0usize..n,
+            prop::bool::weighted(0.1),
+        );
+        prop::collection::vec(inst, 0..80).prop_map(move |items| {
+            let mut c = Circuit::new(n);
+            let mut weights = Vec::new();
+            for (mut gate, qubits, offset, symbolic) in items {
+                if diagonal && gate.structure() != qloop::Structure::Diagonal {
+                    continue;
+                }
+                if symbolic {
+                    for slot in gate.angles_mut() {
+                        weights.push(slot.constant_part());
+                        *slot = qloop::Param::weight(format!("w{}", weights.len())).into();
+                    }
+                }
+                // `span` > 0 keeps the gates within a window of span + 2 qubits.
+                let on: Vec<usize> = match span {
+                    0 => qubits[..gate.num_qubits()].to_vec(),
+                    s => {
+                        let window: Vec<usize> = qubits
+                            .iter()
+                            .copied()
+                            .filter(|&q| (q + n - offset) % n < s + 2)
+                            .collect();
+                        if window.len() < gate.num_qubits() {
+                            continue;
+                        }
+                        window[..gate.num_qubits()].to_vec()
+                    }
+                };
+                c = c.gate(gate, &on);
+            }
+            (c, weights)
+        })
+    })
+}
+
+/// The state after `c` (angles bound to `weights` in order of appearance) by the definition:
+/// each gate's matrix applied to the amplitudes, group by group.
+fn gate_by_gate(
+    c: &Circuit,
+    weights: &[f64],
+    psi: &[num_complex::Complex64],
+) -> Vec<num_complex::Complex64> {
+    let mut state = psi.to_vec();
+    let mut next = 0;
+    for inst in c.instructions() {
+        let Instruction::Gate { gate, qubits } = inst else {
+            continue;
+        };
+        let values: Vec<f64> = gate
+            .angles()
+            .iter()
+            .map(|a| match a.is_constant() {
+                true => a.constant_part(),
+                false => {
+                    next += 1;
+                    weights[next - 1]
+                }
+            })
+            .collect();
+        let m = gate.matrix(&values);
+        let dim = 1usize << qubits.len();
+        let local = |i: usize| {
+            qubits
+                .iter()
+                .enumerate()
+                .fold(0, |r, (j, &q)| r | ((i >> q & 1) << j))
+        };
+        let clear: usize = qubits.iter().map(|q| 1usize << q).sum();
+        let spread = |r: usize| -> usize {
+            qubits
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| r >> j & 1 == 1)
+                .map(|(_, q)| 1usize << q)
+                .sum()
+        };
+        state = (0..state.len())
+            .map(|i| {
+                let r = local(i);
+                (0..dim)
+                    .map(|col| m[r * dim + col] * state[(i & !clear) | spread(col)])
+                    .sum()
+            })
+            .collect();
+    }
+    state
+}
+
 trait ShuffleQubits {
     fn prop_shuffle_qubits(self) -> BoxedStrategy<Vec<usize>>;
 }
@@ -206,6 +305,23 @@ proptest! {
         let binding = program.bind_weights(&weights).unwrap();
         program.run_bound(&binding, &inputs, &mut b, Par::Seq).unwrap();
         prop_assert_eq!(a.amplitudes(), b.amplitudes());
+    }
+
+    /// Fused programs (dense blocks up to 5 qubits, diagonal blocks up to 8) against the
+    /// definition, gate by gate; serial and parallel runs bit for bit, unblocked and blocked.
+    #[test]
+    fn fused_programs_match_the_gate_by_gate_definition((c, weights) in fusable_circuit_strategy()) {
+        let n = c.num_qubits();
+        let psi = random_state(n, 13);
+        let expected = gate_by_gate(&c, &weights, psi.amplitudes());
+        let fused = c.compile().unwrap();
+        for program in [fused.clone(), fused.with_blocking(Blocking::Qubits(9))] {
+            let (mut a, mut b) = (psi.clone(), psi.clone());
+            program.apply(&weights, &[], &mut a, Par::Seq).unwrap();
+            program.apply(&weights, &[], &mut b, Par::Rayon).unwrap();
+            prop_assert_eq!(a.amplitudes(), b.amplitudes());
+            assert_close(a.amplitudes(), &expected, 1e-12, "fused vs gate by gate");
+        }
     }
 
     #[test]

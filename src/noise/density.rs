@@ -430,7 +430,7 @@ fn compile_run(run: &Run, n: usize) -> Result<Program> {
     for q in 0..n {
         flush(q, &mut pending, &mut kernels, out.len());
     }
-    out.compile_with(&kernels)
+    out.compile_with(&kernels, true)
 }
 
 /// A classical record and its unnormalized density matrix.

@@ -80,7 +80,7 @@ impl Values<'_> {
     #[inline(always)]
     fn kernel_with(&self, step: &Step, sin_cos: impl FnOnce(f64) -> (f64, f64)) -> Kernel {
         match &step.kernel {
-            StepKernel::Fixed(kernel) => *kernel,
+            StepKernel::Fixed(kernel) => kernel.clone(),
             StepKernel::Bound {
                 gate,
                 targets,
@@ -193,7 +193,7 @@ impl Prebound for () {
 impl Prebound for &[Option<Kernel>] {
     #[inline(always)]
     fn get(self, i: usize) -> Option<Kernel> {
-        self[i]
+        self[i].clone()
     }
 }
 

@@ -48,8 +48,9 @@ pub const LOW_QUBITS: usize = 4;
 pub enum Blocking {
     /// One pass over the state per step (the reference path).
     Off,
-    /// Stages whose chunks hold 2^k amplitudes (k is raised to [`LOW_QUBITS`] + 3 if smaller); states of at most k
-    /// qubits run unblocked.
+    /// Stages whose chunks hold 2^k amplitudes (k is raised to [`LOW_QUBITS`] plus the
+    /// widest step's qubits, at least 3, if smaller); states of at most k qubits run
+    /// unblocked.
     Qubits(usize),
 }
 
@@ -88,8 +89,10 @@ impl Plan {
     /// Plans `steps` (the subspace of each step, in program order) on `num_qubits` qubits in
     /// chunks of `2^block` amplitudes; `None` when the state fits one chunk.
     pub fn new(num_qubits: usize, steps: &[Subspace], block: usize) -> Option<Plan> {
-        // A 3-qubit step on fresh qubits must fit a stage that starts with the low qubits.
-        let block = block.max(LOW_QUBITS + 3);
+        // The widest step on fresh qubits must fit a stage that starts with the low qubits
+        // (a fused block has up to 8).
+        let widest = steps.iter().map(|s| s.qubits().count()).max().unwrap_or(0);
+        let block = block.max(LOW_QUBITS + widest.max(3));
         if num_qubits <= block {
             return None;
         }

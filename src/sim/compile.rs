@@ -187,14 +187,24 @@ impl Circuit {
     /// assert_eq!(err.to_string(), "instruction 0 (cx): qubit 2 is out of range for a circuit of 2 qubits");
     /// ```
     pub fn compile(&self) -> Result<Program> {
-        self.compile_with(&[])
+        self.compile_with(&[], true)
+    }
+
+    /// [`Circuit::compile`] without gate fusion into blocks (`src/sim/fuse.rs`): the
+    /// reference the fused program is tested and measured against. Every other pass runs.
+    pub fn compile_unfused(&self) -> Result<Program> {
+        self.compile_with(&[], false)
     }
 
     /// [`Circuit::compile`] with fixed kernels inserted: `extra` holds `(k, kernel, subspace)`
     /// in increasing `k`, each applied after the first `k` instructions (the density-matrix
     /// executor's channel superoperators, which then fuse and block with the gates around
-    /// them).
-    pub(crate) fn compile_with(&self, extra: &[(usize, Kernel, Subspace)]) -> Result<Program> {
+    /// them); `fuse` runs the fusion pass.
+    pub(crate) fn compile_with(
+        &self,
+        extra: &[(usize, Kernel, Subspace)],
+        fuse: bool,
+    ) -> Result<Program> {
         self.validate()?;
         if let Some((instruction, reason)) = self.dynamic_instruction() {
             return Err(Error::Dynamic {
@@ -220,7 +230,7 @@ impl Circuit {
                     flush(q, &mut pending[q], &mut steps, split);
                 }
                 steps.push(Step {
-                    kernel: StepKernel::Fixed(*kernel),
+                    kernel: StepKernel::Fixed(kernel.clone()),
                     subspace: *subspace,
                 });
             }
@@ -312,7 +322,7 @@ impl Circuit {
                 flush(q, &mut pending[q], &mut steps, split);
             }
             steps.push(Step {
-                kernel: StepKernel::Fixed(*kernel),
+                kernel: StepKernel::Fixed(kernel.clone()),
                 subspace: *subspace,
             });
         }
@@ -320,6 +330,9 @@ impl Circuit {
             flush(q, run, &mut steps, split);
         }
         gather_diagonals(&mut steps);
+        if fuse {
+            steps = super::fuse::fuse(steps, self.num_qubits());
+        }
         let mut schedule = Schedule::new(self.num_qubits(), steps);
         schedule.prefix = fixed_prefix(&schedule);
         Ok(
@@ -540,8 +553,8 @@ fn fixed_prefix(schedule: &Schedule) -> Option<Prefix> {
     let mut state = StateVector::zero(schedule.num_qubits).ok()?;
     let amps = state.amplitudes_mut();
     schedule.execute_unblocked(amps, Par::Seq, 0..steps, |i| {
-        match schedule.steps[i].kernel {
-            StepKernel::Fixed(kernel) => kernel,
+        match &schedule.steps[i].kernel {
+            StepKernel::Fixed(kernel) => kernel.clone(),
             _ => unreachable!("prefix steps are fixed"),
         }
     });

@@ -238,7 +238,7 @@ impl Schedule {
         items: usize,
         kernel: &mut impl FnMut(usize) -> Kernel,
     ) {
-        let mut kernels = [Kernel::Identity; GROUP_MAX];
+        let mut kernels: [Kernel; GROUP_MAX] = std::array::from_fn(|_| Kernel::Identity);
         let mut subspaces = [Subspace::default(); GROUP_MAX];
         let mut layer = None;
         let mut j = range.start;

@@ -13,18 +13,20 @@
 //! Each kernel's update is written once, as a closure; the walker chooses serial or rayon
 //! iteration from [`Par`]. Kernels only `debug_assert!`: [`crate::Program`] validated operands.
 
+use super::block::{self, Block};
 use super::mat2::Mat2;
 use super::simd::{self, Cpu};
 use crate::gate::{BaseMatrix, Structure};
 use crate::par::Par;
 use num_complex::Complex64 as C64;
 use rayon::prelude::*;
+use std::sync::Arc;
 
 /// Amplitudes per rayon task: 2^13 · 16 B = 128 KiB, a share of L2.
 const TASK_LEN: usize = 1 << 13;
 
 /// A kernel chosen from a gate's matrix structure. Targets are qubit indices.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Kernel {
     /// Nothing to do (an exact identity).
     Identity,
@@ -64,6 +66,9 @@ pub(crate) enum Kernel {
         t: usize,
         m: [[C64; 4]; 2],
     },
+    /// A fused block of fixed steps on the qubits of its subspace, dense or diagonal
+    /// ([`super::block`]); shared, so that kernels stay cheap to pass around.
+    Block(Arc<Block>),
 }
 
 impl Kernel {
@@ -91,6 +96,8 @@ impl Kernel {
                 t: map(t),
                 m,
             },
+            // Its qubits are its subspace's (renamed with it); `map` must keep their order.
+            Kernel::Block(b) => Kernel::Block(b),
         }
     }
 }
@@ -119,11 +126,14 @@ impl SharedAmps {
     }
 }
 
+/// Most qubits (controls and targets) a subspace holds: the largest fused block.
+pub(crate) const MAX_SUBSPACE_QUBITS: usize = block::MAX_DIAGONAL_QUBITS;
+
 /// The positions (sorted, ascending) where base indices have a zero bit inserted, and the
 /// mask of control bits set in each base index.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub(crate) struct Subspace {
-    zeros: [u8; 4],
+    zeros: [u8; MAX_SUBSPACE_QUBITS],
     num_zeros: u8,
     /// Bits of the control qubits.
     pub ctrl: usize,
@@ -132,7 +142,7 @@ pub(crate) struct Subspace {
 impl Subspace {
     /// The subspace of a gate with the given controls and targets.
     pub fn new(controls: &[usize], targets: &[usize]) -> Self {
-        let mut zeros = [0u8; 4];
+        let mut zeros = [0u8; MAX_SUBSPACE_QUBITS];
         let all = controls.iter().chain(targets);
         let mut num_zeros = 0;
         for &q in all {
@@ -186,7 +196,12 @@ impl Subspace {
     /// indices of a state of `len` amplitudes: `run = 2^{z₀}` for the lowest gate qubit `z₀`,
     /// since the bits below it are free.
     #[inline(always)]
-    fn for_each_run(&self, len: usize, par: Par, f: impl Fn(usize, usize) + Sync + Send) {
+    pub(crate) fn for_each_run(
+        &self,
+        len: usize,
+        par: Par,
+        f: impl Fn(usize, usize) + Sync + Send,
+    ) {
         let z0 = self.zeros[0] as usize;
         let run = 1usize << z0;
         let count = (len >> self.num_zeros) >> z0;
@@ -371,6 +386,7 @@ pub(crate) fn apply(amps: &mut [C64], kernel: &Kernel, sub: &Subspace, par: Par,
         |t: usize| sub.ctrl == 0 && sub.num_zeros == 1 && (2usize << t) <= TASK_LEN.min(amps.len());
     match *kernel {
         Kernel::Identity => {}
+        Kernel::Block(ref b) => block::apply(amps, b, sub, par, cpu),
         Kernel::Phase { t, d } if small_blocks(t) => walk_blocks(amps, par, |x| {
             simd::diagonal_blocks(x, t, [C64::new(1.0, 0.0), d], cpu)
         }),

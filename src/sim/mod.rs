@@ -22,10 +22,14 @@
 pub mod backend;
 pub mod batch;
 mod bind;
+mod block;
 pub mod blocking;
+#[doc(hidden)]
+pub mod calibrate;
 mod compile;
 mod execute;
 pub(crate) mod exp;
+mod fuse;
 mod ir;
 pub(crate) mod kernels;
 pub(crate) mod mat2;

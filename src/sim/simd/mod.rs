@@ -404,6 +404,8 @@ pub(crate) fn select_dense_pairs(
 
 #[cfg(target_arch = "x86_64")]
 mod avx2;
+mod blocks;
+pub(crate) use blocks::{dense_block_wide, DenseLanes, DiagonalRows};
 #[cfg(target_arch = "x86_64")]
 mod avx512;
 #[cfg(test)]

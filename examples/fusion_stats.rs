@@ -1,0 +1,42 @@
+//! Steps, passes and run time of circuit files, fused and unfused (best of three runs from
+//! `|0…0⟩`, compile excluded).
+//!
+//! `cargo run --release --example fusion_stats -- FILE...`
+use std::time::Instant;
+
+fn best(program: &qloop::Program) -> (f64, qloop::StateVector) {
+    let mut best = f64::INFINITY;
+    let mut state = None;
+    for _ in 0..3 {
+        let t = Instant::now();
+        let s = program.statevector(&[], &[]).expect("runs");
+        best = best.min(t.elapsed().as_secs_f64());
+        state = Some(s);
+    }
+    (best, state.expect("ran"))
+}
+
+fn main() {
+    for path in std::env::args().skip(1) {
+        let circuit = qloop::Circuit::load(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        let fused = circuit.compile().expect("compiles");
+        let unfused = circuit.compile_unfused().expect("compiles");
+        let (tf, sf) = best(&fused);
+        let (tu, su) = best(&unfused);
+        let diff = sf
+            .amplitudes()
+            .iter()
+            .zip(su.amplitudes())
+            .map(|(a, b)| (a - b).norm())
+            .fold(0.0, f64::max);
+        println!(
+            "{path}: {} gates; unfused {} steps, {} passes, {tu:.3} s; fused {} steps, {} passes, {tf:.3} s ({:.2}x); max |diff| {diff:.1e}",
+            circuit.instructions().len(),
+            unfused.num_steps(),
+            unfused.num_passes(),
+            fused.num_steps(),
+            fused.num_passes(),
+            tu / tf,
+        );
+    }
+}

@@ -1,0 +1,289 @@
+//! Gate fusion: fixed steps merged into dense or diagonal blocks of up to
+//! [`MAX_DENSE_QUBITS`] (dense) or [`MAX_DIAGONAL_QUBITS`] (diagonal) qubits, chosen by a cost
+//! model ([`super::block`] applies them).
+//!
+//! The pass walks the steps in program order and keeps *open blocks* on disjoint qubit sets,
+//! each holding every step not yet emitted on its qubits. A fixed step that touches open
+//! blocks joins all of them when the merged block costs no more than the parts
+//! ([`block_cost`] against [`step_cost`]); otherwise it joins the one block where merging
+//! saves most, or starts a block of its own; blocks it does not join are emitted first. A
+//! step with parameters emits the blocks on its qubits and follows them. A block is emitted
+//! as one step: its matrix is the product of its steps, formed by running their own kernels
+//! on the columns of the identity (so it is exact up to the rounding of those products);
+//! a block of one step stays that step.
+//!
+//! Costs are cycles per amplitude of a pass over cache-resident amplitudes, measured on the
+//! reference machine with `cargo run --release --example fusion_costs` (see
+//! `docs/performance.md`, "Fusion"). A dense `k`-qubit block costs `2^k` complex
+//! multiply-adds per amplitude, so two blocks on disjoint pairs never merge into four
+//! qubits, while `u cx u cx u cx u` on a pair becomes one 4×4 update and overlapping pairs
+//! merge into three qubits when the passes they save pay for the wider product.
+
+use super::block::{Block, MAX_DENSE_QUBITS, MAX_DIAGONAL_QUBITS};
+use super::ir::{Step, StepKernel};
+use super::kernels::{self, Kernel, Subspace};
+use super::simd::Cpu;
+use crate::par::Par;
+use num_complex::Complex64 as C64;
+
+/// Smallest state whose steps are fused. Below it every pass already runs in L1 or in
+/// registers and the unfused kernels are tuned for it (W2 in docs/performance.md).
+pub(crate) const FUSE_MIN_QUBITS: usize = 12;
+
+/// The cost of one step alone (nanoseconds per amplitude), `None` for a step with
+/// parameters (never fused).
+fn step_cost(step: &Step) -> Option<f64> {
+    let StepKernel::Fixed(kernel) = &step.kernel else {
+        return None;
+    };
+    let controlled = step.subspace.ctrl != 0;
+    let cost = match kernel {
+        Kernel::Identity => 0.0,
+        Kernel::Flip { .. } => 0.6,
+        Kernel::Swap { .. } => 0.45,
+        Kernel::Phase { .. } if controlled => 0.7,
+        Kernel::Phase { .. } => 0.42,
+        Kernel::Diagonal { .. } | Kernel::Diagonal2 { .. } | Kernel::AntiDiagonal { .. } => 0.55,
+        Kernel::Dense { .. } => 0.6,
+        Kernel::SelectDense { .. } => 0.9,
+        Kernel::Dense2 { .. } => 5.6,
+        Kernel::Channel1 { .. } | Kernel::Depolarize2 { .. } => 1.5,
+        Kernel::Block(b) => block_cost(b.num_qubits(), b.is_diagonal()),
+    };
+    Some(cost)
+}
+
+/// The cost of a block on `k` qubits (nanoseconds per amplitude).
+fn block_cost(k: usize, diagonal: bool) -> f64 {
+    match (diagonal, k) {
+        (true, _) => 0.6,
+        (false, 1) => 1.0,
+        (false, 2) => 1.8,
+        (false, 3) => 2.9,
+        (false, 4) => 6.2,
+        (false, _) => 23.0,
+    }
+}
+
+/// Whether a fixed step's kernel is diagonal.
+fn is_diagonal(step: &Step) -> bool {
+    match &step.kernel {
+        StepKernel::Fixed(k) => match k {
+            Kernel::Identity
+            | Kernel::Phase { .. }
+            | Kernel::Diagonal { .. }
+            | Kernel::Diagonal2 { .. } => true,
+            Kernel::Block(b) => b.is_diagonal(),
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
+fn mask_of(sub: &Subspace) -> u64 {
+    sub.qubits().fold(0, |m, q| m | 1u64 << q)
+}
+
+fn fits(mask: u64, diagonal: bool) -> bool {
+    let k = mask.count_ones() as usize;
+    k <= if diagonal {
+        MAX_DIAGONAL_QUBITS
+    } else {
+        MAX_DENSE_QUBITS
+    }
+}
+
+/// An open block: its qubits, its steps in order, whether all are diagonal, and what its
+/// steps cost one by one.
+struct Open {
+    mask: u64,
+    steps: Vec<Step>,
+    diagonal: bool,
+    separate: f64,
+}
+
+impl Open {
+    /// What emitting the block costs: the cheaper of one fused pass and its steps one by one.
+    fn cost(&self) -> f64 {
+        best_cost(self.mask, self.diagonal, self.separate, self.steps.len())
+    }
+}
+
+/// The cost of emitting `count` steps on `mask` that cost `separate` one by one.
+fn best_cost(mask: u64, diagonal: bool, separate: f64, count: usize) -> f64 {
+    match count {
+        1 => separate,
+        _ => separate.min(block_cost(mask.count_ones() as usize, diagonal)),
+    }
+}
+
+/// The fused steps of `steps` on `num_qubits` qubits (unchanged below [`FUSE_MIN_QUBITS`]).
+pub(crate) fn fuse(steps: Vec<Step>, num_qubits: usize) -> Vec<Step> {
+    if !(FUSE_MIN_QUBITS..=64).contains(&num_qubits) {
+        return steps;
+    }
+    let mut out = Vec::with_capacity(steps.len());
+    let mut open: Vec<Open> = Vec::new();
+    for step in steps {
+        let mask = mask_of(&step.subspace);
+        let touched: Vec<usize> = (0..open.len())
+            .filter(|&b| open[b].mask & mask != 0)
+            .collect();
+        let Some(cost) = step_cost(&step) else {
+            close(&mut open, &touched, &mut out);
+            out.push(step);
+            continue;
+        };
+        let diagonal = is_diagonal(&step);
+        // Joining the blocks `with`: whether it fits, and what it saves (≥ 0 when it pays).
+        let join = |with: &[usize]| -> Option<f64> {
+            let mask = with.iter().fold(mask, |m, &b| m | open[b].mask);
+            let diagonal = diagonal && with.iter().all(|&b| open[b].diagonal);
+            if !fits(mask, diagonal) {
+                return None;
+            }
+            let separate = cost + with.iter().map(|&b| open[b].separate).sum::<f64>();
+            let count = 1 + with.iter().map(|&b| open[b].steps.len()).sum::<usize>();
+            let before = cost + with.iter().map(|&b| open[b].cost()).sum::<f64>();
+            let saving = before - best_cost(mask, diagonal, separate, count);
+            (saving >= 0.0).then_some(saving)
+        };
+        let chosen: Vec<usize> = match join(&touched) {
+            Some(_) if !touched.is_empty() => touched.clone(),
+            _ => touched
+                .iter()
+                .filter_map(|&b| join(&[b]).map(|saving| (b, saving)))
+                .max_by(|x, y| x.1.total_cmp(&y.1))
+                .map(|(b, _)| vec![b])
+                .unwrap_or_default(),
+        };
+        let others: Vec<usize> = touched
+            .iter()
+            .copied()
+            .filter(|b| !chosen.contains(b))
+            .collect();
+        let mut block = Open {
+            mask,
+            steps: Vec::new(),
+            diagonal,
+            separate: cost,
+        };
+        // The joined blocks are on disjoint qubits: their steps commute, any order will do.
+        let mut taken: Vec<Open> = Vec::new();
+        let mut all: Vec<usize> = chosen.iter().chain(&others).copied().collect();
+        all.sort_unstable();
+        for &b in all.iter().rev() {
+            let removed = open.remove(b);
+            match chosen.contains(&b) {
+                true => taken.push(removed),
+                // Blocks the step does not join precede it: emitted now.
+                false => emit(removed, &mut out),
+            }
+        }
+        for joined in taken.into_iter().rev() {
+            block.mask |= joined.mask;
+            block.diagonal &= joined.diagonal;
+            block.separate += joined.separate;
+            block.steps.extend(joined.steps);
+        }
+        block.steps.push(step);
+        open.push(block);
+    }
+    let all: Vec<usize> = (0..open.len()).collect();
+    close(&mut open, &all, &mut out);
+    out
+}
+
+/// Emits the open blocks `which` (indices into `open`) and removes them.
+fn close(open: &mut Vec<Open>, which: &[usize], out: &mut Vec<Step>) {
+    let mut which = which.to_vec();
+    which.sort_unstable();
+    for &b in which.iter().rev() {
+        let block = open.remove(b);
+        emit(block, out);
+    }
+}
+
+/// Emits one block: its steps one by one where that costs no more, else their block.
+fn emit(block: Open, out: &mut Vec<Step>) {
+    let fused = block_cost(block.mask.count_ones() as usize, block.diagonal);
+    if block.steps.len() == 1 || block.separate <= fused {
+        out.extend(block.steps);
+        return;
+    }
+    let qubits: Vec<usize> = (0..64).filter(|q| block.mask >> q & 1 == 1).collect();
+    let m = product(&qubits, &block.steps);
+    let dim = 1usize << qubits.len();
+    let zero = C64::new(0.0, 0.0);
+    let off_diagonal_zero = (0..dim * dim).all(|i| i / dim == i % dim || m[i] == zero);
+    let kernel = if off_diagonal_zero && qubits.len() <= MAX_DIAGONAL_QUBITS {
+        let d: Vec<C64> = (0..dim).map(|r| m[r * dim + r]).collect();
+        if d.iter().all(|&x| x == C64::new(1.0, 0.0)) {
+            return;
+        }
+        Block::diagonal(&qubits, d)
+    } else {
+        Block::dense(&qubits, m)
+    };
+    out.push(Step {
+        kernel: StepKernel::Fixed(kernel),
+        subspace: Subspace::new(&[], &qubits),
+    });
+}
+
+/// The matrix (row-major) of `steps` applied in order on `qubits`: their kernels run on the
+/// identity, laid out as a state whose low `k` qubits are the row and high `k` the column.
+/// Dense products are only formed up to [`MAX_DENSE_QUBITS`] qubits; a diagonal block's
+/// product is formed on its diagonal only.
+fn product(qubits: &[usize], steps: &[Step]) -> Vec<C64> {
+    let k = qubits.len();
+    let dim = 1usize << k;
+    let local = |q: usize| qubits.iter().position(|&p| p == q).expect("block qubit");
+    if k > MAX_DENSE_QUBITS {
+        // Diagonal steps only: their product on the all-ones vector is the diagonal.
+        let mut d = vec![C64::new(1.0, 0.0); dim];
+        for step in steps {
+            let StepKernel::Fixed(kernel) = &step.kernel else {
+                unreachable!("blocks hold fixed steps")
+            };
+            let sub = step.subspace.remap(local);
+            kernels::apply(
+                &mut d,
+                &kernel.clone().remap(local),
+                &sub,
+                Par::Seq,
+                Cpu::portable(),
+            );
+        }
+        let mut m = vec![C64::new(0.0, 0.0); dim * dim];
+        for (r, v) in d.into_iter().enumerate() {
+            m[r * dim + r] = v;
+        }
+        return m;
+    }
+    let mut columns = vec![C64::new(0.0, 0.0); dim * dim];
+    for c in 0..dim {
+        columns[c << k | c] = C64::new(1.0, 0.0);
+    }
+    for step in steps {
+        let StepKernel::Fixed(kernel) = &step.kernel else {
+            unreachable!("blocks hold fixed steps")
+        };
+        let sub = step.subspace.remap(local);
+        kernels::apply(
+            &mut columns,
+            &kernel.clone().remap(local),
+            &sub,
+            Par::Seq,
+            Cpu::portable(),
+        );
+    }
+    // columns[r + (c << k)] = M[r][c].
+    let mut m = vec![C64::new(0.0, 0.0); dim * dim];
+    for r in 0..dim {
+        for c in 0..dim {
+            m[r * dim + c] = columns[r | c << k];
+        }
+    }
+    m
+}
