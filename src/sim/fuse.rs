@@ -44,25 +44,37 @@ fn step_cost(step: &Step) -> Option<f64> {
         Kernel::Phase { .. } if controlled => 0.7,
         Kernel::Phase { .. } => 0.42,
         Kernel::Diagonal { .. } | Kernel::Diagonal2 { .. } | Kernel::AntiDiagonal { .. } => 0.55,
+        // Real matrices (H, X and their products) take real arithmetic: half the operations.
+        Kernel::Dense { m, .. } if real(m) => 0.45,
         Kernel::Dense { .. } => 0.6,
+        Kernel::SelectDense { m, .. } if m.iter().all(real) => 0.6,
         Kernel::SelectDense { .. } => 0.9,
         Kernel::Dense2 { .. } => 5.6,
         Kernel::Channel1 { .. } | Kernel::Depolarize2 { .. } => 1.5,
-        Kernel::Block(b) => block_cost(b.num_qubits(), b.is_diagonal()),
+        Kernel::Block(b) => block_cost(mask_of(&step.subspace), b.is_diagonal()),
     };
     Some(cost)
 }
 
-/// The cost of a block on `k` qubits (nanoseconds per amplitude).
-fn block_cost(k: usize, diagonal: bool) -> f64 {
-    match (diagonal, k) {
-        (true, _) => 0.6,
+fn real(m: &[C64; 4]) -> bool {
+    m.iter().all(|z| z.im == 0.0)
+}
+
+/// The cost of a block on the qubits `mask` (nanoseconds per amplitude). A dense block
+/// with qubits below 2 (lane qubits of the 512-bit loop, [`crate::sim::simd`]) permutes
+/// registers and loads per-lane coefficients: dearer.
+fn block_cost(mask: u64, diagonal: bool) -> f64 {
+    let k = mask.count_ones() as usize;
+    let lanes = (mask & 0b11).count_ones();
+    let base = match (diagonal, k) {
+        (true, _) => return 0.6,
         (false, 1) => 1.0,
-        (false, 2) => 1.8,
-        (false, 3) => 2.9,
-        (false, 4) => 6.2,
-        (false, _) => 23.0,
-    }
+        (false, 2) => 1.3,
+        (false, 3) => 2.1,
+        (false, 4) => 4.5,
+        (false, _) => 11.0,
+    };
+    base * [1.0, 1.3, 1.9][lanes as usize]
 }
 
 /// Whether a fixed step's kernel is diagonal.
@@ -113,7 +125,7 @@ impl Open {
 fn best_cost(mask: u64, diagonal: bool, separate: f64, count: usize) -> f64 {
     match count {
         1 => separate,
-        _ => separate.min(block_cost(mask.count_ones() as usize, diagonal)),
+        _ => separate.min(block_cost(mask, diagonal)),
     }
 }
 
@@ -130,7 +142,11 @@ pub(crate) fn fuse(steps: Vec<Step>, num_qubits: usize) -> Vec<Step> {
             .filter(|&b| open[b].mask & mask != 0)
             .collect();
         let Some(cost) = step_cost(&step) else {
-            close(&mut open, &touched, &mut out);
+            // Every block is emitted, not only those on the step's qubits: the steps keep
+            // their order around each step with parameters, so runs of such steps (merged
+            // diagonal layers) and the leading fixed steps (the fixed prefix) stay whole.
+            let all: Vec<usize> = (0..open.len()).collect();
+            close(&mut open, &all, &mut out);
             out.push(step);
             continue;
         };
@@ -206,7 +222,7 @@ fn close(open: &mut Vec<Open>, which: &[usize], out: &mut Vec<Step>) {
 
 /// Emits one block: its steps one by one where that costs no more, else their block.
 fn emit(block: Open, out: &mut Vec<Step>) {
-    let fused = block_cost(block.mask.count_ones() as usize, block.diagonal);
+    let fused = block_cost(block.mask, block.diagonal);
     if block.steps.len() == 1 || block.separate <= fused {
         out.extend(block.steps);
         return;

@@ -29,6 +29,13 @@ pub(crate) struct LaneTable {
     coef: Vec<f64>,
 }
 
+/// A dense block's entries as `(re, im)` pairs, row-major: what the loop broadcasts when no
+/// lane qubit is in the block (every lane then has the same coefficient).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Scalars {
+    entries: Vec<f64>,
+}
+
 /// The precomputed forms of a dense block for both register widths, and the lane qubits
 /// they assume.
 #[derive(Debug, Clone, PartialEq)]
@@ -39,6 +46,7 @@ pub(crate) struct DenseLanes {
     low1: usize,
     w4: LaneTable,
     w2: LaneTable,
+    scalars: Scalars,
 }
 
 /// Lane qubits (as a mask over the qubits below `log₂ w`), the local positions of the lane
@@ -83,7 +91,7 @@ impl LaneTable {
                         let z = m[local(l, y) * dim + local(l ^ flip(s), y2)];
                         re[2 * l] = z.re;
                         re[2 * l + 1] = z.re;
-                        im[2 * l] = -z.im;
+                        im[2 * l] = z.im;
                         im[2 * l + 1] = z.im;
                     }
                     coef.extend(re);
@@ -102,6 +110,9 @@ impl DenseLanes {
             low1: split_lanes(qubits, 2).0,
             w4: LaneTable::new(qubits, m, 4),
             w2: LaneTable::new(qubits, m, 2),
+            scalars: Scalars {
+                entries: m.iter().flat_map(|z| [z.re, z.im]).collect(),
+            },
         }
     }
 }
@@ -206,7 +217,9 @@ trait Wide {
     unsafe fn load(p: *const f64) -> Self::V;
     unsafe fn store(p: *mut f64, v: Self::V);
     unsafe fn fmadd(a: Self::V, b: Self::V, c: Self::V) -> Self::V;
-    unsafe fn add(a: Self::V, b: Self::V) -> Self::V;
+    unsafe fn splat(x: f64) -> Self::V;
+    /// `a − b` in the real half of every amplitude, `a + b` in the imaginary half.
+    unsafe fn combine(a: Self::V, b: Self::V) -> Self::V;
     /// Exchanges re and im in every amplitude.
     unsafe fn swap(v: Self::V) -> Self::V;
     /// Permutes the amplitudes: lane `l` takes lane `l ⊕ flip`.
@@ -239,8 +252,12 @@ impl Wide for W4 {
         _mm512_fmadd_pd(a, b, c)
     }
     #[inline(always)]
-    unsafe fn add(a: __m512d, b: __m512d) -> __m512d {
-        _mm512_add_pd(a, b)
+    unsafe fn splat(x: f64) -> __m512d {
+        _mm512_set1_pd(x)
+    }
+    #[inline(always)]
+    unsafe fn combine(a: __m512d, b: __m512d) -> __m512d {
+        _mm512_fmaddsub_pd(_mm512_set1_pd(1.0), a, b)
     }
     #[inline(always)]
     unsafe fn swap(v: __m512d) -> __m512d {
@@ -282,8 +299,12 @@ impl Wide for W2 {
         _mm256_fmadd_pd(a, b, c)
     }
     #[inline(always)]
-    unsafe fn add(a: __m256d, b: __m256d) -> __m256d {
-        _mm256_add_pd(a, b)
+    unsafe fn splat(x: f64) -> __m256d {
+        _mm256_set1_pd(x)
+    }
+    #[inline(always)]
+    unsafe fn combine(a: __m256d, b: __m256d) -> __m256d {
+        _mm256_fmaddsub_pd(_mm256_set1_pd(1.0), a, b)
     }
     #[inline(always)]
     unsafe fn swap(v: __m256d) -> __m256d {
@@ -319,19 +340,55 @@ impl Groups<'_> {
     }
 }
 
-/// The dense loop over the register groups `groups` of `amps`, with `NH = 2^H` registers
-/// per group and `NL = 2^L` lane permutations.
+/// The dense loop over the register groups `range` of `amps`, with `NH = 2^H` registers
+/// per group and `NL = 2^L` lane permutations. Each output sums into two accumulators,
+/// `Σ Re c·v` and `Σ Im c·swap(v)`, combined as `a ∓ b` in the real and imaginary halves.
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
 unsafe fn dense_loop<X: Wide, const NH: usize, const NL: usize>(
     amps: *mut C64,
     range: std::ops::Range<usize>,
     at: &Groups,
-    coef: &[f64],
+    lanes: &[f64],
+    scalars: &[f64],
 ) {
     let step = 2 * X::W;
+    // The coefficient of output register y, input register y2 and lane flip s. Without lane
+    // qubits (NL = 1) register y is local row y and every lane has the same coefficient:
+    // broadcast from the entries.
+    let coefficient = |y: usize, y2: usize, s: usize| {
+        if NL == 1 {
+            let e = scalars.as_ptr().add(2 * (y * NH + y2));
+            (X::splat(*e), X::splat(*e.add(1)))
+        } else {
+            let c = lanes.as_ptr().add(((y * NH + y2) * NL + s) * 2 * step);
+            (X::load(c), X::load(c.add(step)))
+        }
+    };
     for g in range {
         let base = at.base(g, X::W);
+        if NL == 1 && NH <= 8 {
+            // Inputs outer: 2·NH independent accumulators, each input loaded once.
+            let mut a = [X::zero(); NH];
+            let mut b = [X::zero(); NH];
+            for y2 in 0..NH {
+                let p = X::load(amps.add(base + at.offsets[y2]) as *const f64);
+                let sw = X::swap(p);
+                for y in 0..NH {
+                    let (re, im) = coefficient(y, y2, 0);
+                    a[y] = X::fmadd(re, p, a[y]);
+                    b[y] = X::fmadd(im, sw, b[y]);
+                }
+            }
+            for y in 0..NH {
+                X::store(
+                    amps.add(base + at.offsets[y]) as *mut f64,
+                    X::combine(a[y], b[y]),
+                );
+            }
+            continue;
+        }
+        // Outputs outer: the (flipped, swapped) inputs held, two accumulators at a time.
         let mut p = [[X::zero(); NL]; NH];
         let mut sw = [[X::zero(); NL]; NH];
         for y in 0..NH {
@@ -345,12 +402,12 @@ unsafe fn dense_loop<X: Wide, const NH: usize, const NL: usize>(
             let (mut a, mut b) = (X::zero(), X::zero());
             for y2 in 0..NH {
                 for s in 0..NL {
-                    let c = coef.as_ptr().add(((y * NH + y2) * NL + s) * 2 * step);
-                    a = X::fmadd(X::load(c), p[y2][s], a);
-                    b = X::fmadd(X::load(c.add(step)), sw[y2][s], b);
+                    let (re, im) = coefficient(y, y2, s);
+                    a = X::fmadd(re, p[y2][s], a);
+                    b = X::fmadd(im, sw[y2][s], b);
                 }
             }
-            X::store(amps.add(base + at.offsets[y]) as *mut f64, X::add(a, b));
+            X::store(amps.add(base + at.offsets[y]) as *mut f64, X::combine(a, b));
         }
     }
 }
@@ -361,9 +418,10 @@ unsafe fn dense_avx512<const NH: usize, const NL: usize>(
     amps: *mut C64,
     range: std::ops::Range<usize>,
     at: &Groups,
-    coef: &[f64],
+    lanes: &[f64],
+    scalars: &[f64],
 ) {
-    dense_loop::<W4, NH, NL>(amps, range, at, coef)
+    dense_loop::<W4, NH, NL>(amps, range, at, lanes, scalars)
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -372,9 +430,10 @@ unsafe fn dense_avx2<const NH: usize, const NL: usize>(
     amps: *mut C64,
     range: std::ops::Range<usize>,
     at: &Groups,
-    coef: &[f64],
+    lanes: &[f64],
+    scalars: &[f64],
 ) {
-    dense_loop::<W2, NH, NL>(amps, range, at, coef)
+    dense_loop::<W2, NH, NL>(amps, range, at, lanes, scalars)
 }
 
 /// Applies the dense block with forms `lanes` on `qubits` (ascending) to `amps` with the
@@ -429,6 +488,7 @@ pub(crate) fn dense_block_wide(
         };
         let shared = super::super::kernels::SharedAmps(amps.as_mut_ptr());
         let coef = &table.coef[..];
+        let scalars = &lanes.scalars.entries[..];
         let (nh, nl) = (high.len(), low.len());
         let run = |range: std::ops::Range<usize>| {
             let ptr = shared.ptr(0);
@@ -439,7 +499,7 @@ pub(crate) fn dense_block_wide(
                 macro_rules! dispatch {
                     ($f:ident; $(($h:literal, $l:literal, $nh:literal, $nl:literal)),*) => {
                         match (nh, nl) {
-                            $(($h, $l) => $f::<$nh, $nl>(ptr, range, &at, coef),)*
+                            $(($h, $l) => $f::<$nh, $nl>(ptr, range, &at, coef, scalars),)*
                             _ => unreachable!("blocks have at most 5 qubits"),
                         }
                     };
