@@ -6,7 +6,10 @@
 //! - `small` (W2): 3 such layers at n = 4, 8, 12 with new random angles per evaluation, ⟨Z₀⟩,
 //!   one at a time (`eval_z0`) and 1024 per `run_batch` on every thread (`batch_z0`);
 //! - `blocking`: the W1 circuit at n = 22 for several chunk sizes (chooses the default);
-//! - `threshold`: one dense gate, serial vs rayon, n = 10..=18 (chooses `Par::THRESHOLD_QUBITS`).
+//! - `threshold`: one dense gate, serial vs rayon, n = 10..=18 (chooses `Par::THRESHOLD_QUBITS`);
+//! - `fusion`: fixed circuits at n = 20, fused (`compile`) against unfused (`compile_unfused`):
+//!   quantum-volume-like layers (random pairs, each `u u cx u u cx u u cx u u`, seeded) and the
+//!   QFT as `h` + `cp` + `swap`.
 //!
 //! Filter with e.g. `cargo bench --bench simulator -- small`.
 
@@ -156,5 +159,66 @@ fn threshold(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bandwidth, layers, small, blocking, threshold);
+/// Ten layers of random pairs, each pair `u u cx u u cx u u cx u u` with random angles: the
+/// shape of a quantum-volume circuit transpiled to `u` + `cx`.
+fn volume_like(n: usize, seed: u64) -> Circuit {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let mut c = Circuit::new(n);
+    let angle = |rng: &mut rand::rngs::StdRng| (rng.random::<f64>() - 0.5) * 6.0;
+    for _ in 0..10 {
+        let mut order: Vec<usize> = (0..n).collect();
+        for i in (1..n).rev() {
+            order.swap(i, rng.random_range(0..=i));
+        }
+        for pair in order.chunks_exact(2) {
+            let (a, b) = (pair[0], pair[1]);
+            for k in 0..4 {
+                for q in [a, b] {
+                    let (x, y, z) = (angle(&mut rng), angle(&mut rng), angle(&mut rng));
+                    c = c.gate(qloop::Gate::U(x.into(), y.into(), z.into()), &[q]);
+                }
+                if k < 3 {
+                    c = c.cx(a, b);
+                }
+            }
+        }
+    }
+    c
+}
+
+/// The QFT: `h`, controlled phases, then the reversing swaps.
+fn qft(n: usize) -> Circuit {
+    let mut c = Circuit::new(n);
+    for j in (0..n).rev() {
+        c = c.h(j);
+        for k in (0..j).rev() {
+            let phase = std::f64::consts::PI / (1u64 << (j - k)) as f64;
+            c = c.gate(qloop::Gate::CP(phase.into()), &[k, j]);
+        }
+    }
+    for q in 0..n / 2 {
+        c = c.swap(q, n - 1 - q);
+    }
+    c
+}
+
+fn fusion(c: &mut Criterion) {
+    let mut group = c.benchmark_group("fusion");
+    group.sample_size(10);
+    let n = 20;
+    let mut state = StateVector::zero(n).unwrap();
+    for (name, circuit) in [("volume", volume_like(n, 3)), ("qft", qft(n))] {
+        for (how, program) in [
+            ("fused", circuit.compile().unwrap()),
+            ("unfused", circuit.compile_unfused().unwrap()),
+        ] {
+            group.bench_function(BenchmarkId::new(format!("{name}_{how}"), n), |b| {
+                b.iter(|| program.run(&[], &[], &mut state, Par::Rayon).unwrap())
+            });
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bandwidth, layers, small, blocking, threshold, fusion);
 criterion_main!(benches);

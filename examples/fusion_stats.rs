@@ -18,9 +18,18 @@ fn best(program: &qloop::Program) -> (f64, qloop::StateVector) {
 
 fn main() {
     for path in std::env::args().skip(1) {
-        let circuit = qloop::Circuit::load(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-        let fused = circuit.compile().expect("compiles");
-        let unfused = circuit.compile_unfused().expect("compiles");
+        let compiled = qloop::Circuit::load(&path).and_then(|c| {
+            let fused = c.compile()?;
+            let unfused = c.compile_unfused()?;
+            Ok((c, fused, unfused))
+        });
+        let (circuit, fused, unfused) = match compiled {
+            Ok(x) => x,
+            Err(e) => {
+                eprintln!("{path}: {e}");
+                std::process::exit(1);
+            }
+        };
         let (tf, sf) = best(&fused);
         let (tu, su) = best(&unfused);
         let diff = sf

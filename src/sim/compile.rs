@@ -12,6 +12,8 @@
 //!   real rest gives `D` up to a merged layer ([`split_diagonal_lead`]);
 //! - **gather**: one-qubit diagonal steps move back past steps on other qubits to join the
 //!   diagonal step before them ([`gather_diagonals`]);
+//! - **fuse** (12 qubits and up): fixed steps merge into dense or diagonal blocks where a
+//!   block's one pass costs less than its steps ([`super::fuse`]);
 //! - **prefix**: the leading fixed steps are applied to `|0…0⟩` once ([`Prefix`]);
 //! - **plan**: states above one cache block get their stages ([`super::blocking`]).
 

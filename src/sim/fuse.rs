@@ -117,16 +117,13 @@ struct Open {
 impl Open {
     /// What emitting the block costs: the cheaper of one fused pass and its steps one by one.
     fn cost(&self) -> f64 {
-        best_cost(self.mask, self.diagonal, self.separate, self.steps.len())
+        best_cost(self.mask, self.diagonal, self.separate)
     }
 }
 
-/// The cost of emitting `count` steps on `mask` that cost `separate` one by one.
-fn best_cost(mask: u64, diagonal: bool, separate: f64, count: usize) -> f64 {
-    match count {
-        1 => separate,
-        _ => separate.min(block_cost(mask, diagonal)),
-    }
+/// The cost of emitting steps on `mask` that cost `separate` one by one.
+fn best_cost(mask: u64, diagonal: bool, separate: f64) -> f64 {
+    separate.min(block_cost(mask, diagonal))
 }
 
 /// The fused steps of `steps` on `num_qubits` qubits (unchanged below [`FUSE_MIN_QUBITS`]).
@@ -159,9 +156,8 @@ pub(crate) fn fuse(steps: Vec<Step>, num_qubits: usize) -> Vec<Step> {
                 return None;
             }
             let separate = cost + with.iter().map(|&b| open[b].separate).sum::<f64>();
-            let count = 1 + with.iter().map(|&b| open[b].steps.len()).sum::<usize>();
             let before = cost + with.iter().map(|&b| open[b].cost()).sum::<f64>();
-            let saving = before - best_cost(mask, diagonal, separate, count);
+            let saving = before - best_cost(mask, diagonal, separate);
             (saving >= 0.0).then_some(saving)
         };
         let chosen: Vec<usize> = match join(&touched) {
@@ -223,7 +219,8 @@ fn close(open: &mut Vec<Open>, which: &[usize], out: &mut Vec<Step>) {
 /// Emits one block: its steps one by one where that costs no more, else their block.
 fn emit(block: Open, out: &mut Vec<Step>) {
     let fused = block_cost(block.mask, block.diagonal);
-    if block.steps.len() == 1 || block.separate <= fused {
+    // One step alone becomes a block too where the block kernel is faster (`Dense2`).
+    if block.separate <= fused {
         out.extend(block.steps);
         return;
     }

@@ -7,6 +7,8 @@
 //! | --- | --- |
 //! | `ir` | the compiled step IR: steps, compiled angles, fused factors, affine forms |
 //! | `compile` | `Circuit::compile`: the passes that produce the steps |
+//! | `fuse` | fixed steps merged into dense or diagonal blocks by a cost model |
+//! | `block` | a fused block's matrix and its application |
 //! | [`program`] | [`Program`], the public face: checks at the edge, then bind and execute |
 //! | `bind` | binding, the one place that turns (weights, inputs) into kernels |
 //! | `execute` | execution: a schedule of steps, kernels from a binder, `Par`; never the program |
@@ -14,7 +16,8 @@
 //! | [`blocking`] | the cache-blocking planner and its staged application |
 //! | [`batch`] | many parameter rows over a pool of per-worker states |
 //! | `kernels` | amplitude updates chosen by matrix structure, serial or rayon |
-//! | `simd` | the innermost loops, one file per instruction set, features detected once |
+//! | `simd` | the innermost loops, one file per instruction set (block loops over both), features detected once |
+//! | [`calibrate`] | single-kernel timings behind the fusion cost model |
 //! | `mat2`, `trig`, `exp` | sparse 2×2 products; the inlined and batched `sin_cos`; the batched `exp` |
 //!
 //! Conventions (qubit order, matrices, parameter layout): `docs/conventions.md`.
