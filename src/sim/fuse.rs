@@ -225,18 +225,16 @@ fn emit(block: Open, out: &mut Vec<Step>) {
         return;
     }
     let qubits: Vec<usize> = (0..64).filter(|q| block.mask >> q & 1 == 1).collect();
-    let m = product(&qubits, &block.steps);
-    let dim = 1usize << qubits.len();
-    let zero = C64::new(0.0, 0.0);
-    let off_diagonal_zero = (0..dim * dim).all(|i| i / dim == i % dim || m[i] == zero);
-    let kernel = if off_diagonal_zero && qubits.len() <= MAX_DIAGONAL_QUBITS {
-        let d: Vec<C64> = (0..dim).map(|r| m[r * dim + r]).collect();
+    let kernel = if block.diagonal {
+        // Diagonal steps only: their product on the all-ones vector is the diagonal.
+        let mut d = vec![C64::new(1.0, 0.0); 1 << qubits.len()];
+        run_locally(&mut d, &qubits, &block.steps);
         if d.iter().all(|&x| x == C64::new(1.0, 0.0)) {
             return;
         }
         Block::diagonal(&qubits, d)
     } else {
-        Block::dense(&qubits, m)
+        Block::dense(&qubits, product(&qubits, &block.steps))
     };
     out.push(Step {
         kernel: StepKernel::Fixed(kernel),
@@ -244,53 +242,36 @@ fn emit(block: Open, out: &mut Vec<Step>) {
     });
 }
 
-/// The matrix (row-major) of `steps` applied in order on `qubits`: their kernels run on the
-/// identity, laid out as a state whose low `k` qubits are the row and high `k` the column.
-/// Dense products are only formed up to [`MAX_DENSE_QUBITS`] qubits; a diagonal block's
-/// product is formed on its diagonal only.
-fn product(qubits: &[usize], steps: &[Step]) -> Vec<C64> {
-    let k = qubits.len();
-    let dim = 1usize << k;
+/// Runs `steps` (fixed, on `qubits`) on `amps`, a vector whose low qubits are `qubits` in
+/// ascending order, with their own kernels.
+fn run_locally(amps: &mut [C64], qubits: &[usize], steps: &[Step]) {
     let local = |q: usize| qubits.iter().position(|&p| p == q).expect("block qubit");
-    if k > MAX_DENSE_QUBITS {
-        // Diagonal steps only: their product on the all-ones vector is the diagonal.
-        let mut d = vec![C64::new(1.0, 0.0); dim];
-        for step in steps {
-            let StepKernel::Fixed(kernel) = &step.kernel else {
-                unreachable!("blocks hold fixed steps")
-            };
-            let sub = step.subspace.remap(local);
-            kernels::apply(
-                &mut d,
-                &kernel.clone().remap(local),
-                &sub,
-                Par::Seq,
-                Cpu::portable(),
-            );
-        }
-        let mut m = vec![C64::new(0.0, 0.0); dim * dim];
-        for (r, v) in d.into_iter().enumerate() {
-            m[r * dim + r] = v;
-        }
-        return m;
-    }
-    let mut columns = vec![C64::new(0.0, 0.0); dim * dim];
-    for c in 0..dim {
-        columns[c << k | c] = C64::new(1.0, 0.0);
-    }
     for step in steps {
         let StepKernel::Fixed(kernel) = &step.kernel else {
             unreachable!("blocks hold fixed steps")
         };
         let sub = step.subspace.remap(local);
         kernels::apply(
-            &mut columns,
+            amps,
             &kernel.clone().remap(local),
             &sub,
             Par::Seq,
             Cpu::portable(),
         );
     }
+}
+
+/// The matrix (row-major) of `steps` applied in order on `qubits` (at most
+/// [`MAX_DENSE_QUBITS`]): their kernels run on the identity, laid out as a state whose low
+/// `k` qubits are the row and high `k` the column.
+fn product(qubits: &[usize], steps: &[Step]) -> Vec<C64> {
+    let k = qubits.len();
+    let dim = 1usize << k;
+    let mut columns = vec![C64::new(0.0, 0.0); dim * dim];
+    for c in 0..dim {
+        columns[c << k | c] = C64::new(1.0, 0.0);
+    }
+    run_locally(&mut columns, qubits, steps);
     // columns[r + (c << k)] = M[r][c].
     let mut m = vec![C64::new(0.0, 0.0); dim * dim];
     for r in 0..dim {
