@@ -10,11 +10,12 @@
 //!   by `d[local(i)]`: one complex product per amplitude however many gates it merged (runs
 //!   of `cp`, `cz`, `rzz`, `crz`, `p`, `rz` on different qubits: most of a QFT).
 //!
-//! The vector forms are precomputed here for the block's qubits below 2 (dense: the lanes of
-//! a 512-bit register hold four consecutive amplitudes) or below 4 (diagonal: one row of 16
-//! factors per value of the other bits). A stage of the cache-blocking plan renames qubits
-//! monotonically and keeps qubits below [`super::blocking::LOW_QUBITS`] in place, so the forms
-//! hold there too; where they would not, the portable loop runs (`lanes_hold`).
+//! The vector forms (`simd::DenseLanes`, `simd::DiagonalRows`) are built once per block for
+//! its qubits below 2 (dense: the lanes of a 512-bit register hold four consecutive
+//! amplitudes) or below 4 (diagonal: one row of 16 factors per value of the other bits). A
+//! stage of the cache-blocking plan renames qubits monotonically and keeps qubits below
+//! [`super::blocking::LOW_QUBITS`] in place, so the forms hold there too; where they would not,
+//! the portable loop runs.
 
 use super::kernels::{Kernel, SharedAmps, Subspace};
 use super::simd::{self, Cpu};

@@ -5,16 +5,18 @@
 //! The pass walks the steps in program order and keeps *open blocks* on disjoint qubit sets,
 //! each holding every step not yet emitted on its qubits. A fixed step that touches open
 //! blocks joins all of them when the merged block costs no more than the parts
-//! ([`block_cost`] against [`step_cost`]); otherwise it joins the one block where merging
-//! saves most, or starts a block of its own; blocks it does not join are emitted first. A
-//! step with parameters emits the blocks on its qubits and follows them. A block is emitted
-//! as one step: its matrix is the product of its steps, formed by running their own kernels
-//! on the columns of the identity (so it is exact up to the rounding of those products);
-//! a block of one step stays that step.
+//! ([`block_cost`] against [`step_cost`], each block at the cheaper of its fused pass and its
+//! steps one by one); otherwise it joins the one block where merging saves most, or starts a
+//! block of its own; blocks it does not join are emitted first. A step with parameters emits
+//! every open block and follows them, so no step moves past it (the fixed prefix and the
+//! merged diagonal layers stay whole). A block is emitted fused only where that is cheaper
+//! than its steps one by one (a lone `rxx` becomes a block: the block loop is faster than the
+//! `Dense2` one). Its matrix is the product of its steps, formed by running their own kernels
+//! on the columns of the identity, or on the all-ones vector for a diagonal block.
 //!
-//! Costs are cycles per amplitude of a pass over cache-resident amplitudes, measured on the
-//! reference machine with `cargo run --release --example fusion_costs` (see
-//! `docs/performance.md`, "Fusion"). A dense `k`-qubit block costs `2^k` complex
+//! Costs are nanoseconds per amplitude of one pass over a cache-resident state, one thread,
+//! measured on the reference machine with `cargo run --release --example fusion_costs` (see
+//! `docs/performance.md`, "General circuits"). A dense `k`-qubit block costs `2^k` complex
 //! multiply-adds per amplitude, so two blocks on disjoint pairs never merge into four
 //! qubits, while `u cx u cx u cx u` on a pair becomes one 4×4 update and overlapping pairs
 //! merge into three qubits when the passes they save pay for the wider product.

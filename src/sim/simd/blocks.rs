@@ -9,10 +9,11 @@
 //! `out_y = Σ_{y', s} C[y][y'][s] ⊙ P_s(v_{y'})`,
 //!
 //! where lane `l` of `C[y][y'][s]` is `M[row(l, y)][row(l ⊕ s, y')]`. A complex lane-wise
-//! product `c ⊙ v` is `Re c·v + (−Im c, Im c)·swap(v)`, so the coefficients are stored as two
-//! registers (real parts over both halves of each lane; imaginary parts negated in the real
-//! half) and each term costs two fused multiply-adds into two accumulators: `2^{k−1}` fused
-//! operations per amplitude for a `k`-qubit block on AVX-512.
+//! product `c ⊙ v` is `Re c·v ∓ Im c·swap(v)` (minus in the real half of each amplitude), so
+//! each output sums `Σ Re c·v` and `Σ Im c·swap(v)` in two accumulators, combined once by a
+//! `fmaddsub`: two fused multiply-adds per term, `2^{k−1}` per amplitude for a `k`-qubit block
+//! on AVX-512. Without lane qubits every lane has the same coefficient and the loop broadcasts
+//! the entries; otherwise it loads per-lane coefficient registers.
 //!
 //! **Diagonal.** One row of 16 factors per value of the block's qubits from 4 up; a group of
 //! 16 amplitudes is multiplied lane-wise by its row.
@@ -23,7 +24,7 @@ use num_complex::Complex64 as C64;
 use std::arch::x86_64::*;
 
 /// Coefficient registers of a dense block for one register width: for each `(y, y', s)`,
-/// real parts then signed imaginary parts, `2·W` doubles each.
+/// real parts then imaginary parts, each over both halves of every lane, `2·W` doubles each.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct LaneTable {
     coef: Vec<f64>,
