@@ -9,10 +9,10 @@ use num_complex::Complex64 as C64;
 use std::time::Instant;
 
 /// Nanoseconds per amplitude of one application of each kernel kind to a state of
-/// `2^qubits` amplitudes (at least 13), the best of `reps` applications each.
+/// `2^qubits` amplitudes (13 to 24 qubits), the best of `reps` applications each.
 #[doc(hidden)]
 pub fn kernel_costs(qubits: usize, reps: usize) -> Vec<(String, f64)> {
-    let n = qubits.max(13);
+    let n = qubits.clamp(13, 24);
     let len = 1usize << n;
     let fresh: Vec<C64> = (0..len)
         .map(|i| {
