@@ -96,7 +96,7 @@ impl Block {
 }
 
 /// The offset of each local index: local bit `j` set adds `2^{qubits[j]}`.
-fn local_offsets(qubits: &[usize]) -> Vec<usize> {
+pub(crate) fn local_offsets(qubits: &[usize]) -> Vec<usize> {
     (0..1usize << qubits.len())
         .map(|r| {
             qubits

@@ -464,24 +464,10 @@ pub(crate) fn dense_block_wide(
         if groups == 0 {
             return false;
         }
-        let offsets: Vec<usize> = (0..1usize << high.len())
-            .map(|y| {
-                high.iter()
-                    .enumerate()
-                    .filter(|(h, _)| y >> h & 1 == 1)
-                    .map(|(_, q)| 1usize << q)
-                    .sum()
-            })
-            .collect();
-        let flips: Vec<usize> = (0..1usize << low.len())
-            .map(|s| {
-                low.iter()
-                    .enumerate()
-                    .filter(|(i, _)| s >> i & 1 == 1)
-                    .map(|(_, q)| 1usize << q)
-                    .sum()
-            })
-            .collect();
+        // Register y of a group is at the offset of local index y over the high qubits; lane
+        // flip s is the offset of local index s over the lane qubits.
+        let offsets = super::super::block::local_offsets(&high);
+        let flips = super::super::block::local_offsets(&low);
         let at = Groups {
             high: &high,
             offsets: &offsets,
