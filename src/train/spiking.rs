@@ -267,10 +267,155 @@ struct Chunk {
     last_substep: bool,
 }
 
+/// The per-neuron constants of a spiking step that depend only on the parameters and the
+/// sub-step `δ`: `τ = e^ρ`, `1/τ` and the decay `e^{−δ/τ}`. A sequence runs every step with
+/// the same parameters, so each thread keeps the last [`Decays::KEPT`] it computed and reuses
+/// one whose `ρ` and `δ` are the same bits: the values are the ones a fresh computation gives.
+struct Decays {
+    rho: Vec<f64>,
+    tau: Vec<f64>,
+    inv_tau: Vec<f64>,
+    /// The `δ` of `decay` (NaN before the first).
+    delta: f64,
+    decay: Vec<f64>,
+    /// Room for the drive `V∞` of a row, kept so that a step allocates nothing of size `n`.
+    drive: Vec<f64>,
+}
+
+thread_local! {
+    /// The most recently used first.
+    static DECAYS: std::cell::RefCell<Vec<Decays>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+impl Decays {
+    /// Sets of constants each thread keeps (one per spiking layer of a network, up to four).
+    const KEPT: usize = 4;
+
+    /// The constants of `rho`: a kept set if one matches, else computed. Inlined into
+    /// [`run_step_body`], so the comparison runs in its vector lanes.
+    #[inline(always)]
+    fn take(rho: &[f64]) -> Decays {
+        let same = |kept: &[f64]| {
+            kept.len() == rho.len()
+                && kept
+                    .iter()
+                    .zip(rho)
+                    .fold(0, |acc, (a, b)| acc | (a.to_bits() ^ b.to_bits()))
+                    == 0
+        };
+        let mut list = DECAYS.with(std::cell::RefCell::take);
+        let kept = list
+            .iter()
+            .position(|d| same(&d.rho))
+            .map(|at| list.remove(at));
+        DECAYS.with(|cell| *cell.borrow_mut() = list);
+        kept.unwrap_or_else(|| {
+            let n = rho.len();
+            let mut tau = vec![0.0; n];
+            exp_batch(rho, &mut tau);
+            let inv_tau = tau.iter().map(|t| 1.0 / t).collect();
+            Decays {
+                rho: rho.to_vec(),
+                tau,
+                inv_tau,
+                delta: f64::NAN,
+                decay: vec![0.0; n],
+                drive: vec![0.0; n],
+            }
+        })
+    }
+
+    /// Makes `decay` that of the sub-step `delta`.
+    fn at(&mut self, delta: f64) {
+        if delta.to_bits() == self.delta.to_bits() {
+            return;
+        }
+        self.delta = delta;
+        let mut exponent = [0.0; CHUNK];
+        for start in (0..self.rho.len()).step_by(CHUNK) {
+            let end = (start + CHUNK).min(self.rho.len());
+            let exponent = &mut exponent[..end - start];
+            for (d, it) in exponent.iter_mut().zip(&self.inv_tau[start..end]) {
+                *d = -delta * it;
+            }
+            exp_batch(exponent, &mut self.decay[start..end]);
+        }
+    }
+
+    /// Keeps the constants for the next step on this thread.
+    fn give_back(self) {
+        DECAYS.with(|cell| {
+            let mut list = cell.borrow_mut();
+            list.insert(0, self);
+            list.truncate(Self::KEPT);
+        });
+    }
+}
+
+/// How a spiking layer decides which of its neurons fire after a sub-step's integration.
+enum Fire<F> {
+    /// A neuron fires where it may and `V ≥ θ` (deterministic LIF): decided neuron by neuron,
+    /// so integration, decision and reset run as one pass.
+    Threshold,
+    /// A decision over a whole [`Chunk`] at a time: the closure writes 1 or 0 into `spikes`,
+    /// given the chunk's membranes, which of its neurons may fire (1 or 0), the row's extra
+    /// columns and the row's rng. Chunks come in neuron order, so the draws are those of one
+    /// call over the whole layer.
+    Chunk(F),
+}
+
+/// The [`Fire::Chunk`] closure's type where the layer fires by [`Fire::Threshold`].
+type NoChunk = fn(Chunk, &[f64], &[f64], &mut [f64], &mut [f64], &mut crate::rng::QloopRng);
+
+/// A neuron's carried values, by value: the loops below load them once, compute in registers
+/// and store them once (a store of some lanes only cannot forward to the next load).
+#[derive(Clone, Copy)]
+struct Neuron {
+    v: f64,
+    hold: f64,
+    first: f64,
+    count: f64,
+    last: f64,
+}
+
+/// One sub-step of a neuron's membrane: integration unless it holds, one sub-step less to
+/// hold. Returns the new `(V, hold)` and 1 if it may fire, else 0. Branch-free, so loops of
+/// it run in vector lanes.
+#[inline(always)]
+fn integrate(v: f64, hold: f64, v_inf: f64, decay: f64) -> (f64, f64, f64) {
+    let holding = hold > 0.0;
+    let integrated = v_inf + (v - v_inf) * decay;
+    (
+        if holding { v } else { integrated },
+        (hold - 1.0).max(0.0),
+        if holding { 0.0 } else { 1.0 },
+    )
+}
+
+/// What a spike (`spike` = 1) does to its neuron: reset, refractory hold, first-spike time
+/// (the sub-step's start `clock`) and counts. Branch-free as well.
+#[inline(always)]
+fn settle(m: &Membrane, n: Neuron, spike: f64, clock: f64) -> Neuron {
+    let fired = spike > 0.0;
+    let reset = match m.reset {
+        Reset::Subtract => n.v - m.threshold,
+        Reset::To => m.v_reset,
+    };
+    Neuron {
+        v: if fired { reset } else { n.v },
+        hold: if fired { m.refractory as f64 } else { n.hold },
+        first: if fired && n.count == 0.0 {
+            clock
+        } else {
+            n.first
+        },
+        count: n.count + spike,
+        last: n.last + spike,
+    }
+}
+
 /// One input step of every row: `fire` decides, after each sub-step's integration, which
-/// neurons of a [`Chunk`] spike (writing 1 or 0 into `spikes`, given the chunk's membranes,
-/// which of its neurons may fire, the row's extra columns and the row's rng; chunks come in
-/// neuron order, so the draws are those of one call over the whole layer); the rest (integration, reset, refractory hold, counts,
+/// neurons spike ([`Fire`]); the rest (integration, reset, refractory hold, counts,
 /// decoding) is shared by every spiking layer. Returns the decoded outputs.
 ///
 /// Every loop here is element-wise over the neurons and has no fused multiply-adds, so the
@@ -285,10 +430,10 @@ fn run_step<F>(
     dt: &[f64],
     draws: &dyn Fn(usize) -> Stream,
     extra: usize,
-    fire: F,
+    fire: Fire<F>,
 ) -> Array2<f64>
 where
-    F: FnMut(Chunk, &[f64], &[bool], &mut [f64], &mut [f64], &mut crate::rng::QloopRng),
+    F: FnMut(Chunk, &[f64], &[f64], &mut [f64], &mut [f64], &mut crate::rng::QloopRng),
 {
     #[cfg(target_arch = "x86_64")]
     {
@@ -319,10 +464,10 @@ macro_rules! run_step_with {
             dt: &[f64],
             draws: &dyn Fn(usize) -> Stream,
             extra: usize,
-            fire: F,
+            fire: Fire<F>,
         ) -> Array2<f64>
         where
-            F: FnMut(Chunk, &[f64], &[bool], &mut [f64], &mut [f64], &mut crate::rng::QloopRng),
+            F: FnMut(Chunk, &[f64], &[f64], &mut [f64], &mut [f64], &mut crate::rng::QloopRng),
         {
             run_step_body(m, p, x, state, dt, draws, extra, fire)
         }
@@ -342,150 +487,148 @@ fn run_step_body<F>(
     dt: &[f64],
     draws: &dyn Fn(usize) -> Stream,
     extra: usize,
-    mut fire: F,
+    mut fire: Fire<F>,
 ) -> Array2<f64>
 where
-    F: FnMut(Chunk, &[f64], &[bool], &mut [f64], &mut [f64], &mut crate::rng::QloopRng),
+    F: FnMut(Chunk, &[f64], &[f64], &mut [f64], &mut [f64], &mut crate::rng::QloopRng),
 {
     let n = p.b.len();
-    let mut out = Array2::zeros((x.nrows(), n));
+    let mut out = Vec::with_capacity(x.nrows() * n);
     let mut input = vec![0.0; x.ncols()];
-    let mut work = vec![0.0; 4 * n];
-    let (tau, work) = work.split_at_mut(n);
-    let (inv_tau, work) = work.split_at_mut(n);
-    let (v_inf, decay) = work.split_at_mut(n);
+    // `τ` and `e^{−δ/τ}` of every neuron, counted every step as the layer's model computes
+    // them (the memo only saves the time).
+    let mut decays = Decays::take(p.rho);
+    let mut v_inf = std::mem::take(&mut decays.drive);
     ops::tally(0, n, n, n);
-    exp_batch(p.rho, tau);
-    for (i, t) in inv_tau.iter_mut().zip(&*tau) {
-        *i = 1.0 / t;
-    }
-    // Per-chunk scratch, in registers and L1: the currents, the decay exponents, which
-    // neurons may fire and which did.
-    let (mut current, mut exponent) = ([0.0; CHUNK], [0.0; CHUNK]);
-    let (mut may_fire, mut spikes) = ([true; CHUNK], [0.0; CHUNK]);
-    let mut decay_delta = f64::NAN;
+    // Per-chunk scratch, in registers and L1: which neurons may fire and which did.
+    let (mut may_fire, mut spikes) = ([1.0; CHUNK], [0.0; CHUNK]);
     let k = m.substeps;
-    let (subtract, held) = (m.reset == Reset::Subtract, m.refractory as f64);
     for (r, mut row) in state.rows_mut().into_iter().enumerate() {
         let row = row.as_slice_mut().expect("state rows are contiguous");
-        let (s, extra_cols) = NeuronRow::split(row, n);
+        let (mut s, extra_cols) = NeuronRow::split(row, n);
         debug_assert_eq!(extra_cols.len(), extra);
         input.iter_mut().zip(x.row(r)).for_each(|(i, v)| *i = *v);
         let delta = dt[r] / k as f64;
-        let new_decay = delta != decay_delta;
-        decay_delta = delta;
-        // The drive of every neuron: `V∞ = τ (U x + b)`, and the decay `e^{−δ/τ}` when `δ`
-        // changed since the last row (`affine` counts its own operations).
+        // The drive of every neuron: `V∞ = τ (U x + b)` (`affine` counts its own
+        // operations), and the decay `e^{−δ/τ}` counted where `δ` changed since the last row.
         ops::tally(0, n, 0, 0);
-        if new_decay {
+        if r == 0 || delta.to_bits() != (dt[r - 1] / k as f64).to_bits() {
             ops::tally(0, n, 0, n);
         }
-        for start in (0..n).step_by(CHUNK) {
-            let end = (start + CHUNK).min(n);
-            let current = &mut current[..end - start];
-            let cols = input.len();
-            affine(
-                &p.u[start * cols..end * cols],
-                &p.b[start..end],
-                &input,
-                current,
-            );
-            for ((vi, c), t) in v_inf[start..end]
-                .iter_mut()
-                .zip(&*current)
-                .zip(&tau[start..end])
-            {
-                *vi = t * c;
-            }
-            if new_decay {
-                let exponent = &mut exponent[..end - start];
-                for (d, it) in exponent.iter_mut().zip(&inv_tau[start..end]) {
-                    *d = -delta * it;
-                }
-                exp_batch(exponent, &mut decay[start..end]);
-            }
-            s.last[start..end].iter_mut().for_each(|l| *l = 0.0);
-        }
+        decays.at(delta);
+        let (tau, decay) = (&decays.tau[..], &decays.decay[..]);
+        affine(p.u, p.b, &input, &mut v_inf);
+        v_inf.iter_mut().zip(tau).for_each(|(vi, t)| *vi *= t);
+        s.last.iter_mut().for_each(|l| *l = 0.0);
         let mut rng = draws(r).rng();
         for substep in 0..k {
             let clock = s.clock[0];
             ops::tally(0, 3 * n, 0, 0);
-            for start in (0..n).step_by(CHUNK) {
-                let end = (start + CHUNK).min(n);
-                let (may_fire, spikes) = (&mut may_fire[..end - start], &mut spikes[..end - start]);
-                let v = &mut s.v[start..end];
-                let hold = &mut s.refractory[start..end];
-                // Branch-free, so the loop runs in vector lanes.
-                for ((((v, hold), may), vi), d) in v
-                    .iter_mut()
-                    .zip(hold.iter_mut())
-                    .zip(may_fire.iter_mut())
-                    .zip(&v_inf[start..end])
-                    .zip(&decay[start..end])
-                {
-                    let holding = *hold > 0.0;
-                    *may = !holding;
-                    let integrated = vi + (*v - vi) * d;
-                    *v = if holding { *v } else { integrated };
-                    *hold = (*hold - 1.0).max(0.0);
+            let NeuronRow {
+                v,
+                refractory,
+                count,
+                last,
+                first,
+                ..
+            } = &mut s;
+            match &mut fire {
+                Fire::Threshold => {
+                    ops::tally(0, n, 0, 0);
+                    for (((((v, hold), first), count), last), (vi, d)) in v
+                        .iter_mut()
+                        .zip(refractory.iter_mut())
+                        .zip(first.iter_mut())
+                        .zip(count.iter_mut())
+                        .zip(last.iter_mut())
+                        .zip(v_inf.iter().zip(decay))
+                    {
+                        let (v_new, hold_new, may) = integrate(*v, *hold, *vi, *d);
+                        let spike = if v_new >= m.threshold { may } else { 0.0 };
+                        let neuron = Neuron {
+                            v: v_new,
+                            hold: hold_new,
+                            first: *first,
+                            count: *count,
+                            last: *last,
+                        };
+                        let after = settle(m, neuron, spike, clock);
+                        (*v, *hold, *first, *count, *last) =
+                            (after.v, after.hold, after.first, after.count, after.last);
+                    }
                 }
-                let chunk = Chunk {
-                    start,
-                    last_substep: substep + 1 == k,
-                };
-                fire(chunk, v, may_fire, spikes, extra_cols, &mut rng);
-                // Branch-free as well: resets, holds, counts and first-spike times of the
-                // neurons that fired.
-                for (((((v, hold), first), count), last), &spike) in v
-                    .iter_mut()
-                    .zip(hold.iter_mut())
-                    .zip(s.first[start..end].iter_mut())
-                    .zip(s.count[start..end].iter_mut())
-                    .zip(s.last[start..end].iter_mut())
-                    .zip(&*spikes)
-                {
-                    let fired = spike > 0.0;
-                    let reset = if subtract {
-                        *v - m.threshold
-                    } else {
-                        m.v_reset
-                    };
-                    *v = if fired { reset } else { *v };
-                    *hold = if fired { held } else { *hold };
-                    *first = if fired && *count == 0.0 {
-                        clock
-                    } else {
-                        *first
-                    };
-                    *count += spike;
-                    *last += spike;
+                Fire::Chunk(fire) => {
+                    for start in (0..n).step_by(CHUNK) {
+                        let end = (start + CHUNK).min(n);
+                        let (may_fire, spikes) =
+                            (&mut may_fire[..end - start], &mut spikes[..end - start]);
+                        let v = &mut v[start..end];
+                        let hold = &mut refractory[start..end];
+                        for (((v, hold), may), (vi, d)) in v
+                            .iter_mut()
+                            .zip(hold.iter_mut())
+                            .zip(may_fire.iter_mut())
+                            .zip(v_inf[start..end].iter().zip(&decay[start..end]))
+                        {
+                            (*v, *hold, *may) = integrate(*v, *hold, *vi, *d);
+                        }
+                        let chunk = Chunk {
+                            start,
+                            last_substep: substep + 1 == k,
+                        };
+                        fire(chunk, v, may_fire, spikes, extra_cols, &mut rng);
+                        for (((((v, hold), first), count), last), &spike) in v
+                            .iter_mut()
+                            .zip(hold.iter_mut())
+                            .zip(first[start..end].iter_mut())
+                            .zip(count[start..end].iter_mut())
+                            .zip(last[start..end].iter_mut())
+                            .zip(&*spikes)
+                        {
+                            let neuron = Neuron {
+                                v: *v,
+                                hold: *hold,
+                                first: *first,
+                                count: *count,
+                                last: *last,
+                            };
+                            let after = settle(m, neuron, spike, clock);
+                            (*v, *hold, *first, *count, *last) =
+                                (after.v, after.hold, after.first, after.count, after.last);
+                        }
+                    }
                 }
             }
             s.clock[0] += delta;
             s.clock[1] += 1.0;
         }
         let elapsed = s.clock[0];
-        let o = out.row_mut(r).into_slice().expect("rows are contiguous");
         ops::tally(0, 2 * n, 1, 0);
         match m.decode {
             Decode::Rate => {
                 let per = 1.0 / s.clock[1];
-                o.iter_mut().zip(&*s.count).for_each(|(o, c)| *o = c * per);
+                out.extend(s.count.iter().map(|c| c * per));
             }
             Decode::Spikes => {
                 let per = 1.0 / k as f64;
-                o.iter_mut().zip(&*s.last).for_each(|(o, c)| *o = c * per);
+                out.extend(s.last.iter().map(|c| c * per));
             }
             Decode::FirstSpike => {
                 let per = 1.0 / elapsed;
-                for i in 0..n {
-                    let latency = (elapsed - s.first[i]) * per;
-                    o[i] = if s.count[i] > 0.0 { latency } else { 0.0 };
-                }
+                out.extend(s.first.iter().zip(&*s.count).map(|(first, &count)| {
+                    let latency = (elapsed - first) * per;
+                    if count > 0.0 {
+                        latency
+                    } else {
+                        0.0
+                    }
+                }));
             }
         }
     }
-    out
+    decays.drive = v_inf;
+    decays.give_back();
+    Array2::from_shape_vec((x.nrows(), n), out).expect("one row of n outputs per sample")
 }
 
 /// Runs [`run_step`] on the carried state inside a sequence (checked by the liquid layers'
@@ -591,14 +734,7 @@ impl Layer for Lif {
             x,
             self.state_width(),
             time,
-            |state, dt, draws| {
-                run_step(m, &p, x, state, dt, draws, 0, |_, v, may, spikes, _, _| {
-                    ops::tally(0, v.len(), 0, 0);
-                    for ((s, &may), &v) in spikes.iter_mut().zip(may).zip(v) {
-                        *s = f64::from(u8::from(may && v >= m.threshold));
-                    }
-                })
-            },
+            |state, dt, draws| run_step(m, &p, x, state, dt, draws, 0, Fire::<NoChunk>::Threshold),
         )
     }
     fn check(&self) -> Result<()> {
@@ -760,49 +896,59 @@ impl Layer for QLifPair {
                 dt,
                 draws,
                 self.pairs,
-                |chunk, v, may, spikes, entropy, rng| {
-                    for local in 0..v.len() / 2 {
-                        let (a, b) = (2 * local, 2 * local + 1);
-                        let pair = chunk.start / 2 + local;
-                        let half = |v: f64| sin_cos(FRAC_PI_2 * (v * inv_theta).clamp(0.0, 1.0));
-                        let (ha, hb) = (half(v[a]), half(v[b]));
-                        let (sa, sb) = match coupling {
-                            Coupling::Entangled => {
-                                let psi = pair_amplitudes(&matrices[pair], ha, hb);
-                                if chunk.last_substep {
-                                    entropy[pair] = pair_entropy(&psi);
-                                }
-                                let u: f64 = rng.random();
-                                let mut acc = 0.0;
-                                let mut outcome = 3;
-                                for (s, amp) in psi.iter().enumerate() {
-                                    acc += amp.norm_sqr();
-                                    if u < acc {
-                                        outcome = s;
-                                        break;
+                Fire::Chunk(
+                    |chunk: Chunk,
+                     v: &[f64],
+                     may: &[f64],
+                     spikes: &mut [f64],
+                     entropy: &mut [f64],
+                     rng: &mut crate::rng::QloopRng| {
+                        for local in 0..v.len() / 2 {
+                            let (a, b) = (2 * local, 2 * local + 1);
+                            let pair = chunk.start / 2 + local;
+                            let half =
+                                |v: f64| sin_cos(FRAC_PI_2 * (v * inv_theta).clamp(0.0, 1.0));
+                            let (ha, hb) = (half(v[a]), half(v[b]));
+                            let (sa, sb) = match coupling {
+                                Coupling::Entangled => {
+                                    let psi = pair_amplitudes(&matrices[pair], ha, hb);
+                                    if chunk.last_substep {
+                                        entropy[pair] = pair_entropy(&psi);
                                     }
+                                    let u: f64 = rng.random();
+                                    let mut acc = 0.0;
+                                    let mut outcome = 3;
+                                    for (s, amp) in psi.iter().enumerate() {
+                                        acc += amp.norm_sqr();
+                                        if u < acc {
+                                            outcome = s;
+                                            break;
+                                        }
+                                    }
+                                    (outcome & 1 == 1, outcome & 2 == 2)
                                 }
-                                (outcome & 1 == 1, outcome & 2 == 2)
+                                Coupling::Classical | Coupling::Independent => {
+                                    let sa = rng.random::<f64>() < ha.0 * ha.0;
+                                    let sb = rng.random::<f64>() < hb.0 * hb.0;
+                                    let flip = coupling == Coupling::Classical
+                                        && rng.random::<f64>() < flips[pair];
+                                    (sa ^ flip, sb ^ flip)
+                                }
+                            };
+                            spikes[a] = if sa { may[a] } else { 0.0 };
+                            spikes[b] = if sb { may[b] } else { 0.0 };
+                        }
+                        let pairs = v.len() / 2;
+                        match coupling {
+                            // Two sin/cos (a dozen multiply-adds each), the 4 × 4 complex product
+                            // (64 real multiply-adds), 4 norms and the draw's compares.
+                            Coupling::Entangled => {
+                                ops::tally(pairs * (24 + 64 + 8), pairs * 10, 0, 0)
                             }
-                            Coupling::Classical | Coupling::Independent => {
-                                let sa = rng.random::<f64>() < ha.0 * ha.0;
-                                let sb = rng.random::<f64>() < hb.0 * hb.0;
-                                let flip = coupling == Coupling::Classical
-                                    && rng.random::<f64>() < flips[pair];
-                                (sa ^ flip, sb ^ flip)
-                            }
-                        };
-                        spikes[a] = f64::from(u8::from(may[a] && sa));
-                        spikes[b] = f64::from(u8::from(may[b] && sb));
-                    }
-                    let pairs = v.len() / 2;
-                    match coupling {
-                        // Two sin/cos (a dozen multiply-adds each), the 4 × 4 complex product
-                        // (64 real multiply-adds), 4 norms and the draw's compares.
-                        Coupling::Entangled => ops::tally(pairs * (24 + 64 + 8), pairs * 10, 0, 0),
-                        _ => ops::tally(pairs * 24, pairs * 6, 0, 0),
-                    }
-                },
+                            _ => ops::tally(pairs * 24, pairs * 6, 0, 0),
+                        }
+                    },
+                ),
             )
         })
     }
@@ -812,5 +958,147 @@ impl Layer for QLifPair {
     }
     fn describe_params(&self) -> &'static str {
         "qLIF U, b, ρ, φ"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::Array1;
+
+    /// A LIF layer's parameters with currents and time constants spread over a range, so that
+    /// some neurons fire every sub-step, some now and then and some never.
+    fn spread(lif: &Lif, seed: u64) -> Vec<f64> {
+        let mut p = lif.init(Stream::new(seed));
+        let n = lif.neurons;
+        let mut rng = Stream::new(seed + 1).rng();
+        for (i, b) in p[n * lif.inputs..n * (lif.inputs + 1)]
+            .iter_mut()
+            .enumerate()
+        {
+            *b = 3.0 * (i as f64 / n as f64) - 0.5;
+        }
+        for rho in &mut p[n * (lif.inputs + 1)..] {
+            *rho = rng.random_range(-2.0..1.0);
+        }
+        p
+    }
+
+    /// Runs `steps` input steps through `run_step` with the given decision, from rest.
+    fn steps<F>(lif: &Lif, p: &[f64], steps: usize, mut fire: impl FnMut() -> Fire<F>) -> Vec<f64>
+    where
+        F: FnMut(Chunk, &[f64], &[f64], &mut [f64], &mut [f64], &mut crate::rng::QloopRng),
+    {
+        let (resolved, _) = Resolved::new(p, lif.neurons, lif.inputs);
+        let rows = 3;
+        let mut state = Array2::zeros((rows, lif.state_width()));
+        let dt = [0.2, 0.2, 0.35];
+        let mut all = Vec::new();
+        for t in 0..steps {
+            let x = Array2::from_shape_fn((rows, lif.inputs), |(r, c)| {
+                ((t * 7 + r * 3 + c) as f64 * 0.37).sin()
+            });
+            let draws = |r: usize| Stream::new(r as u64);
+            let out = run_step(
+                &lif.membrane,
+                &resolved,
+                x.view(),
+                state.view_mut(),
+                &dt,
+                &draws,
+                0,
+                fire(),
+            );
+            all.extend(out);
+        }
+        all.extend(state.iter().copied());
+        all
+    }
+
+    #[test]
+    fn the_fused_threshold_pass_equals_separate_passes_bit_for_bit() {
+        for (reset, refractory, substeps) in [
+            (Reset::Subtract, 0, 1),
+            (Reset::To, 2, 5),
+            (Reset::Subtract, 3, 16),
+        ] {
+            for decode in [Decode::Rate, Decode::FirstSpike, Decode::Spikes] {
+                let membrane = Membrane {
+                    reset,
+                    refractory,
+                    substeps,
+                    decode,
+                    v_reset: -0.2,
+                    ..Membrane::default()
+                };
+                // 150 neurons: two whole chunks and a part.
+                let lif = Lif::new(5, 150).unwrap().with_membrane(membrane).unwrap();
+                let p = spread(&lif, 3);
+                let fused = steps(&lif, &p, 6, || Fire::<NoChunk>::Threshold);
+                let theta = membrane.threshold;
+                let separate = steps(&lif, &p, 6, || {
+                    Fire::Chunk(
+                        move |_: Chunk,
+                              v: &[f64],
+                              may: &[f64],
+                              spikes: &mut [f64],
+                              _: &mut [f64],
+                              _: &mut crate::rng::QloopRng| {
+                            for ((s, &may), &v) in spikes.iter_mut().zip(may).zip(v) {
+                                *s = if may > 0.0 && v >= theta { 1.0 } else { 0.0 };
+                            }
+                        },
+                    )
+                });
+                assert!(fused.iter().any(|&v| v != 0.0));
+                let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&fused), bits(&separate), "{reset:?} {decode:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn kept_decays_are_the_ones_a_fresh_computation_gives() {
+        let membrane = Membrane {
+            substeps: 3,
+            ..Membrane::default()
+        };
+        let lif = Lif::new(4, 70).unwrap().with_membrane(membrane).unwrap();
+        let net = crate::train::Network::new(vec![lif.into()]).unwrap();
+        let mut p = spread(&lif, 5);
+        let x = Array2::from_elem((2, 4), 0.3);
+        let dt = Array1::from_vec(vec![0.5, 0.25]);
+        let run = |p: &[f64]| {
+            let mut state = Array2::zeros((2, net.state_width()));
+            let mut seen: Vec<f64> = (0..4)
+                .flat_map(|_| {
+                    net.step(p, x.view(), &mut state, dt.view(), Stream::new(0))
+                        .unwrap()
+                })
+                .collect();
+            // The membranes as well as the rates.
+            seen.extend(state.iter().copied());
+            seen
+        };
+        let fresh = |p: &[f64]| {
+            DECAYS.with(|cell| cell.borrow_mut().clear());
+            run(p)
+        };
+        let first = fresh(&p);
+        // Kept from the run before, then from this one's first step: the same bits.
+        assert_eq!(run(&p), first);
+        // A parameter vector changed in place gets its own constants.
+        let rho = p.len() - 1;
+        p[rho] += 0.75;
+        let changed = run(&p);
+        assert_eq!(changed, fresh(&p));
+        assert_ne!(changed, first);
+        // More layers than the memo keeps: each still gets its own.
+        for shift in 0..2 * Decays::KEPT {
+            let mut q = p.clone();
+            q[rho] += shift as f64 * 0.1;
+            let kept = run(&q);
+            assert_eq!(kept, fresh(&q));
+        }
     }
 }
