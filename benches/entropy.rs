@@ -1,10 +1,10 @@
 //! Entanglement entropy of Haar-random states (full-rank reduced states, the worst case):
 //! the half cut by each route (Gram eigenvalues, SVD) and each compiled-in backend at n = 16
 //! and 20, a non-contiguous cut (which gathers the matrix first) and the whole profile at
-//! n = 20, and the default route at n = 24.
+//! n = 20, and the default route at n = 22 and 24.
 //!
 //! `cargo bench --bench entropy`; `cargo bench --bench entropy -- n24` for the 24-qubit figure
-//! only; `cargo bench --bench entropy --features lapack -- lapack` for LAPACK (OpenBLAS).
+//! only (`benches/peers/entropy.py` times numpy on the same kind of state in the same run); `cargo bench --bench entropy --features lapack -- lapack` for LAPACK (OpenBLAS).
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use qloop::entropy::{haar_state, half_cut, Backend, LogBase, Method};
@@ -38,11 +38,13 @@ fn entropy(c: &mut Criterion) {
         b.iter(|| black_box(e.profile(LogBase::E).unwrap()))
     });
     drop(psi);
-    let psi = haar_state(24, &mut rng_from_seed(24)).unwrap();
-    group.bench_function("half_cut_n24", |b| {
-        let e = psi.entanglement();
-        b.iter(|| black_box(e.von_neumann(&half_cut(24), LogBase::E).unwrap()))
-    });
+    for n in [22, 24] {
+        let psi = haar_state(n, &mut rng_from_seed(n as u64)).unwrap();
+        group.bench_function(format!("half_cut_n{n}"), |b| {
+            let e = psi.entanglement();
+            b.iter(|| black_box(e.von_neumann(&half_cut(n), LogBase::E).unwrap()))
+        });
+    }
     group.finish();
 }
 

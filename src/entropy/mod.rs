@@ -332,7 +332,8 @@ impl<'s> Entanglement<'s> {
 
     /// The Gram matrix (lower triangle) of the smaller side of the cut, and its size. The
     /// larger of `A` and its complement becomes the column index, so that `G` is `ρ_A` or
-    /// `ρ_B`, which share their nonzero spectrum.
+    /// `ρ_B`, which share their nonzero spectrum. For an even cut `M` is square and `M† M`
+    /// (a conjugated `ρ_B`: the same spectrum) is the faster product.
     fn smaller_gram(&self, a: &[usize]) -> (Vec<C64>, usize) {
         let complement: Vec<usize>;
         let rows_side = if 2 * a.len() <= self.n() {
@@ -342,6 +343,9 @@ impl<'s> Entanglement<'s> {
             &complement
         };
         let (m, rows, cols) = self.matrix(rows_side);
+        if rows == cols {
+            return (self.backend.adjoint_gram(&m, rows, cols, self.par), cols);
+        }
         (self.backend.gram(&m, rows, cols, self.par), rows)
     }
 
