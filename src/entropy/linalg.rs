@@ -97,6 +97,7 @@ fn not_converged(what: &str, detail: impl std::fmt::Debug) -> Error {
 }
 
 mod faer_backend {
+    use super::super::two_stage;
     use super::*;
     use faer::dyn_stack::{MemBuffer, MemStack};
     use faer::linalg::matmul::triangular::{self, BlockStructure};
@@ -157,6 +158,9 @@ mod faer_backend {
     pub(super) fn hermitian_eigenvalues(g: &[C64], d: usize, par: Par) -> Result<Vec<f64>> {
         use faer::linalg::evd::{self, ComputeEigenvectors};
         let par = par_of(par);
+        if d >= two_stage::MIN_DIMENSION {
+            return two_stage::hermitian_eigenvalues(g, d, two_stage::BANDWIDTH, par);
+        }
         let g = MatRef::from_column_major_slice(g, d, d);
         let mut s = faer::diag::Diag::<C64>::zeros(d);
         let scratch = evd::self_adjoint_evd_scratch::<C64>(

@@ -36,6 +36,7 @@
 //! random states ([`page_entropy`]).
 
 mod linalg;
+mod two_stage;
 
 pub use linalg::Backend;
 
