@@ -261,6 +261,10 @@ pub enum Error {
     #[error("checkpoint {}: {message}", .path.display())]
     Checkpoint { path: PathBuf, message: String },
 
+    /// A model part without an exact gradient, asked for one (a gradient-based optimizer).
+    #[error("{what} has no exact gradient: {reason}")]
+    NotDifferentiable { what: String, reason: String },
+
     /// An optimizer or training run that failed (wraps errors raised inside argmin).
     #[error("optimizer: {0}")]
     Optimizer(String),

@@ -35,6 +35,7 @@ use crate::program::Program;
 use crate::rng::Stream;
 use crate::sim::kernels::{apply, kernel_for, Kernel, Subspace};
 use crate::sim::simd::Cpu;
+use crate::state::StateVector;
 use num_complex::Complex64 as C64;
 use std::collections::HashMap;
 
@@ -53,8 +54,16 @@ use std::collections::HashMap;
 /// ```
 #[derive(Debug, Clone)]
 pub struct AdjointEnergy {
-    program: Program,
+    sweep: AdjointSweep,
     hamiltonian: PauliSum,
+}
+
+/// A circuit prepared for backward sweeps: `∂⟨ψ|M|ψ⟩/∂w` for any Hermitian `M`, given `ψ` and
+/// `λ = Mψ` (the energy's `M` is its Hamiltonian; a hybrid model's is the readout's
+/// operators weighted by the loss's cotangent).
+#[derive(Debug, Clone)]
+pub(crate) struct AdjointSweep {
+    program: Program,
     /// The unitary part of the circuit, in order (barriers and final measurements dropped).
     steps: Vec<Step>,
     num_weights: usize,
@@ -78,8 +87,38 @@ impl AdjointEnergy {
     /// Checks that the circuit compiles (no mid-circuit measurement, reset or condition) and
     /// that `hamiltonian` fits it.
     pub fn new(circuit: &Circuit, hamiltonian: PauliSum) -> Result<Self> {
-        let program = circuit.compile()?;
         hamiltonian.check_width(circuit.num_qubits())?;
+        Ok(AdjointEnergy {
+            sweep: AdjointSweep::new(circuit)?,
+            hamiltonian,
+        })
+    }
+
+    /// The number of weights (the gradient's length).
+    pub fn num_weights(&self) -> usize {
+        self.sweep.num_weights
+    }
+
+    /// `E` and `∂E/∂w` at the weights `weights` and data inputs `inputs` (in the circuit's
+    /// [`crate::ParameterLayout`] order).
+    pub fn value_and_gradient(&self, weights: &[f64], inputs: &[f64]) -> Result<(f64, Vec<f64>)> {
+        let phi = self.sweep.program.statevector(weights, inputs)?;
+        let mut lambda = vec![C64::new(0.0, 0.0); phi.len()];
+        self.hamiltonian.apply_into(phi.amplitudes(), &mut lambda);
+        let energy = phi
+            .amplitudes()
+            .iter()
+            .zip(&lambda)
+            .map(|(p, l)| (p.conj() * l).re)
+            .sum();
+        Ok((energy, self.sweep.gradient(phi, lambda, weights, inputs)))
+    }
+}
+
+impl AdjointSweep {
+    /// Checks that the circuit compiles (no mid-circuit measurement, reset or condition).
+    pub(crate) fn new(circuit: &Circuit) -> Result<Self> {
+        let program = circuit.compile()?;
         let layout = program.layout();
         let index = |names: &[String]| -> HashMap<String, usize> {
             names
@@ -131,33 +170,28 @@ impl AdjointEnergy {
                 }
             })
             .collect();
-        Ok(AdjointEnergy {
+        Ok(AdjointSweep {
             num_weights: layout.weights.len(),
             program,
-            hamiltonian,
             steps,
         })
     }
 
-    /// The number of weights (the gradient's length).
-    pub fn num_weights(&self) -> usize {
-        self.num_weights
+    /// The compiled circuit (for the forward run).
+    pub(crate) fn program(&self) -> &Program {
+        &self.program
     }
 
-    /// `E` and `∂E/∂w` at the weights `weights` and data inputs `inputs` (in the circuit's
-    /// [`crate::ParameterLayout`] order).
-    pub fn value_and_gradient(&self, weights: &[f64], inputs: &[f64]) -> Result<(f64, Vec<f64>)> {
-        let mut phi = self.program.statevector(weights, inputs)?;
-        let n = phi.num_qubits();
-        let par = Par::auto(n);
-        let mut lambda = vec![C64::new(0.0, 0.0); phi.len()];
-        self.hamiltonian.apply_into(phi.amplitudes(), &mut lambda);
-        let energy = phi
-            .amplitudes()
-            .iter()
-            .zip(&lambda)
-            .map(|(p, l)| (p.conj() * l).re)
-            .sum();
+    /// `∂⟨ψ|M|ψ⟩/∂w` from the final state `phi = ψ` and `lambda = Mψ`, by one backward sweep
+    /// (consumes both vectors).
+    pub(crate) fn gradient(
+        &self,
+        mut phi: StateVector,
+        mut lambda: Vec<C64>,
+        weights: &[f64],
+        inputs: &[f64],
+    ) -> Vec<f64> {
+        let par = Par::auto(phi.num_qubits());
         let mut gradient = vec![0.0; weights.len()];
         let cpu = Cpu::detect();
         for step in self.steps.iter().rev() {
@@ -194,7 +228,7 @@ impl AdjointEnergy {
             }
             apply(&mut lambda, &kernel, &step.undo.subspace, par, cpu);
         }
-        Ok((energy, gradient))
+        gradient
     }
 }
 

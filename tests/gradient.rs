@@ -214,3 +214,130 @@ fn adam_on_shot_gradients_descends_within_budget() {
     let end = exact.value_and_gradient(&a.params, &[]).unwrap().0;
     assert!(end < start - 0.5 && end < -4.5, "{start} → {end}");
 }
+
+/// The hybrid model's full gradient (circuit angles and every network parameter) against
+/// central differences of its exact loss, for every readout, loss and differentiable layer
+/// and activation, on random circuits that re-use weights and read two data inputs.
+#[test]
+fn hybrid_gradient_equals_central_differences() {
+    use ndarray::Array2;
+    use qloop::train::{
+        Activation, AnyLayer, Dense, EntangledBlock, HybridModel, Loss, Network, Readout,
+        ReadoutSpec, SparseDense, Supervised,
+    };
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(5);
+    let n = 3;
+    let readouts = [
+        Readout::ExpectationZ,
+        Readout::Probabilities,
+        Readout::Observables(vec![hamiltonian(n), "Y0*Y2 - 0.5*X1".parse().unwrap()]),
+    ];
+    let cases: Vec<(Vec<Activation>, Loss, usize)> = vec![
+        (vec![Activation::Tanh, Activation::Identity], Loss::Mse, 2),
+        (
+            vec![Activation::Relu, Activation::Sigmoid],
+            Loss::BinaryCrossEntropy,
+            1,
+        ),
+        (
+            vec![Activation::PhaseTanh, Activation::Softmax],
+            Loss::CrossEntropy,
+            3,
+        ),
+        (
+            vec![Activation::Cnot, Activation::Softmax],
+            Loss::CrossEntropy,
+            3,
+        ),
+    ];
+    for (r, readout) in readouts.iter().enumerate() {
+        for (c, (activations, loss, outputs)) in cases.iter().enumerate() {
+            let mut circuit = random_circuit(&mut rng, n, 25, 5);
+            for q in 0..n {
+                circuit = circuit.ry(Param::input(format!("x{}", q % 2)), q);
+            }
+            let spec = ReadoutSpec::exact(readout.clone());
+            let width = spec.width(n);
+            let stream = Stream::new(r as u64 * 10 + c as u64);
+            let layers: Vec<AnyLayer> = vec![
+                Dense::new(width, 5, activations[0]).unwrap().into(),
+                SparseDense::random(5, 6, 0.4, activations[0], stream.child(1))
+                    .unwrap()
+                    .into(),
+                EntangledBlock::new(6, 4, 2, 2, Activation::Tanh)
+                    .unwrap()
+                    .into(),
+                Dense::new(4, *outputs, activations[1]).unwrap().into(),
+            ];
+            let model = HybridModel::new(circuit, spec, Network::new(layers).unwrap()).unwrap();
+            let samples = 4;
+            let inputs = model.num_inputs();
+            let x = Array2::from_shape_fn((samples, inputs), |_| rng.random_range(-1.5..1.5));
+            let targets = Array2::from_shape_fn((samples, *outputs), |(i, k)| match loss {
+                Loss::Mse => rng.random_range(-1.0..1.0),
+                Loss::BinaryCrossEntropy => (i % 2) as f64,
+                Loss::CrossEntropy => ((i % outputs) == k) as u8 as f64,
+            });
+            let objective = Supervised::new(model, x, targets, *loss, None).unwrap();
+            let p: Vec<f64> = objective
+                .model
+                .init_params(stream)
+                .iter()
+                .map(|v| v + rng.random_range(-0.3..0.3))
+                .collect();
+            let (value, g) = objective.loss_and_gradient(&p, Stream::new(0)).unwrap();
+            let loss_at = |p: &[f64]| objective.loss(p, Stream::new(0)).unwrap();
+            assert!((value - loss_at(&p)).abs() < 1e-14);
+            let step = 1e-6;
+            let scale = g.iter().fold(1e-3f64, |m, v| m.max(v.abs()));
+            for k in 0..p.len() {
+                let (mut plus, mut minus) = (p.clone(), p.clone());
+                plus[k] += step;
+                minus[k] -= step;
+                let fd = (loss_at(&plus) - loss_at(&minus)) / (2.0 * step);
+                assert!(
+                    (fd - g[k]).abs() < 1e-6 * scale,
+                    "readout {r} case {c}: ∂L/∂p[{k}] = {} by adjoint + backprop, {fd} by differences",
+                    g[k]
+                );
+            }
+        }
+    }
+}
+
+/// What has no exact gradient says so, naming the part.
+#[test]
+fn hybrid_gradient_refuses_shots_and_spiking_layers() {
+    use qloop::train::{
+        ansatz, Activation, Dense, HybridModel, Lif, Network, Readout, ReadoutSpec,
+    };
+    let x = ndarray::array![[0.1, 0.2]];
+    let ones = |y: ndarray::ArrayView2<f64>| Ok(ndarray::Array2::ones(y.dim()));
+    let net = Network::dense(&[2, 1], Activation::Tanh, Activation::Identity).unwrap();
+    let shots = HybridModel::new(
+        ansatz::reuploading(2, 1, 2),
+        ReadoutSpec::sampled(Readout::ExpectationZ, 100),
+        net,
+    )
+    .unwrap();
+    let p = shots.init_params(Stream::new(0));
+    let e = shots.gradient(&p, x.view(), ones).unwrap_err().to_string();
+    assert!(e.contains("shots"), "{e}");
+    let lif = Network::new(vec![
+        Lif::new(2, 3).unwrap().into(),
+        Dense::new(3, 1, Activation::Identity).unwrap().into(),
+    ])
+    .unwrap();
+    let spiking = HybridModel::new(
+        ansatz::reuploading(2, 1, 2),
+        ReadoutSpec::exact(Readout::ExpectationZ),
+        lif,
+    )
+    .unwrap();
+    let p = spiking.init_params(Stream::new(0));
+    let e = spiking
+        .gradient(&p, x.view(), ones)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("no exact gradient"), "{e}");
+}

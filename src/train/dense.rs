@@ -99,6 +99,57 @@ impl Activation {
     }
 }
 
+impl Activation {
+    /// The vector–Jacobian product of [`Activation::apply`]: given the pre-activations `z`,
+    /// the outputs `y = f(z)` and `∂L/∂y`, returns `∂L/∂z` and `∂L/∂φ` for the activation's
+    /// own parameters (summed over the batch; empty when it has none).
+    pub fn backward(
+        self,
+        z: ArrayView2<f64>,
+        y: ArrayView2<f64>,
+        grad_y: ArrayView2<f64>,
+    ) -> (Array2<f64>, Vec<f64>) {
+        let mut g = grad_y.to_owned();
+        match self {
+            Activation::Identity => {}
+            Activation::Tanh | Activation::PhaseTanh => {
+                g.zip_mut_with(&y, |g, y| *g *= 1.0 - y * y);
+            }
+            Activation::Relu => g.zip_mut_with(&z, |g, z| {
+                if *z <= 0.0 {
+                    *g = 0.0;
+                }
+            }),
+            Activation::Sigmoid => g.zip_mut_with(&y, |g, y| *g *= y * (1.0 - y)),
+            Activation::Softmax => {
+                for (mut g, y) in g.axis_iter_mut(Axis(0)).zip(y.outer_iter()) {
+                    let dot: f64 = g.iter().zip(&y).map(|(g, y)| g * y).sum();
+                    g.zip_mut_with(&y, |g, y| *g = y * (*g - dot));
+                }
+            }
+            Activation::Cnot => {
+                for (mut g, z) in g.axis_iter_mut(Axis(0)).zip(z.outer_iter()) {
+                    let beta: Vec<f64> = z.iter().map(|z| 1.0 / (1.0 + (-z).exp())).collect();
+                    let row = g.as_slice_mut().expect("fresh arrays are contiguous");
+                    for (pair, b) in row.chunks_exact_mut(2).zip(beta.chunks_exact(2)) {
+                        let (gc, gt) = (pair[0], pair[1]);
+                        pair[0] = gc + gt * (1.0 - 2.0 * b[1]);
+                        pair[1] = gt * (1.0 - 2.0 * b[0]);
+                    }
+                    row.iter_mut()
+                        .zip(&beta)
+                        .for_each(|(g, b)| *g *= b * (1.0 - b));
+                }
+            }
+        }
+        let own = match self {
+            Activation::PhaseTanh => g.sum_axis(Axis(0)).to_vec(),
+            _ => Vec::new(),
+        };
+        (g, own)
+    }
+}
+
 /// A dense layer: `f(X Wᵀ + b)`, its parameters `W` (outputs × inputs, row-major) then `b`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Dense {
@@ -182,6 +233,26 @@ impl Layer for Dense {
         let nw = self.inputs * self.outputs + self.outputs;
         self.activation.apply(&mut z, &params[nw..]);
         Ok(z)
+    }
+
+    /// `∂L/∂W = Gᵀ X`, `∂L/∂b = Σ_rows G`, `∂L/∂X = G W` with `G = ∂L/∂z`.
+    fn backward(
+        &self,
+        params: &[f64],
+        x: ArrayView2<f64>,
+        grad_y: ArrayView2<f64>,
+    ) -> Result<(Array2<f64>, Vec<f64>)> {
+        let (w, b) = self.params(params);
+        let mut z = x.dot(&w.t());
+        z += &b;
+        let nw = self.inputs * self.outputs + self.outputs;
+        let mut y = z.clone();
+        self.activation.apply(&mut y, &params[nw..]);
+        let (g, own) = self.activation.backward(z.view(), y.view(), grad_y);
+        let mut grads = g.t().dot(&x).into_raw_vec_and_offset().0;
+        grads.extend(g.sum_axis(Axis(0)));
+        grads.extend(own);
+        Ok((g.dot(&w), grads))
     }
 
     fn check(&self) -> Result<()> {

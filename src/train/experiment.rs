@@ -874,6 +874,15 @@ impl Objective for Task {
     fn num_params(&self) -> usize {
         self.model().layout().len()
     }
+    fn gradient(&self, probe: &Probe) -> Option<Result<(f64, Vec<f64>)>> {
+        match self {
+            Task::Samples { objective, .. } => objective.gradient(probe),
+            Task::Sequences { .. } => Some(Err(Error::NotDifferentiable {
+                what: "a sequence model".into(),
+                reason: "backpropagation through time is not implemented; train sequences with spsa or 2spsa".into(),
+            })),
+        }
+    }
 }
 
 /// Everything built from a configuration, ready to train.

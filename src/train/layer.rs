@@ -80,6 +80,23 @@ pub trait Layer {
         time: Option<TimeStep<'_>>,
     ) -> Result<Array2<f64>>;
 
+    /// The stateless backward pass (the vector–Jacobian product of [`Layer::forward`] with
+    /// `time = None`): given the batch `x` and `∂L/∂Y`, returns `∂L/∂X` and `∂L/∂params`
+    /// (summed over the batch, in the layer's parameter order). Layers whose output is not a
+    /// differentiable function of their parameters (spikes, sampled collapses) or that are
+    /// only trained through time say so with [`Error::NotDifferentiable`].
+    fn backward(
+        &self,
+        _params: &[f64],
+        _x: ArrayView2<f64>,
+        _grad_y: ArrayView2<f64>,
+    ) -> Result<(Array2<f64>, Vec<f64>)> {
+        Err(Error::NotDifferentiable {
+            what: format!("a {} layer", self.describe_params()),
+            reason: "only dense, sparse and entangled-block layers have a backward pass; train this model with a gradient-free optimizer (spsa, 2spsa)".into(),
+        })
+    }
+
     /// Checks the layer's own sizes (what its constructor checks), for layers that were
     /// deserialized rather than constructed.
     fn check(&self) -> Result<()>;
@@ -172,6 +189,14 @@ impl Layer for AnyLayer {
         time: Option<TimeStep<'_>>,
     ) -> Result<Array2<f64>> {
         self.inner().forward(params, x, time)
+    }
+    fn backward(
+        &self,
+        params: &[f64],
+        x: ArrayView2<f64>,
+        grad_y: ArrayView2<f64>,
+    ) -> Result<(Array2<f64>, Vec<f64>)> {
+        self.inner().backward(params, x, grad_y)
     }
     fn check(&self) -> Result<()> {
         self.inner().check()
@@ -342,6 +367,45 @@ impl Network {
             out = layer.forward(&params[range], out.view(), None)?;
         }
         Ok(out)
+    }
+
+    /// The stateless forward pass and its backward pass: the outputs `Y` for `x`, and, given
+    /// `∂L/∂Y` from `grad_of(Y)`, the gradients `∂L/∂X` (samples × input width) and
+    /// `∂L/∂params` (length [`Network::num_params`]), by backpropagation layer by layer
+    /// ([`Layer::backward`]).
+    pub fn gradient(
+        &self,
+        params: &[f64],
+        x: ArrayView2<f64>,
+        grad_of: impl FnOnce(ArrayView2<f64>) -> Result<Array2<f64>>,
+    ) -> Result<(Array2<f64>, Array2<f64>, Vec<f64>)> {
+        self.check(params, x)?;
+        let ranges = self.ranges(0);
+        let mut inputs = vec![x.to_owned()];
+        for (layer, range) in self.layers.iter().zip(&ranges) {
+            let next = layer.forward(
+                &params[range.clone()],
+                inputs.last().expect("x").view(),
+                None,
+            )?;
+            inputs.push(next);
+        }
+        let y = inputs.pop().expect("x");
+        let mut grad = grad_of(y.view())?;
+        if grad.dim() != y.dim() {
+            return Err(Error::Shape {
+                context: "network gradient".into(),
+                message: format!("∂L/∂Y is {:?} for outputs {:?}", grad.dim(), y.dim()),
+            });
+        }
+        let mut grads = vec![0.0; params.len()];
+        for ((layer, range), input) in self.layers.iter().zip(&ranges).zip(&inputs).rev() {
+            let (g_in, g_params) =
+                layer.backward(&params[range.clone()], input.view(), grad.view())?;
+            grads[range.clone()].copy_from_slice(&g_params);
+            grad = g_in;
+        }
+        Ok((y, grad, grads))
     }
 
     /// One step of a sequence: `state` (samples × [`Network::state_width`]) holds every

@@ -441,6 +441,93 @@ impl HybridModel {
 }
 
 impl HybridModel {
+    /// The outputs `Y` of the batch `x` and the exact gradient of a loss `L(Y)` with respect
+    /// to every parameter (flat layout), given `∂L/∂Y = cotangent(Y)`: backpropagation
+    /// through the network ([`Network::gradient`]) gives `∂L/∂f` for each sample's features
+    /// `f`, and one adjoint sweep per sample ([`crate::gradient`]) with
+    /// `M = Σ_j (∂L/∂f_j) O_j` gives the circuit angles' share. Per sample this costs two
+    /// forward runs (features, then the sweep's start) and one backward sweep; samples run in
+    /// parallel and their gradients add in sample order, so the result does not depend on the
+    /// number of threads. Needs exact readout and no noise model
+    /// ([`Error::NotDifferentiable`] otherwise), and layers with a backward pass.
+    ///
+    /// ```
+    /// use qloop::train::{ansatz, Activation, HybridModel, Network, Readout, ReadoutSpec, Stream};
+    /// let net = Network::dense(&[2, 1], Activation::Tanh, Activation::Identity)?;
+    /// let model = HybridModel::new(ansatz::reuploading(2, 1, 2), ReadoutSpec::exact(Readout::ExpectationZ), net)?;
+    /// let p = model.init_params(Stream::new(1));
+    /// let x = ndarray::array![[0.1, 0.7], [1.2, -0.4]];
+    /// // L = Σ y: the cotangent is all ones.
+    /// let (y, g) = model.gradient(&p, x.view(), |y| Ok(ndarray::Array2::ones(y.dim())))?;
+    /// let h = 1e-6;
+    /// let mut q = p.clone();
+    /// q[0] += h;
+    /// let up = model.forward(&q, x.view(), Stream::new(0))?.sum();
+    /// q[0] -= 2.0 * h;
+    /// let down = model.forward(&q, x.view(), Stream::new(0))?.sum();
+    /// assert!(((up - down) / (2.0 * h) - g[0]).abs() < 1e-8 && y.nrows() == 2);
+    /// # Ok::<(), qloop::Error>(())
+    /// ```
+    pub fn gradient(
+        &self,
+        params: &[f64],
+        x: ArrayView2<f64>,
+        cotangent: impl FnOnce(ArrayView2<f64>) -> Result<Array2<f64>>,
+    ) -> Result<(Array2<f64>, Vec<f64>)> {
+        use rayon::prelude::*;
+        if self.readout.shots.is_some() {
+            return Err(Error::NotDifferentiable {
+                what: "a readout estimated from shots".into(),
+                reason: "exact gradients need exact readout (model.shots = 0)".into(),
+            });
+        }
+        if self.noise.is_some() {
+            return Err(Error::NotDifferentiable {
+                what: "a model with a noise model".into(),
+                reason: "the adjoint method differentiates pure states only".into(),
+            });
+        }
+        let sweep = crate::gradient::AdjointSweep::new(&self.circuit)?;
+        let layout = self.layout();
+        let features = self.features(params, x, Stream::new(0))?;
+        let (y, grad_features, network) = match self.network.layers().is_empty() {
+            true => {
+                let g = cotangent(features.view())?;
+                (features.clone(), g, Vec::new())
+            }
+            false => self.network.gradient(
+                &params[layout.network.clone()],
+                features.view(),
+                cotangent,
+            )?,
+        };
+        let weights = &params[layout.circuit.clone()];
+        let rows = x.as_standard_layout();
+        let per_sample: Vec<Vec<f64>> = (0..x.nrows())
+            .into_par_iter()
+            .map(|i| {
+                let row = rows.row(i);
+                let row = row.as_slice().expect("standard layout rows are contiguous");
+                let phi = sweep.program().statevector(weights, row)?;
+                let g = grad_features.row(i).to_vec();
+                let lambda = self
+                    .readout
+                    .readout
+                    .weighted_operator_times(phi.amplitudes(), &g);
+                Ok(sweep.gradient(phi, lambda, weights, row))
+            })
+            .collect::<Result<_>>()?;
+        let mut grad = vec![0.0; layout.len()];
+        for g in &per_sample {
+            grad[layout.circuit.clone()]
+                .iter_mut()
+                .zip(g)
+                .for_each(|(a, b)| *a += b);
+        }
+        grad[layout.network].copy_from_slice(&network);
+        Ok((y, grad))
+    }
+
     /// Runs a batch of sequences through the model step by step and returns the last output of
     /// each (sequences × output width). `sequences[k]` is steps × inputs (lengths may differ,
     /// each at least 1); `dt[k][t]` is the time elapsed before step `t` of sequence `k` (all 1

@@ -83,6 +83,32 @@ impl Loss {
     }
 }
 
+impl Loss {
+    /// `∂L/∂Y` of [`Loss::eval`] (same shape as `outputs`; shapes as `eval` checks them):
+    /// MSE `2(y − t)/(NK)`; binary cross-entropy `(y − t)/(N y (1 − y))`; cross-entropy
+    /// `−t/(N y)`; zero where a probability was clamped (the clamped loss is flat there).
+    pub fn gradient(
+        self,
+        outputs: ArrayView2<f64>,
+        targets: ArrayView2<f64>,
+    ) -> Result<Array2<f64>> {
+        self.eval(outputs, targets)?;
+        let n = outputs.nrows().max(1) as f64;
+        let k = outputs.ncols().max(1) as f64;
+        let clamped = |p: f64| !(EPS..=1.0 - EPS).contains(&p);
+        let mut g = outputs.to_owned();
+        g.zip_mut_with(&targets, |y, t| {
+            *y = match self {
+                Loss::Mse => 2.0 * (*y - t) / (n * k),
+                _ if clamped(*y) => 0.0,
+                Loss::BinaryCrossEntropy => (*y - t) / (n * *y * (1.0 - *y)),
+                Loss::CrossEntropy => -t / (n * *y),
+            }
+        });
+        Ok(g)
+    }
+}
+
 /// A point at which a stochastic objective is evaluated: the parameters and the [`Stream`] that
 /// names every random draw of the evaluation (minibatch, shot noise), so that the two sides of
 /// an SPSA difference see the same noise and a seeded run repeats exactly.
@@ -126,6 +152,12 @@ pub trait Objective: CostFunction<Param = Probe, Output = f64> + Sync {
     /// `|⟨ψ(a)|ψ(b)⟩|²` for objectives with a parameterized state (QN-SPSA's metric); `None`
     /// for those without one.
     fn fidelity(&self, _a: &[f64], _b: &[f64]) -> Option<crate::Result<f64>> {
+        None
+    }
+
+    /// The loss at `probe` and its exact gradient, for objectives that have one (the
+    /// gradient-based solvers' source); `None` for those without.
+    fn gradient(&self, _probe: &Probe) -> Option<crate::Result<(f64, Vec<f64>)>> {
         None
     }
 }
@@ -274,9 +306,29 @@ impl Objective for Supervised {
     fn num_params(&self) -> usize {
         self.model.layout().len()
     }
+
+    /// The minibatch loss and its gradient ([`HybridModel::gradient`]).
+    fn gradient(&self, probe: &Probe) -> Option<crate::Result<(f64, Vec<f64>)>> {
+        Some(self.loss_and_gradient(&probe.params, probe.stream))
+    }
 }
 
 impl Supervised {
+    /// The loss at `params` on the minibatch `stream` selects, and its exact gradient.
+    pub fn loss_and_gradient(&self, params: &[f64], stream: Stream) -> Result<(f64, Vec<f64>)> {
+        let (x, t) = match self.batch_rows(stream) {
+            None => (self.x.view().to_owned(), self.targets.view().to_owned()),
+            Some(rows) => (
+                self.x.select(Axis(0), &rows),
+                self.targets.select(Axis(0), &rows),
+            ),
+        };
+        let (y, g) = self
+            .model
+            .gradient(params, x.view(), |y| self.loss.gradient(y, t.view()))?;
+        Ok((self.loss.eval(y.view(), t.view())?, g))
+    }
+
     /// The loss at `params`, drawing any randomness from `stream`.
     pub fn loss(&self, params: &[f64], stream: Stream) -> Result<f64> {
         let shots = stream.child(role::SHOTS);

@@ -16,6 +16,7 @@ use crate::noise::{DensityOutcome, NoiseModel};
 use crate::pauli::PauliSum;
 use crate::rng::Stream;
 use crate::state::StateVector;
+use num_complex::Complex64 as C64;
 use serde::{Deserialize, Serialize};
 
 /// What is read from the state.
@@ -37,6 +38,39 @@ pub struct ReadoutSpec {
     pub readout: Readout,
     /// `None` for exact values; `Some(s)` to estimate them from `s` shots per evaluation.
     pub shots: Option<usize>,
+}
+
+impl Readout {
+    /// `Mψ` for the Hermitian `M = Σ_j g_j O_j` with `⟨ψ|M|ψ⟩ = Σ_j g_j f_j`, the features `f`
+    /// weighted by `g` (`O_j`: the projector `|j⟩⟨j|`, `Z_j`, or the `j`-th Pauli sum): the
+    /// start of the backward sweep that gives `Σ_j g_j ∂f_j/∂w` ([`crate::gradient`]).
+    pub(crate) fn weighted_operator_times(&self, psi: &[C64], g: &[f64]) -> Vec<C64> {
+        match self {
+            Readout::Probabilities => psi.iter().zip(g).map(|(a, g)| a * g).collect(),
+            Readout::ExpectationZ => psi
+                .iter()
+                .enumerate()
+                .map(|(i, a)| {
+                    let d: f64 = g
+                        .iter()
+                        .enumerate()
+                        .map(|(q, g)| if i >> q & 1 == 1 { -g } else { *g })
+                        .sum();
+                    a * d
+                })
+                .collect(),
+            Readout::Observables(obs) => {
+                let terms = obs
+                    .iter()
+                    .zip(g)
+                    .flat_map(|(o, g)| o.terms().iter().map(move |(c, s)| (c * g, s.clone())))
+                    .collect();
+                let mut out = vec![C64::new(0.0, 0.0); psi.len()];
+                PauliSum::new(terms).apply_into(psi, &mut out);
+                out
+            }
+        }
+    }
 }
 
 impl ReadoutSpec {

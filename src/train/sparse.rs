@@ -337,6 +337,41 @@ impl Layer for SparseDense {
         self.activation.apply(&mut z, act);
         Ok(z)
     }
+    /// `∂L/∂w_e = Σ_n G_{n,i} X_{n,j}` for each kept `(i, j)`, `∂L/∂X_{n,j} = Σ G_{n,i} w_e`
+    /// over the kept entries of column `j`, `∂L/∂b = Σ_rows G`, with `G = ∂L/∂z`.
+    fn backward(
+        &self,
+        params: &[f64],
+        x: ArrayView2<f64>,
+        grad_y: ArrayView2<f64>,
+    ) -> Result<(Array2<f64>, Vec<f64>)> {
+        let nnz = self.mask.nnz();
+        let (w, rest) = params.split_at(nnz);
+        let (b, act) = rest.split_at(self.outputs);
+        let z = self.affine(w, b, x);
+        let mut y = z.clone();
+        self.activation.apply(&mut y, act);
+        let (g, own) = self.activation.backward(z.view(), y.view(), grad_y);
+        let mut grads = vec![0.0; nnz];
+        let mut grad_x = Array2::zeros(x.dim());
+        for i in 0..self.outputs {
+            let (a, e) = (
+                self.mask.row_start[i] as usize,
+                self.mask.row_start[i + 1] as usize,
+            );
+            let gi = g.column(i);
+            for (k, &c) in (a..e).zip(&self.mask.columns[a..e]) {
+                let c = c as usize;
+                grads[k] = gi.iter().zip(x.column(c)).map(|(g, x)| g * x).sum();
+                grad_x
+                    .column_mut(c)
+                    .zip_mut_with(&gi, |gx, g| *gx += g * w[k]);
+            }
+        }
+        grads.extend(g.sum_axis(ndarray::Axis(0)));
+        grads.extend(own);
+        Ok((grad_x, grads))
+    }
     fn check(&self) -> Result<()> {
         check_widths(
             "sparse layer",
@@ -458,6 +493,28 @@ impl Layer for EntangledBlock {
             y.slice_mut(ndarray::s![.., cols]).assign(&yj);
         }
         Ok(y)
+    }
+    /// The heads' gradients, then the trunk's for the sum of what the heads send back.
+    fn backward(
+        &self,
+        params: &[f64],
+        x: ArrayView2<f64>,
+        grad_y: ArrayView2<f64>,
+    ) -> Result<(Array2<f64>, Vec<f64>)> {
+        let (trunk, head) = (self.trunk(), self.head());
+        let (tp, hp) = params.split_at(trunk.num_params());
+        let h = trunk.forward(tp, x, None)?;
+        let mut grad_h = Array2::zeros(h.dim());
+        let mut head_grads = Vec::with_capacity(hp.len());
+        for (j, p) in hp.chunks(head.num_params()).enumerate() {
+            let cols = j * self.head_outputs..(j + 1) * self.head_outputs;
+            let (gh, gp) = head.backward(p, h.view(), grad_y.slice(ndarray::s![.., cols]))?;
+            grad_h += &gh;
+            head_grads.extend(gp);
+        }
+        let (grad_x, mut grads) = trunk.backward(tp, x, grad_h.view())?;
+        grads.extend(head_grads);
+        Ok((grad_x, grads))
     }
     fn check(&self) -> Result<()> {
         EntangledBlock::new(
