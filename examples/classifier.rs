@@ -32,7 +32,7 @@ fn main() -> qloop::Result<()> {
         outcome.iterations,
         start.elapsed().as_secs_f64(),
         config.seed,
-        outcome.solver.gains().a
+        outcome.solver.as_spsa().map(|s| s.gains().a)
     );
     println!(
         "train accuracy {:.1}%, test accuracy {:.1}% with exact readout, {:.1}% with {} shots",

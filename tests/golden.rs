@@ -164,7 +164,7 @@ fn default_training_gives_its_recorded_parameters() {
     // Every line of the report but the timing.
     let report: String = log
         .lines()
-        .filter(|l| !(l.contains("iterations in") && l.contains(" s (")))
+        .filter(|l| !(l.contains("loss evaluations in") && l.contains(" s (")))
         .map(|l| format!("{l}\n"))
         .collect();
     let failures: Vec<String> = [

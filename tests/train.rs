@@ -8,8 +8,8 @@ use qloop::train::experiment::{Experiment, TrainConfig};
 use qloop::train::spsa::gradient_estimate;
 use qloop::train::{
     ansatz, optimize, Activation, AtomicCheckpoint, Bounds, CostFunction, Energy, HybridModel,
-    Network, Objective, Probe, Readout, ReadoutSpec, RecurrentModel, RunOptions, Spsa, SpsaState,
-    StepSize, Stream,
+    Network, Objective, Optimizer, Probe, Readout, ReadoutSpec, RecurrentModel, RunOptions, Spsa,
+    SpsaState, StepSize, Stream,
 };
 use qloop::{Circuit, Error, Param, PauliSum};
 use std::f64::consts::FRAC_PI_2;
@@ -383,6 +383,43 @@ fn default_training_run_learns_iris() {
     let metrics = exp.metrics(&out).unwrap();
     assert!(metrics.test_accuracy.unwrap() >= 0.9, "{metrics:?}");
     assert!(out.solver.history().first() > out.solver.history().last());
+}
+
+#[test]
+fn adam_on_exact_gradients_learns_iris_within_its_budget() {
+    let mut cfg = TrainConfig::default();
+    cfg.model.shots = 0;
+    cfg.train.optimizer = qloop::train::experiment::Method::Adam;
+    cfg.train.iterations = 1000;
+    cfg.train.max_evals = 120;
+    let exp = Experiment::new(cfg).unwrap();
+    let out = exp.train(None, false, vec![]).unwrap();
+    assert!(
+        out.evaluations <= 120 && out.iterations == out.evaluations,
+        "{}",
+        out.evaluations
+    );
+    assert_eq!(out.termination, "evaluation budget spent");
+    let metrics = exp.metrics(&out).unwrap();
+    assert!(metrics.test_accuracy.unwrap() >= 0.9, "{metrics:?}");
+    let history = out.solver.history();
+    assert!(history[history.len() - 1] < 0.5 * history[0], "{history:?}");
+    assert_eq!(out.solver.record().name, "Adam");
+}
+
+#[test]
+fn adam_refuses_what_has_no_exact_gradient() {
+    for (shots, kind) in [(1000, "dense"), (0, "lif")] {
+        let mut cfg = TrainConfig::default();
+        cfg.model.shots = shots;
+        cfg.model.kind = kind.into();
+        cfg.train.optimizer = qloop::train::experiment::Method::Adam;
+        let e = Experiment::new(cfg).unwrap_err().to_string();
+        assert!(
+            e.contains("'train.optimizer'") && e.contains("no exact gradient"),
+            "{e}"
+        );
+    }
 }
 
 #[test]

@@ -15,6 +15,7 @@
 use crate::error::{Error, Result};
 use crate::gradient::EnergyGradient;
 use crate::rng::Stream;
+use crate::train::adam::Moments;
 use argmin::core::{CostFunction, Executor, Gradient, IterState, Problem, Solver, State, KV};
 use argmin::solver::gradientdescent::SteepestDescent;
 use argmin::solver::linesearch::MoreThuenteLineSearch;
@@ -141,14 +142,7 @@ type DescentState = IterState<Vec<f64>, Vec<f64>, (), (), (), f64>;
 
 /// Adam as an argmin solver (see the [module docs](self)).
 #[derive(Clone)]
-struct Adam {
-    lr: f64,
-    beta1: f64,
-    beta2: f64,
-    eps: f64,
-    m: Vec<f64>,
-    v: Vec<f64>,
-}
+struct Adam(Moments);
 
 impl<O> Solver<O, DescentState> for Adam
 where
@@ -167,17 +161,7 @@ where
             .take_param()
             .ok_or_else(|| argmin::core::Error::msg("Adam needs a starting point"))?;
         let g = problem.gradient(&p)?;
-        let t = state.get_iter() as i32 + 1;
-        if self.m.is_empty() {
-            self.m = vec![0.0; p.len()];
-            self.v = vec![0.0; p.len()];
-        }
-        let (c1, c2) = (1.0 - self.beta1.powi(t), 1.0 - self.beta2.powi(t));
-        for (((x, g), m), v) in p.iter_mut().zip(&g).zip(&mut self.m).zip(&mut self.v) {
-            *m = self.beta1 * *m + (1.0 - self.beta1) * g;
-            *v = self.beta2 * *v + (1.0 - self.beta2) * g * g;
-            *x -= self.lr * (*m / c1) / ((*v / c2).sqrt() + self.eps);
-        }
+        self.0.step(&mut p, &g);
         let cost = problem.cost(&p)?;
         Ok((state.param(p).gradient(g).cost(cost), None))
     }
@@ -234,14 +218,7 @@ pub fn minimize(
             beta2,
             eps,
         } => {
-            let solver = Adam {
-                lr,
-                beta1,
-                beta2,
-                eps,
-                m: Vec::new(),
-                v: Vec::new(),
-            };
+            let solver = Adam(Moments::new(lr, beta1, beta2, eps));
             finish(Executor::new(problem, solver).configure(configure).run())
         }
     };

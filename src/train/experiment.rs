@@ -16,9 +16,17 @@
 //! shots = 1000            # 0 = exact expectation values
 //! hidden = [8]
 //! [train]
+//! optimizer = "spsa"      # spsa | 2spsa | adam
 //! iterations = 400
+//! max_evals = 0           # loss-evaluation budget; 0 = none
 //! batch = 32              # 0 = full batch
+//! learning_rate = 0.05    # adam
 //! ```
+//!
+//! `adam` follows exact gradients (backpropagation through the layers, an adjoint sweep of the
+//! circuit per sample, [`HybridModel::gradient`]): it needs `shots = 0`, no noise model, sample
+//! data and layers with a backward pass (dense, sparse, entangled-block); anything else is
+//! refused before training starts, naming the key.
 //!
 //! Sequence data sets (`sensors`, the jittered multi-sensor regression, and `xor-events`, the
 //! event-based bit-stream XOR, of [`tasks`](crate::train::tasks)) train a recurrent model:
@@ -78,9 +86,11 @@ use crate::train::{
     ReadoutSpec, Reset, Rnn, RunOptions, Scaler, SequenceSet, SequenceSupervised, SparseDense,
     Spsa, SpsaState, StateEntanglement, StepSize, Stream,
 };
+use crate::train::{Adam, OptimState, SecondOrderSpsa};
 use crate::Circuit;
 use argmin::core::observers::Observe;
 use argmin::core::CostFunction;
+use argmin::core::{Problem, Solver, TerminationStatus, KV};
 use ndarray::Array2;
 use serde::{Deserialize, Serialize};
 use std::f64::consts::PI;
@@ -187,12 +197,33 @@ pub struct ModelConfig {
     pub head_outputs: usize,
 }
 
+/// `[train] optimizer`: which solver trains the model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Method {
+    /// First-order SPSA ([`Spsa`]), two blocks with calibrated gains (the default).
+    #[serde(rename = "spsa")]
+    Spsa,
+    /// 2-SPSA ([`SecondOrderSpsa::hessian`]).
+    #[serde(rename = "2spsa")]
+    SecondOrderSpsa,
+    /// Adam on exact gradients ([`Adam`]); needs exact readout and differentiable layers.
+    #[serde(rename = "adam")]
+    Adam,
+}
+
 /// `[train]`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct OptimizerConfig {
-    /// SPSA iterations.
+    /// The solver.
+    pub optimizer: Method,
+    /// Adam's step size `η`.
+    pub learning_rate: f64,
+    /// Iterations.
     pub iterations: u64,
+    /// Budget of loss evaluations (calibration, blocking checks and gradients included;
+    /// 0 = none): the run stops before an iteration that would exceed it.
+    pub max_evals: u64,
     /// Minibatch size; 0 = full batch.
     pub batch: usize,
     /// Calibrated first step of the circuit angles.
@@ -274,7 +305,10 @@ impl Default for ModelConfig {
 impl Default for OptimizerConfig {
     fn default() -> Self {
         OptimizerConfig {
+            optimizer: Method::Spsa,
+            learning_rate: 0.05,
             iterations: 400,
+            max_evals: 0,
             batch: 32,
             circuit_step: 0.3,
             dense_step: 0.3,
@@ -885,6 +919,91 @@ impl Objective for Task {
     }
 }
 
+/// The solver a configuration chose ([`Experiment::solver`]), one type for checkpoints,
+/// observers and model files whichever it is.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum TrainSolver {
+    /// First-order SPSA.
+    Spsa(Spsa),
+    /// 2-SPSA.
+    SecondOrder(SecondOrderSpsa),
+    /// Adam on exact gradients.
+    Adam(Adam),
+}
+
+impl TrainSolver {
+    /// The SPSA solver, when it is one (for its gains).
+    pub fn as_spsa(&self) -> Option<&Spsa> {
+        match self {
+            TrainSolver::Spsa(s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+impl<O: Objective> Solver<O, OptimState> for TrainSolver {
+    fn name(&self) -> &str {
+        match self {
+            TrainSolver::Spsa(s) => Solver::<O, OptimState>::name(s),
+            TrainSolver::SecondOrder(s) => Solver::<O, OptimState>::name(s),
+            TrainSolver::Adam(s) => Solver::<O, OptimState>::name(s),
+        }
+    }
+    fn init(
+        &mut self,
+        problem: &mut Problem<O>,
+        state: OptimState,
+    ) -> std::result::Result<(OptimState, Option<KV>), argmin::core::Error> {
+        match self {
+            TrainSolver::Spsa(s) => s.init(problem, state),
+            TrainSolver::SecondOrder(s) => s.init(problem, state),
+            TrainSolver::Adam(s) => s.init(problem, state),
+        }
+    }
+    fn next_iter(
+        &mut self,
+        problem: &mut Problem<O>,
+        state: OptimState,
+    ) -> std::result::Result<(OptimState, Option<KV>), argmin::core::Error> {
+        match self {
+            TrainSolver::Spsa(s) => s.next_iter(problem, state),
+            TrainSolver::SecondOrder(s) => s.next_iter(problem, state),
+            TrainSolver::Adam(s) => s.next_iter(problem, state),
+        }
+    }
+    fn terminate(&mut self, state: &OptimState) -> TerminationStatus {
+        match self {
+            TrainSolver::Spsa(s) => Solver::<O, OptimState>::terminate(s, state),
+            TrainSolver::SecondOrder(s) => Solver::<O, OptimState>::terminate(s, state),
+            TrainSolver::Adam(s) => Solver::<O, OptimState>::terminate(s, state),
+        }
+    }
+}
+
+impl Optimizer<OptimState> for TrainSolver {
+    fn final_param(&self, state: &OptimState) -> Option<Vec<f64>> {
+        match self {
+            TrainSolver::Spsa(s) => Optimizer::final_param(s, state),
+            TrainSolver::SecondOrder(s) => s.final_param(state),
+            TrainSolver::Adam(s) => s.final_param(state),
+        }
+    }
+    fn history(&self) -> Vec<f64> {
+        match self {
+            TrainSolver::Spsa(s) => Optimizer::history(s),
+            TrainSolver::SecondOrder(s) => s.history(),
+            TrainSolver::Adam(s) => s.history(),
+        }
+    }
+    fn record(&self) -> OptimizerRecord {
+        match self {
+            TrainSolver::Spsa(s) => s.record(),
+            TrainSolver::SecondOrder(s) => s.record(),
+            TrainSolver::Adam(s) => s.record(),
+        }
+    }
+}
+
 /// Everything built from a configuration, ready to train.
 #[derive(Debug, Clone)]
 pub struct Experiment {
@@ -1094,11 +1213,41 @@ fn unchecked(key: &str, message: String) -> Error {
 }
 
 impl Experiment {
-    /// Builds data, model, objective and initial parameters from `config`.
+    /// Builds data, model, objective and initial parameters from `config`, and checks that
+    /// the chosen optimizer can train the model.
     pub fn new(config: TrainConfig) -> Result<Self> {
-        if config.data.is_sequence() {
-            return Self::sequences(config);
+        let experiment = match config.data.is_sequence() {
+            true => Self::sequences(config)?,
+            false => Self::samples(config)?,
+        };
+        experiment.check_optimizer()?;
+        Ok(experiment)
+    }
+
+    /// Adam needs an exact gradient: tried once on the first training sample, so a model
+    /// without one is refused before anything is written.
+    fn check_optimizer(&self) -> Result<()> {
+        if self.config.train.optimizer != Method::Adam {
+            return Ok(());
         }
+        let tried = match &self.task {
+            Task::Samples { objective, .. } => objective
+                .model
+                .gradient(&self.init, objective.x.slice(ndarray::s![..1, ..]), |y| {
+                    Ok(Array2::zeros(y.dim()))
+                })
+                .map(|_| ()),
+            Task::Sequences { .. } => self
+                .task
+                .gradient(&Probe::new(self.init.clone(), Stream::new(0)))
+                .expect("tasks answer")
+                .map(|_| ()),
+        };
+        tried.map_err(|e| unchecked("train.optimizer", format!("adam: {e}")))
+    }
+
+    /// The sample branch of [`Experiment::new`].
+    fn samples(config: TrainConfig) -> Result<Self> {
         let d = &config.data;
         let data = match d.dataset.as_str() {
             "iris" => Dataset::iris(),
@@ -1273,9 +1422,21 @@ impl Experiment {
         })
     }
 
+    /// The configured solver ([`OptimizerConfig::optimizer`]).
+    pub fn solver(&self) -> TrainSolver {
+        let t = &self.config.train;
+        match t.optimizer {
+            Method::Spsa => TrainSolver::Spsa(self.spsa()),
+            Method::SecondOrderSpsa => {
+                TrainSolver::SecondOrder(SecondOrderSpsa::hessian(self.config.seed))
+            }
+            Method::Adam => TrainSolver::Adam(Adam::new(self.config.seed, t.learning_rate)),
+        }
+    }
+
     /// The SPSA solver: circuit angles (periodic in `[−π, π)`) and network weights (free) as
     /// two blocks with their own calibrated gains.
-    pub fn solver(&self) -> Spsa {
+    pub fn spsa(&self) -> Spsa {
         let t = &self.config.train;
         let layout = self.task.model().layout();
         let mut spsa = Spsa::new(self.config.seed).resamplings(t.resamplings);
@@ -1308,12 +1469,12 @@ impl Experiment {
         checkpoint: Option<AtomicCheckpoint>,
         ctrlc: bool,
         observers: Vec<Box<dyn Observe<SpsaState>>>,
-    ) -> Result<Outcome<Spsa>> {
+    ) -> Result<Outcome<TrainSolver>> {
         let config =
             serde_json::to_vec(&self.config).map_err(|e| Error::Optimizer(e.to_string()))?;
         let options = RunOptions {
             max_iters: self.config.train.iterations,
-            max_evals: None,
+            max_evals: (self.config.train.max_evals > 0).then_some(self.config.train.max_evals),
             target_loss: self.config.train.target_loss,
             checkpoint: checkpoint
                 .map(|cp| cp.for_run(fingerprint(&config), self.task.model().layout().len())),

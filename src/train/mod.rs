@@ -24,6 +24,7 @@
 //! executor with checkpointing and observers. Conventions
 //! (parameter layout, angle signs) are in `docs/conventions.md`.
 
+pub mod adam;
 pub mod ansatz;
 pub mod checkpoint;
 pub mod data;
@@ -48,6 +49,7 @@ pub mod tasks;
 /// Addressable randomness ([`crate::rng`], where it lives).
 pub use crate::rng as stream;
 pub use crate::rng::Stream;
+pub use adam::Adam;
 pub use argmin::core::CostFunction;
 pub use checkpoint::{fingerprint, AtomicCheckpoint};
 pub use data::{Dataset, Scaler};

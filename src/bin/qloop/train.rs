@@ -38,7 +38,7 @@ pub enum Finished {
 
 use indicatif::{ProgressBar, ProgressStyle};
 use qloop::train::experiment::{Experiment, TrainConfig};
-use qloop::train::{AtomicCheckpoint, OptimState, Stream};
+use qloop::train::{AtomicCheckpoint, OptimState, Optimizer, Stream};
 use qloop::Error;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -210,13 +210,21 @@ pub fn train(
     )?;
     bar.finish_and_clear();
     let wall = start.elapsed().as_secs_f64();
-    let gains = outcome.solver.gains();
-    writeln!(
-        w,
-        "SPSA gains: a = {:?} (calibrated), c = {:?}, A = {}, α = {}, γ = {}; {} steps rejected by blocking",
-        gains.a, gains.c, gains.big_a, gains.alpha, gains.gamma,
-        outcome.solver.rejected_steps()
-    )
+    match outcome.solver.as_spsa() {
+        Some(spsa) => {
+            let gains = spsa.gains();
+            writeln!(
+                w,
+                "SPSA gains: a = {:?} (calibrated), c = {:?}, A = {}, α = {}, γ = {}; {} steps rejected by blocking",
+                gains.a, gains.c, gains.big_a, gains.alpha, gains.gamma,
+                spsa.rejected_steps()
+            )
+        }
+        None => {
+            let record = outcome.solver.record();
+            writeln!(w, "{}: {}", record.name, record.settings)
+        }
+    }
     .ok();
     if outcome.interrupted {
         writeln!(
@@ -236,15 +244,18 @@ pub fn train(
     let plot_path = out.join("loss.svg");
     qloop::plot::loss_curve(
         &plot_path,
-        "qloop train: SPSA loss estimate",
+        &format!("qloop train: {} loss", outcome.solver.record().name),
         "loss",
-        &[("training loss (estimate)", outcome.solver.history())],
+        &[(
+            "training loss (minibatch estimate)",
+            &outcome.solver.history(),
+        )],
     )?;
     std::fs::remove_file(&checkpoint_path).map_err(|e| io_err(&checkpoint_path, e))?;
     writeln!(
         w,
-        "{} iterations in {wall:.2} s ({})",
-        metrics.iterations, metrics.termination
+        "{} iterations, {} loss evaluations in {wall:.2} s ({})",
+        metrics.iterations, outcome.evaluations, metrics.termination
     )
     .ok();
     match (metrics.train_accuracy, metrics.test_accuracy) {
