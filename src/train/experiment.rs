@@ -924,7 +924,7 @@ impl Objective for Task {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum TrainSolver {
     /// First-order SPSA.
-    Spsa(Spsa),
+    Spsa(Box<Spsa>),
     /// 2-SPSA.
     SecondOrder(SecondOrderSpsa),
     /// Adam on exact gradients.
@@ -935,7 +935,7 @@ impl TrainSolver {
     /// The SPSA solver, when it is one (for its gains).
     pub fn as_spsa(&self) -> Option<&Spsa> {
         match self {
-            TrainSolver::Spsa(s) => Some(s),
+            TrainSolver::Spsa(s) => Some(s.as_ref()),
             _ => None,
         }
     }
@@ -944,7 +944,7 @@ impl TrainSolver {
 impl<O: Objective> Solver<O, OptimState> for TrainSolver {
     fn name(&self) -> &str {
         match self {
-            TrainSolver::Spsa(s) => Solver::<O, OptimState>::name(s),
+            TrainSolver::Spsa(s) => Solver::<O, OptimState>::name(s.as_ref()),
             TrainSolver::SecondOrder(s) => Solver::<O, OptimState>::name(s),
             TrainSolver::Adam(s) => Solver::<O, OptimState>::name(s),
         }
@@ -973,7 +973,7 @@ impl<O: Objective> Solver<O, OptimState> for TrainSolver {
     }
     fn terminate(&mut self, state: &OptimState) -> TerminationStatus {
         match self {
-            TrainSolver::Spsa(s) => Solver::<O, OptimState>::terminate(s, state),
+            TrainSolver::Spsa(s) => Solver::<O, OptimState>::terminate(s.as_mut(), state),
             TrainSolver::SecondOrder(s) => Solver::<O, OptimState>::terminate(s, state),
             TrainSolver::Adam(s) => Solver::<O, OptimState>::terminate(s, state),
         }
@@ -983,14 +983,14 @@ impl<O: Objective> Solver<O, OptimState> for TrainSolver {
 impl Optimizer<OptimState> for TrainSolver {
     fn final_param(&self, state: &OptimState) -> Option<Vec<f64>> {
         match self {
-            TrainSolver::Spsa(s) => Optimizer::final_param(s, state),
+            TrainSolver::Spsa(s) => Optimizer::final_param(s.as_ref(), state),
             TrainSolver::SecondOrder(s) => s.final_param(state),
             TrainSolver::Adam(s) => s.final_param(state),
         }
     }
     fn history(&self) -> Vec<f64> {
         match self {
-            TrainSolver::Spsa(s) => Optimizer::history(s),
+            TrainSolver::Spsa(s) => Optimizer::history(s.as_ref()),
             TrainSolver::SecondOrder(s) => s.history(),
             TrainSolver::Adam(s) => s.history(),
         }
@@ -1426,7 +1426,7 @@ impl Experiment {
     pub fn solver(&self) -> TrainSolver {
         let t = &self.config.train;
         match t.optimizer {
-            Method::Spsa => TrainSolver::Spsa(self.spsa()),
+            Method::Spsa => TrainSolver::Spsa(Box::new(self.spsa())),
             Method::SecondOrderSpsa => {
                 TrainSolver::SecondOrder(SecondOrderSpsa::hessian(self.config.seed))
             }
