@@ -9,8 +9,7 @@
 //!
 //! **Budget.** The run stops within `max_evals` circuit evaluations: a call that would exceed
 //! it is refused, and the result is the lowest-energy point evaluated (its energy as the source
-//! gave it: exact, or an estimate). Adam: `m ← β₁m + (1−β₁)g`, `v ← β₂v + (1−β₂)g²`, `θ ← θ − η m̂/(√v̂ + ε)` with the
-//! bias-corrected `m̂ = m/(1−β₁ᵗ)`, `v̂ = v/(1−β₂ᵗ)` (Kingma and Ba, 2015).
+//! gave it: exact, or an estimate). Adam's update is [`crate::train::adam::Moments`].
 
 use crate::error::{Error, Result};
 use crate::gradient::EnergyGradient;
