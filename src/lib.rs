@@ -18,6 +18,7 @@
 
 pub mod atomic;
 pub mod circuit;
+pub mod dist;
 pub mod draw;
 pub mod entropy;
 pub mod error;

@@ -1,0 +1,478 @@
+//! A statevector distributed over `2^k` ranks, as QuEST, Qiskit Aer and mpiQulacs lay it out.
+//!
+//! **Layout.** With `n` qubits on `R = 2^k` ranks, the top `k` *physical* qubits are global:
+//! amplitude `i` lives on rank `i >> L` at local index `i & (2^L − 1)`, `L = n − k` local
+//! qubits per rank. A logical → physical map (`map[q]`) says where each circuit qubit is; it
+//! starts as the identity and changes only by global swaps.
+//!
+//! **Gates.** A gate whose qubits are all local runs the simulator's own kernel on every
+//! rank's slice. A control on a global qubit only decides whether a rank takes part (bit 1:
+//! the gate without that control; bit 0: nothing). A diagonal gate never communicates: a
+//! global target's bit is fixed on each rank, so what is left is a diagonal on the local
+//! targets or, when none is left, a phase on the subspace of the local controls. A
+//! non-diagonal gate with a global target first swaps that qubit with a local one: every rank
+//! sends the half of its slice whose local bit `l` differs from its global bit to its partner
+//! (`rank ^ 2^j`) and receives the partner's matching half; the map records the exchange. The
+//! local qubit given up is the one whose next use as a non-diagonal target lies furthest ahead
+//! (Belady's rule), so a run of gates stays local as long as it can. [`Traffic`] counts the
+//! swaps and the bytes each rank sends; the planner's prediction is `swaps · 2^(L−1) · 16`
+//! bytes per rank ([`Traffic::predicted_bytes`]).
+//!
+//! **Readout.** Probabilities, `⟨Z_q⟩` and Pauli sums are local sums combined by an all-reduce
+//! (X and Y factors through the same gate path: `H`, or `S†` then `H`, on a copy).
+//!
+//! **Transport.** [`Cluster`] is the seam: [`LocalCluster`] holds every rank's slice in one
+//! process (what the tests use to check every local/global combination without MPI), and
+//! `MpiCluster` (feature `mpi`) one slice per MPI process. Messages are split so that no count
+//! passes `i32::MAX` (MPI counts are C `int`).
+
+#[cfg(feature = "mpi")]
+mod mpi;
+#[cfg(feature = "mpi")]
+pub use self::mpi::MpiCluster;
+
+use crate::circuit::{Circuit, Instruction};
+use crate::error::{Error, Result};
+use crate::gate::{BaseMatrix, Gate, Structure};
+use crate::par::Par;
+use crate::pauli::PauliSum;
+use crate::sim::kernels::{apply, kernel_for, Subspace};
+use crate::sim::simd::Cpu;
+use num_complex::Complex64 as C64;
+
+/// Where the slices of a distributed state live and how they talk.
+pub trait Cluster {
+    /// Number of ranks `R` (a power of two).
+    fn num_ranks(&self) -> usize;
+
+    /// Calls `f(rank, slice)` for every rank whose slice this process holds.
+    fn each(&mut self, f: &mut dyn FnMut(usize, &mut [C64]));
+
+    /// The global swap's exchange between partners `r` and `r ^ 2^j`: each sends the
+    /// amplitudes of its slice whose bit `l` differs from bit `j` of its rank, in index order,
+    /// and puts what it receives in their place. Returns the bytes this process sent.
+    fn exchange(&mut self, j: usize, l: usize) -> u64;
+
+    /// `Σ_r f(r, slice_r)` element-wise over all ranks (the same result on every rank).
+    fn sum(&mut self, width: usize, f: &mut dyn FnMut(usize, &[C64], &mut [f64])) -> Vec<f64>;
+
+    /// Every slice in rank order, on the root (rank 0) only; `None` elsewhere.
+    fn gather(&mut self) -> Option<Vec<C64>>;
+
+    /// Whether this process is rank 0 (the one that prints and writes).
+    fn is_root(&self) -> bool;
+
+    /// A copy of this process's slices (to be put back by [`Cluster::restore`]).
+    fn save(&self) -> Vec<Vec<C64>>;
+
+    /// Puts back slices from [`Cluster::save`].
+    fn restore(&mut self, saved: Vec<Vec<C64>>);
+}
+
+/// Every rank's slice in one process: the reference transport.
+#[derive(Debug, Clone)]
+pub struct LocalCluster {
+    slices: Vec<Vec<C64>>,
+}
+
+impl LocalCluster {
+    /// `ranks` slices of `2^local` amplitudes each, all zero.
+    pub fn new(ranks: usize, local: usize) -> Self {
+        LocalCluster {
+            slices: vec![vec![C64::new(0.0, 0.0); 1 << local]; ranks],
+        }
+    }
+}
+
+impl Cluster for LocalCluster {
+    fn num_ranks(&self) -> usize {
+        self.slices.len()
+    }
+    fn each(&mut self, f: &mut dyn FnMut(usize, &mut [C64])) {
+        for (r, s) in self.slices.iter_mut().enumerate() {
+            f(r, s);
+        }
+    }
+    fn exchange(&mut self, j: usize, l: usize) -> u64 {
+        let mut sent = 0;
+        for r in 0..self.slices.len() {
+            let p = r ^ (1 << j);
+            if r > p {
+                continue;
+            }
+            // Rank r has bit j = 0 and sends its entries with bit l = 1; p sends bit l = 0.
+            let (lo, hi) = self.slices.split_at_mut(p);
+            let (a, b) = (&mut lo[r], &mut hi[0]);
+            for i in (0..a.len()).filter(|i| i >> l & 1 == 0) {
+                std::mem::swap(&mut a[i | 1 << l], &mut b[i]);
+            }
+            sent += (a.len() / 2 * std::mem::size_of::<C64>()) as u64;
+        }
+        // Bytes per rank, as one MPI process would count them.
+        sent / (self.slices.len() as u64 / 2).max(1)
+    }
+    fn sum(&mut self, width: usize, f: &mut dyn FnMut(usize, &[C64], &mut [f64])) -> Vec<f64> {
+        let mut total = vec![0.0; width];
+        let mut part = vec![0.0; width];
+        for (r, s) in self.slices.iter().enumerate() {
+            part.iter_mut().for_each(|v| *v = 0.0);
+            f(r, s, &mut part);
+            total.iter_mut().zip(&part).for_each(|(t, p)| *t += p);
+        }
+        total
+    }
+    fn gather(&mut self) -> Option<Vec<C64>> {
+        Some(self.slices.concat())
+    }
+    fn is_root(&self) -> bool {
+        true
+    }
+    fn save(&self) -> Vec<Vec<C64>> {
+        self.slices.clone()
+    }
+    fn restore(&mut self, saved: Vec<Vec<C64>>) {
+        self.slices = saved;
+    }
+}
+
+/// Communication a distributed run did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Traffic {
+    /// Global-qubit swaps the planner inserted.
+    pub swaps: u64,
+    /// Bytes this process sent.
+    pub bytes: u64,
+    /// Local amplitudes per rank (`2^L`).
+    pub local_len: u64,
+}
+
+impl Traffic {
+    /// What the planner predicts each rank sends: half its slice per swap.
+    pub fn predicted_bytes(&self) -> u64 {
+        self.swaps * self.local_len / 2 * std::mem::size_of::<C64>() as u64
+    }
+}
+
+/// A state of `n` qubits over a [`Cluster`]. See the [module docs](self).
+#[derive(Debug)]
+pub struct DistributedState<C: Cluster> {
+    cluster: C,
+    num_qubits: usize,
+    local: usize,
+    /// `map[q]`: the physical position of logical qubit `q`.
+    map: Vec<usize>,
+    traffic: Traffic,
+}
+
+/// One gate of a bound circuit: its matrix and operands, resolved.
+struct BoundGate {
+    gate: Gate,
+    qubits: Vec<usize>,
+    base: BaseMatrix,
+}
+
+impl<C: Cluster> DistributedState<C> {
+    /// `|0…0⟩` of `num_qubits` qubits over `cluster` (its ranks a power of two, at least
+    /// two local qubits per rank).
+    pub fn zero(mut cluster: C, num_qubits: usize) -> Result<Self> {
+        let ranks = cluster.num_ranks();
+        if !ranks.is_power_of_two() {
+            return Err(Error::Method {
+                method: "distributed".into(),
+                reason: format!("{ranks} ranks is not a power of two"),
+            });
+        }
+        let k = ranks.trailing_zeros() as usize;
+        if num_qubits < k + 2 {
+            return Err(Error::Method {
+                method: "distributed".into(),
+                reason: format!(
+                    "{num_qubits} qubits on {ranks} ranks leave fewer than 2 local qubits per rank"
+                ),
+            });
+        }
+        cluster.each(&mut |r, s| {
+            s.iter_mut().for_each(|a| *a = C64::new(0.0, 0.0));
+            if r == 0 {
+                s[0] = C64::new(1.0, 0.0);
+            }
+        });
+        let local = num_qubits - k;
+        Ok(DistributedState {
+            cluster,
+            num_qubits,
+            local,
+            map: (0..num_qubits).collect(),
+            traffic: Traffic {
+                local_len: 1 << local,
+                ..Traffic::default()
+            },
+        })
+    }
+
+    /// Number of qubits.
+    pub fn num_qubits(&self) -> usize {
+        self.num_qubits
+    }
+
+    /// Local qubits per rank.
+    pub fn local_qubits(&self) -> usize {
+        self.local
+    }
+
+    /// The communication so far.
+    pub fn traffic(&self) -> Traffic {
+        self.traffic
+    }
+
+    /// The transport.
+    pub fn cluster(&self) -> &C {
+        &self.cluster
+    }
+
+    /// Applies the unitary part of `circuit` (final measurements are ignored; mid-circuit
+    /// measurement, reset and conditions are refused) with the parameter values given in
+    /// [`crate::ParameterLayout`] order.
+    pub fn apply(&mut self, circuit: &Circuit, weights: &[f64], inputs: &[f64]) -> Result<()> {
+        if circuit.num_qubits() != self.num_qubits {
+            return Err(Error::StateSize {
+                expected: 1 << circuit.num_qubits(),
+                got: 1 << self.num_qubits,
+            });
+        }
+        let program = circuit.compile()?;
+        let bound = program.layout().bind(circuit, weights, inputs)?;
+        let gates: Vec<BoundGate> = bound
+            .iter()
+            .filter_map(|i| match i {
+                Instruction::Gate { gate, qubits } => Some((gate, qubits)),
+                _ => None,
+            })
+            .map(|(gate, qubits)| {
+                let angles: Vec<f64> = gate.angles().iter().map(|a| a.constant_part()).collect();
+                BoundGate {
+                    base: gate.base_matrix(&angles),
+                    gate: gate.clone(),
+                    qubits: qubits.clone(),
+                }
+            })
+            .collect();
+        // Where each logical qubit is next needed locally (a non-diagonal target), per gate.
+        let needs_local = |g: &BoundGate| -> Vec<usize> {
+            match g.gate.structure() {
+                Structure::Diagonal => Vec::new(),
+                _ => g.qubits[g.gate.num_controls()..].to_vec(),
+            }
+        };
+        let uses: Vec<Vec<usize>> = gates.iter().map(needs_local).collect();
+        for (i, g) in gates.iter().enumerate() {
+            for &q in &uses[i] {
+                if self.map[q] >= self.local {
+                    self.make_local(q, &g.qubits, &uses[i + 1..]);
+                }
+            }
+            self.apply_gate(g);
+        }
+        Ok(())
+    }
+
+    /// Swaps logical qubit `q` (global) with the local qubit needed furthest ahead, avoiding
+    /// the current gate's qubits.
+    fn make_local(&mut self, q: usize, current: &[usize], ahead: &[Vec<usize>]) {
+        let next_use = |v: usize| {
+            ahead
+                .iter()
+                .position(|u| u.contains(&v))
+                .unwrap_or(usize::MAX)
+        };
+        let victim = (0..self.num_qubits)
+            .filter(|&v| self.map[v] < self.local && !current.contains(&v))
+            .max_by_key(|&v| (next_use(v), std::cmp::Reverse(self.map[v])))
+            .expect("at least two local qubits and a gate of at most three");
+        let (g, l) = (self.map[q], self.map[victim]);
+        let sent = self.cluster.exchange(g - self.local, l);
+        self.traffic.swaps += 1;
+        self.traffic.bytes += sent;
+        self.map.swap(q, victim);
+    }
+
+    /// One gate on every rank, its global qubits resolved by the rank's bits.
+    fn apply_gate(&mut self, g: &BoundGate) {
+        let (local, map) = (self.local, &self.map);
+        let nc = g.gate.num_controls();
+        let phys: Vec<usize> = g.qubits.iter().map(|&q| map[q]).collect();
+        let (controls, targets) = phys.split_at(nc);
+        let structure = g.gate.structure();
+        let cpu = Cpu::detect();
+        self.cluster.each(&mut |rank, slice| {
+            let bit = |p: usize| (rank >> (p - local)) & 1;
+            let mut local_controls = Vec::with_capacity(controls.len());
+            for &c in controls {
+                if c < local {
+                    local_controls.push(c);
+                } else if bit(c) == 0 {
+                    return;
+                }
+            }
+            let par = Par::auto(local);
+            if targets.iter().all(|&t| t < local) {
+                let kernel = kernel_for(
+                    structure,
+                    [targets[0], *targets.last().expect("one")],
+                    &g.base,
+                );
+                apply(
+                    slice,
+                    &kernel,
+                    &Subspace::new(&local_controls, targets),
+                    par,
+                    cpu,
+                );
+                return;
+            }
+            // A diagonal with a global target: fix its bits.
+            debug_assert_eq!(structure, Structure::Diagonal);
+            let diag: Vec<C64> = match g.base {
+                BaseMatrix::One(m) => vec![m[0], m[3]],
+                BaseMatrix::Two(m) => vec![m[0], m[5], m[10], m[15]],
+            };
+            let fixed: usize = targets
+                .iter()
+                .enumerate()
+                .filter(|(_, &t)| t >= local)
+                .map(|(j, &t)| bit(t) << j)
+                .sum();
+            let free: Vec<(usize, usize)> = targets
+                .iter()
+                .enumerate()
+                .filter(|(_, &t)| t < local)
+                .map(|(j, &t)| (j, t))
+                .collect();
+            let zero = C64::new(0.0, 0.0);
+            match free.as_slice() {
+                [(j, t)] => {
+                    let (d0, d1) = (diag[fixed], diag[fixed | 1 << j]);
+                    let kernel = kernel_for(
+                        Structure::Diagonal,
+                        [*t, *t],
+                        &BaseMatrix::One([d0, zero, zero, d1]),
+                    );
+                    apply(
+                        slice,
+                        &kernel,
+                        &Subspace::new(&local_controls, &[*t]),
+                        par,
+                        cpu,
+                    );
+                }
+                [] => {
+                    let phase = diag[fixed];
+                    match local_controls.split_first() {
+                        // A phase on the controls' subspace: diag(1, phase) on one control.
+                        Some((&c, rest)) => {
+                            let one = C64::new(1.0, 0.0);
+                            let kernel = kernel_for(
+                                Structure::Diagonal,
+                                [c, c],
+                                &BaseMatrix::One([one, zero, zero, phase]),
+                            );
+                            apply(slice, &kernel, &Subspace::new(rest, &[c]), par, cpu);
+                        }
+                        None => slice.iter_mut().for_each(|a| *a *= phase),
+                    }
+                }
+                _ => unreachable!("a global target is fixed"),
+            }
+        });
+    }
+
+    /// `|ψ_i|²` summed into `out[f(i)]` for a logical index `i`: the shared loop of the
+    /// readouts (one pass over each slice, then an all-reduce).
+    fn logical_sums(
+        &mut self,
+        width: usize,
+        mut f: impl FnMut(usize, f64, &mut [f64]),
+    ) -> Vec<f64> {
+        let (local, map) = (self.local, self.map.clone());
+        let n = self.num_qubits;
+        self.cluster.sum(width, &mut |rank, slice, out| {
+            for (i, a) in slice.iter().enumerate() {
+                let physical = rank << local | i;
+                let logical = (0..n).fold(0, |acc, q| acc | ((physical >> map[q]) & 1) << q);
+                f(logical, a.norm_sqr(), out);
+            }
+        })
+    }
+
+    /// `⟨Z_q⟩` of every logical qubit, qubit 0 first.
+    pub fn z_expectations(&mut self) -> Vec<f64> {
+        let n = self.num_qubits;
+        self.logical_sums(n, |i, p, out| {
+            for (q, o) in out.iter_mut().enumerate() {
+                *o += if i >> q & 1 == 1 { -p } else { p };
+            }
+        })
+    }
+
+    /// All `2^n` probabilities in logical basis order (for states that fit one process).
+    pub fn probabilities(&mut self) -> Vec<f64> {
+        self.logical_sums(1 << self.num_qubits, |i, p, out| out[i] += p)
+    }
+
+    /// `Σ |ψ_i|²`.
+    pub fn norm_sqr(&mut self) -> f64 {
+        self.logical_sums(1, |_, p, out| out[0] += p)[0]
+    }
+
+    /// `⟨ψ|H|ψ⟩`: each Pauli string's X/Y factors rotated to Z on a copy (the same gate path,
+    /// swaps included), then a signed local sum and an all-reduce.
+    pub fn expectation(&mut self, h: &PauliSum) -> Result<f64> {
+        h.check_width(self.num_qubits)?;
+        let mut total = 0.0;
+        for (coeff, string) in h.terms() {
+            let (x, z, _) = string.masks_and_phase();
+            let mut rotate = Circuit::new(self.num_qubits);
+            for q in 0..self.num_qubits {
+                match (x >> q & 1, z >> q & 1) {
+                    (1, 0) => rotate = rotate.h(q),
+                    (1, 1) => rotate = rotate.sdg(q).h(q),
+                    _ => {}
+                }
+            }
+            let rotated = x != 0;
+            let (saved, map) = match rotated {
+                true => (Some(self.cluster.save()), Some(self.map.clone())),
+                false => (None, None),
+            };
+            if rotated {
+                self.apply(&rotate, &[], &[])?;
+            }
+            let mask = x | z;
+            let parity = self.logical_sums(1, |i, p, out| {
+                out[0] += if (i & mask).count_ones() % 2 == 1 {
+                    -p
+                } else {
+                    p
+                };
+            })[0];
+            if let (Some(saved), Some(map)) = (saved, map) {
+                self.cluster.restore(saved);
+                self.map = map;
+            }
+            total += coeff * parity;
+        }
+        Ok(total)
+    }
+
+    /// The whole state in logical order, on the root only (`None` elsewhere).
+    pub fn gather(&mut self) -> Option<Vec<C64>> {
+        let all = self.cluster.gather()?;
+        let n = self.num_qubits;
+        let mut out = vec![C64::new(0.0, 0.0); all.len()];
+        for (physical, a) in all.into_iter().enumerate() {
+            let logical = (0..n).fold(0, |acc, q| acc | ((physical >> self.map[q]) & 1) << q);
+            out[logical] = a;
+        }
+        Some(out)
+    }
+}

@@ -1,0 +1,108 @@
+//! [`Cluster`] over MPI (rsmpi): one slice per process, the world communicator's ranks.
+
+use super::Cluster;
+use mpi::collective::SystemOperation;
+use mpi::point_to_point::{Destination, Source};
+use mpi::topology::{Communicator, SimpleCommunicator};
+use mpi::traits::CommunicatorCollectives;
+use num_complex::Complex64 as C64;
+
+/// Complex amplitudes per message: `2^26` (`2^27` doubles), well under MPI's `int` counts.
+const CHUNK: usize = 1 << 26;
+
+/// This process's slice of a state on the MPI world.
+pub struct MpiCluster {
+    world: SimpleCommunicator,
+    rank: usize,
+    ranks: usize,
+    slice: Vec<C64>,
+}
+
+impl std::fmt::Debug for MpiCluster {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "MpiCluster(rank {} of {})", self.rank, self.ranks)
+    }
+}
+
+impl MpiCluster {
+    /// A zero slice of `2^local` amplitudes on `world`'s rank.
+    pub fn new(world: SimpleCommunicator, local: usize) -> Self {
+        MpiCluster {
+            rank: world.rank() as usize,
+            ranks: world.size() as usize,
+            world,
+            slice: vec![C64::new(0.0, 0.0); 1 << local],
+        }
+    }
+}
+
+fn doubles(a: &[C64]) -> &[f64] {
+    bytemuck::cast_slice(a)
+}
+
+fn doubles_mut(a: &mut [C64]) -> &mut [f64] {
+    bytemuck::cast_slice_mut(a)
+}
+
+impl Cluster for MpiCluster {
+    fn num_ranks(&self) -> usize {
+        self.ranks
+    }
+    fn each(&mut self, f: &mut dyn FnMut(usize, &mut [C64])) {
+        f(self.rank, &mut self.slice);
+    }
+    fn exchange(&mut self, j: usize, l: usize) -> u64 {
+        let partner = self.rank ^ (1 << j);
+        let b = (self.rank >> j) & 1;
+        let positions: Vec<usize> = (0..self.slice.len())
+            .filter(|i| (i >> l) & 1 != b)
+            .collect();
+        let send: Vec<C64> = positions.iter().map(|&i| self.slice[i]).collect();
+        let mut recv = vec![C64::new(0.0, 0.0); send.len()];
+        let other = self.world.process_at_rank(partner as i32);
+        for (s, r) in send.chunks(CHUNK).zip(recv.chunks_mut(CHUNK)) {
+            mpi::point_to_point::send_receive_into(doubles(s), &other, doubles_mut(r), &other);
+        }
+        for (&i, a) in positions.iter().zip(recv) {
+            self.slice[i] = a;
+        }
+        (send.len() * std::mem::size_of::<C64>()) as u64
+    }
+    fn sum(&mut self, width: usize, f: &mut dyn FnMut(usize, &[C64], &mut [f64])) -> Vec<f64> {
+        let mut part = vec![0.0; width];
+        f(self.rank, &self.slice, &mut part);
+        let mut total = vec![0.0; width];
+        for (p, t) in part.chunks(CHUNK).zip(total.chunks_mut(CHUNK)) {
+            self.world.all_reduce_into(p, t, SystemOperation::sum());
+        }
+        total
+    }
+    fn gather(&mut self) -> Option<Vec<C64>> {
+        if self.rank != 0 {
+            let root = self.world.process_at_rank(0);
+            for chunk in self.slice.chunks(CHUNK) {
+                root.send(doubles(chunk));
+            }
+            return None;
+        }
+        let mut all = vec![C64::new(0.0, 0.0); self.slice.len() * self.ranks];
+        let (mine, rest) = all.split_at_mut(self.slice.len());
+        mine.copy_from_slice(&self.slice);
+        for (r, part) in rest.chunks_mut(self.slice.len()).enumerate() {
+            let from = self.world.process_at_rank(r as i32 + 1);
+            for chunk in part.chunks_mut(CHUNK) {
+                from.receive_into(doubles_mut(chunk));
+            }
+        }
+        Some(all)
+    }
+    fn is_root(&self) -> bool {
+        self.rank == 0
+    }
+    fn save(&self) -> Vec<Vec<C64>> {
+        vec![self.slice.clone()]
+    }
+    fn restore(&mut self, mut saved: Vec<Vec<C64>>) {
+        self.slice = saved.pop().expect("one slice");
+    }
+}
