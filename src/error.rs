@@ -261,6 +261,10 @@ pub enum Error {
     #[error("checkpoint {}: {message}", .path.display())]
     Checkpoint { path: PathBuf, message: String },
 
+    /// A distributed run that cannot be laid out (rank count, qubits per rank).
+    #[error("distributed run: {0}")]
+    Distributed(String),
+
     /// A model part without an exact gradient, asked for one (a gradient-based optimizer).
     #[error("{what} has no exact gradient: {reason}")]
     NotDifferentiable { what: String, reason: String },

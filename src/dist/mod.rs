@@ -40,6 +40,9 @@ use crate::sim::kernels::{apply, kernel_for, Subspace};
 use crate::sim::simd::Cpu;
 use num_complex::Complex64 as C64;
 
+/// A per-rank partial sum: `f(rank, slice, out)` adds the rank's share into `out`.
+pub type PartialSum<'a> = dyn FnMut(usize, &[C64], &mut [f64]) + 'a;
+
 /// Where the slices of a distributed state live and how they talk.
 pub trait Cluster {
     /// Number of ranks `R` (a power of two).
@@ -54,7 +57,7 @@ pub trait Cluster {
     fn exchange(&mut self, j: usize, l: usize) -> u64;
 
     /// `Σ_r f(r, slice_r)` element-wise over all ranks (the same result on every rank).
-    fn sum(&mut self, width: usize, f: &mut dyn FnMut(usize, &[C64], &mut [f64])) -> Vec<f64>;
+    fn sum(&mut self, width: usize, f: &mut PartialSum<'_>) -> Vec<f64>;
 
     /// Every slice in rank order, on the root (rank 0) only; `None` elsewhere.
     fn gather(&mut self) -> Option<Vec<C64>>;
@@ -111,7 +114,7 @@ impl Cluster for LocalCluster {
         // Bytes per rank, as one MPI process would count them.
         sent / (self.slices.len() as u64 / 2).max(1)
     }
-    fn sum(&mut self, width: usize, f: &mut dyn FnMut(usize, &[C64], &mut [f64])) -> Vec<f64> {
+    fn sum(&mut self, width: usize, f: &mut PartialSum<'_>) -> Vec<f64> {
         let mut total = vec![0.0; width];
         let mut part = vec![0.0; width];
         for (r, s) in self.slices.iter().enumerate() {
@@ -177,19 +180,15 @@ impl<C: Cluster> DistributedState<C> {
     pub fn zero(mut cluster: C, num_qubits: usize) -> Result<Self> {
         let ranks = cluster.num_ranks();
         if !ranks.is_power_of_two() {
-            return Err(Error::Method {
-                method: "distributed".into(),
-                reason: format!("{ranks} ranks is not a power of two"),
-            });
+            return Err(Error::Distributed(format!(
+                "{ranks} ranks is not a power of two"
+            )));
         }
         let k = ranks.trailing_zeros() as usize;
         if num_qubits < k + 2 {
-            return Err(Error::Method {
-                method: "distributed".into(),
-                reason: format!(
-                    "{num_qubits} qubits on {ranks} ranks leave fewer than 2 local qubits per rank"
-                ),
-            });
+            return Err(Error::Distributed(format!(
+                "{num_qubits} qubits on {ranks} ranks leave fewer than 2 local qubits per rank"
+            )));
         }
         cluster.each(&mut |r, s| {
             s.iter_mut().for_each(|a| *a = C64::new(0.0, 0.0));

@@ -1,6 +1,6 @@
 //! [`Cluster`] over MPI (rsmpi): one slice per process, the world communicator's ranks.
 
-use super::Cluster;
+use super::{Cluster, PartialSum};
 use mpi::collective::SystemOperation;
 use mpi::point_to_point::{Destination, Source};
 use mpi::topology::{Communicator, SimpleCommunicator};
@@ -68,7 +68,7 @@ impl Cluster for MpiCluster {
         }
         (send.len() * std::mem::size_of::<C64>()) as u64
     }
-    fn sum(&mut self, width: usize, f: &mut dyn FnMut(usize, &[C64], &mut [f64])) -> Vec<f64> {
+    fn sum(&mut self, width: usize, f: &mut PartialSum<'_>) -> Vec<f64> {
         let mut part = vec![0.0; width];
         f(self.rank, &self.slice, &mut part);
         let mut total = vec![0.0; width];

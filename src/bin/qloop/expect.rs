@@ -47,6 +47,30 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<(), Failure> {
     let circuit = load_fully_bound(&input)?;
     let observable: PauliSum = observable.parse()?;
     let model = noise.as_deref().map(NoiseModel::load).transpose()?;
+    #[cfg(feature = "mpi")]
+    if shots.is_none()
+        && model.as_ref().is_none_or(|m| m.is_empty())
+        && matches!(method, Method::Auto | Method::Statevector)
+    {
+        if let Some(mut d) = crate::distributed::run(&circuit)? {
+            let value = d.expectation(&observable)?;
+            if crate::distributed::is_root() {
+                match json {
+                    true => writeln!(
+                        out,
+                        "{}",
+                        serde_json::json!({ "value": value, "method": Method::Statevector })
+                    )?,
+                    false => writeln!(out, "{value}")?,
+                }
+            }
+            return Ok(());
+        }
+    }
+    if !crate::distributed::is_root() {
+        // Not split over the ranks: rank 0 runs it alone.
+        return Ok(());
+    }
     let seed = seed_or_random(seed);
     let e = expectation(&circuit, model.as_ref(), &observable, method, shots, seed)?;
     let noisy = model.as_ref().is_some_and(|m| !m.is_empty()) || circuit.is_dynamic();

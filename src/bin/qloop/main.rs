@@ -9,6 +9,7 @@ use std::process::ExitCode;
 
 mod common;
 mod convert;
+mod distributed;
 mod draw;
 mod entropy;
 mod expect;
@@ -71,7 +72,23 @@ fn main() -> ExitCode {
         eprintln!("qloop: internal error (a bug in qloop, please report it): {info}");
     }));
     let cli = Cli::parse();
-    match execute(cli.command) {
+    let _mpi = distributed::start();
+    let result = distributed::check_ranks()
+        .map_err(Failure::from)
+        .and_then(
+            |()| match distributed::is_root() || cli.command.is_distributed() {
+                true => execute(cli.command),
+                // Ranks other than 0 take part only in the distributed commands.
+                false => Ok(()),
+            },
+        );
+    if !distributed::is_root() {
+        return match result {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(_) => ExitCode::FAILURE,
+        };
+    }
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Io(e)) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(Failure::Interrupted) => ExitCode::from(130),
@@ -89,6 +106,13 @@ fn main() -> ExitCode {
             eprintln!("qloop: error: {e}{hint}");
             ExitCode::FAILURE
         }
+    }
+}
+
+impl Command {
+    /// Commands that run their state over the MPI ranks (`mpirun -n R qloop …`).
+    fn is_distributed(&self) -> bool {
+        matches!(self, Command::State(_) | Command::Expect(_))
     }
 }
 

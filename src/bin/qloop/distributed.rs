@@ -1,0 +1,88 @@
+//! `mpirun -n R qloop …`: the commands that run a state over the MPI world (`state` and exact
+//! `expect`, feature `mpi`), and the rule for every other: rank 0 runs it as a single process
+//! while the other ranks wait, so each command gives the same output under `mpirun`.
+//!
+//! MPI starts only when the process was launched by `mpirun` (Open MPI's or a PMI launcher's
+//! environment); a plain `qloop` never initialises it. A rank count that is not a power of
+//! two is refused with one line. A circuit with fewer than two local qubits per rank, or one
+//! with mid-circuit measurements, resets or conditions, runs undistributed on rank 0.
+
+use qloop::Error;
+
+#[cfg(feature = "mpi")]
+mod world {
+    use qloop::dist::{DistributedState, MpiCluster};
+    use qloop::{Circuit, Error};
+    use std::sync::OnceLock;
+
+    static RANKS: OnceLock<(usize, usize)> = OnceLock::new();
+
+    /// Starts MPI when launched by a launcher; the universe must live until the end of `main`.
+    pub fn start() -> Option<mpi::environment::Universe> {
+        let launched = ["OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_SIZE"]
+            .iter()
+            .any(|v| std::env::var_os(v).is_some());
+        if !launched {
+            RANKS.set((0, 1)).ok();
+            return None;
+        }
+        let universe = mpi::initialize()?;
+        use mpi::topology::Communicator;
+        let world = universe.world();
+        RANKS
+            .set((world.rank() as usize, world.size() as usize))
+            .ok();
+        Some(universe)
+    }
+
+    /// `(rank, ranks)`.
+    pub fn ranks() -> (usize, usize) {
+        *RANKS.get().unwrap_or(&(0, 1))
+    }
+
+    /// The circuit's state over the world's ranks, or `None` when it runs undistributed.
+    pub fn run(circuit: &Circuit) -> Result<Option<DistributedState<MpiCluster>>, Error> {
+        let (_, size) = ranks();
+        let k = size.trailing_zeros() as usize;
+        let n = circuit.num_qubits();
+        if size == 1 || n < k + 2 || circuit.is_dynamic() {
+            return Ok(None);
+        }
+        qloop::state::check_state_fits(n - k)?;
+        let world = mpi::topology::SimpleCommunicator::world();
+        let mut state = DistributedState::zero(MpiCluster::new(world, n - k), n)?;
+        state.apply(circuit, &[], &[])?;
+        Ok(Some(state))
+    }
+}
+
+#[cfg(not(feature = "mpi"))]
+mod world {
+    /// Without the `mpi` feature there is one process.
+    pub fn start() -> Option<()> {
+        None
+    }
+    /// `(rank, ranks)`.
+    pub fn ranks() -> (usize, usize) {
+        (0, 1)
+    }
+}
+
+pub use world::*;
+
+/// Refuses a rank count that is not a power of two.
+pub fn check_ranks() -> Result<(), Error> {
+    let (_, size) = ranks();
+    if size.is_power_of_two() {
+        Ok(())
+    } else {
+        Err(Error::Distributed(format!(
+            "{size} MPI ranks is not a power of two; run with 2, 4, 8, … ranks"
+        )))
+    }
+}
+
+/// Whether this process is rank 0 (the one that prints and writes).
+pub fn is_root() -> bool {
+    ranks().0 == 0
+}
