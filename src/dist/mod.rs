@@ -35,9 +35,8 @@ use crate::circuit::{Circuit, Instruction};
 use crate::error::{Error, Result};
 use crate::gate::{BaseMatrix, Gate, Structure};
 use crate::par::Par;
+use crate::param::Angle;
 use crate::pauli::PauliSum;
-use crate::sim::kernels::{apply, kernel_for, Subspace};
-use crate::sim::simd::Cpu;
 use num_complex::Complex64 as C64;
 
 /// A per-rank partial sum: `f(rank, slice, out)` adds the rank's share into `out`.
@@ -167,11 +166,10 @@ pub struct DistributedState<C: Cluster> {
     traffic: Traffic,
 }
 
-/// One gate of a bound circuit: its matrix and operands, resolved.
+/// One gate of a bound circuit (constant angles) and its logical operands.
 struct BoundGate {
     gate: Gate,
     qubits: Vec<usize>,
-    base: BaseMatrix,
 }
 
 impl<C: Cluster> DistributedState<C> {
@@ -247,13 +245,9 @@ impl<C: Cluster> DistributedState<C> {
                 Instruction::Gate { gate, qubits } => Some((gate, qubits)),
                 _ => None,
             })
-            .map(|(gate, qubits)| {
-                let angles: Vec<f64> = gate.angles().iter().map(|a| a.constant_part()).collect();
-                BoundGate {
-                    base: gate.base_matrix(&angles),
-                    gate: gate.clone(),
-                    qubits: qubits.clone(),
-                }
+            .map(|(gate, qubits)| BoundGate {
+                gate: gate.clone(),
+                qubits: qubits.clone(),
             })
             .collect();
         // Where each logical qubit is next needed locally (a non-diagonal target), per gate.
@@ -264,15 +258,47 @@ impl<C: Cluster> DistributedState<C> {
             }
         };
         let uses: Vec<Vec<usize>> = gates.iter().map(needs_local).collect();
+        // Runs of gates between swaps are compiled together (fused, cache-blocked) on the `L`
+        // local qubits, each rank's run with its global bits resolved ([`resolve`]).
+        let mut run: Vec<(Gate, Vec<usize>)> = Vec::new();
         for (i, g) in gates.iter().enumerate() {
-            for &q in &uses[i] {
-                if self.map[q] >= self.local {
-                    self.make_local(q, &g.qubits, &uses[i + 1..]);
+            if uses[i].iter().any(|&q| self.map[q] >= self.local) {
+                self.flush(&mut run)?;
+                for &q in &uses[i] {
+                    if self.map[q] >= self.local {
+                        self.make_local(q, &g.qubits, &uses[i + 1..]);
+                    }
                 }
             }
-            self.apply_gate(g);
+            let physical = g.qubits.iter().map(|&q| self.map[q]).collect();
+            run.push((g.gate.clone(), physical));
         }
-        Ok(())
+        self.flush(&mut run)
+    }
+
+    /// Applies the pending run to every slice: each rank compiles the run as its global bits
+    /// make it and applies the program to its slice.
+    fn flush(&mut self, run: &mut Vec<(Gate, Vec<usize>)>) -> Result<()> {
+        if run.is_empty() {
+            return Ok(());
+        }
+        let gates = std::mem::take(run);
+        let local = self.local;
+        let par = Par::auto(local);
+        let mut failed = None;
+        self.cluster.each(&mut |rank, slice| {
+            let mut circuit = Circuit::new(local);
+            for (gate, qubits) in &gates {
+                for (g, q) in resolve(gate, qubits, local, rank) {
+                    circuit = circuit.gate(g, &q);
+                }
+            }
+            match circuit.compile() {
+                Ok(program) => program.apply_to_slice(slice, par),
+                Err(e) => failed = Some(e),
+            }
+        });
+        failed.map_or(Ok(()), Err)
     }
 
     /// Swaps logical qubit `q` (global) with the local qubit needed furthest ahead, avoiding
@@ -295,96 +321,6 @@ impl<C: Cluster> DistributedState<C> {
         self.map.swap(q, victim);
     }
 
-    /// One gate on every rank, its global qubits resolved by the rank's bits.
-    fn apply_gate(&mut self, g: &BoundGate) {
-        let (local, map) = (self.local, &self.map);
-        let nc = g.gate.num_controls();
-        let phys: Vec<usize> = g.qubits.iter().map(|&q| map[q]).collect();
-        let (controls, targets) = phys.split_at(nc);
-        let structure = g.gate.structure();
-        let cpu = Cpu::detect();
-        self.cluster.each(&mut |rank, slice| {
-            let bit = |p: usize| (rank >> (p - local)) & 1;
-            let mut local_controls = Vec::with_capacity(controls.len());
-            for &c in controls {
-                if c < local {
-                    local_controls.push(c);
-                } else if bit(c) == 0 {
-                    return;
-                }
-            }
-            let par = Par::auto(local);
-            if targets.iter().all(|&t| t < local) {
-                let kernel = kernel_for(
-                    structure,
-                    [targets[0], *targets.last().expect("one")],
-                    &g.base,
-                );
-                apply(
-                    slice,
-                    &kernel,
-                    &Subspace::new(&local_controls, targets),
-                    par,
-                    cpu,
-                );
-                return;
-            }
-            // A diagonal with a global target: fix its bits.
-            debug_assert_eq!(structure, Structure::Diagonal);
-            let diag: Vec<C64> = match g.base {
-                BaseMatrix::One(m) => vec![m[0], m[3]],
-                BaseMatrix::Two(m) => vec![m[0], m[5], m[10], m[15]],
-            };
-            let fixed: usize = targets
-                .iter()
-                .enumerate()
-                .filter(|(_, &t)| t >= local)
-                .map(|(j, &t)| bit(t) << j)
-                .sum();
-            let free: Vec<(usize, usize)> = targets
-                .iter()
-                .enumerate()
-                .filter(|(_, &t)| t < local)
-                .map(|(j, &t)| (j, t))
-                .collect();
-            let zero = C64::new(0.0, 0.0);
-            match free.as_slice() {
-                [(j, t)] => {
-                    let (d0, d1) = (diag[fixed], diag[fixed | 1 << j]);
-                    let kernel = kernel_for(
-                        Structure::Diagonal,
-                        [*t, *t],
-                        &BaseMatrix::One([d0, zero, zero, d1]),
-                    );
-                    apply(
-                        slice,
-                        &kernel,
-                        &Subspace::new(&local_controls, &[*t]),
-                        par,
-                        cpu,
-                    );
-                }
-                [] => {
-                    let phase = diag[fixed];
-                    match local_controls.split_first() {
-                        // A phase on the controls' subspace: diag(1, phase) on one control.
-                        Some((&c, rest)) => {
-                            let one = C64::new(1.0, 0.0);
-                            let kernel = kernel_for(
-                                Structure::Diagonal,
-                                [c, c],
-                                &BaseMatrix::One([one, zero, zero, phase]),
-                            );
-                            apply(slice, &kernel, &Subspace::new(rest, &[c]), par, cpu);
-                        }
-                        None => slice.iter_mut().for_each(|a| *a *= phase),
-                    }
-                }
-                _ => unreachable!("a global target is fixed"),
-            }
-        });
-    }
-
     /// `|ψ_i|²` summed into `out[f(i)]` for a logical index `i`: the shared loop of the
     /// readouts (one pass over each slice, then an all-reduce).
     fn logical_sums(
@@ -392,13 +328,12 @@ impl<C: Cluster> DistributedState<C> {
         width: usize,
         mut f: impl FnMut(usize, f64, &mut [f64]),
     ) -> Vec<f64> {
-        let (local, map) = (self.local, self.map.clone());
-        let n = self.num_qubits;
+        let local = self.local;
+        let relabel = Relabel::new(&self.map);
         self.cluster.sum(width, &mut |rank, slice, out| {
+            let high = relabel.logical(rank << local);
             for (i, a) in slice.iter().enumerate() {
-                let physical = rank << local | i;
-                let logical = (0..n).fold(0, |acc, q| acc | ((physical >> map[q]) & 1) << q);
-                f(logical, a.norm_sqr(), out);
+                f(high | relabel.logical(i), a.norm_sqr(), out);
             }
         })
     }
@@ -466,12 +401,134 @@ impl<C: Cluster> DistributedState<C> {
     /// The whole state in logical order, on the root only (`None` elsewhere).
     pub fn gather(&mut self) -> Option<Vec<C64>> {
         let all = self.cluster.gather()?;
-        let n = self.num_qubits;
+        let relabel = Relabel::new(&self.map);
+        if relabel.identity {
+            return Some(all);
+        }
         let mut out = vec![C64::new(0.0, 0.0); all.len()];
         for (physical, a) in all.into_iter().enumerate() {
-            let logical = (0..n).fold(0, |acc, q| acc | ((physical >> self.map[q]) & 1) << q);
-            out[logical] = a;
+            out[relabel.logical(physical)] = a;
         }
         Some(out)
+    }
+}
+
+/// What a gate on physical qubits is on rank `rank`'s slice: local gates (physical qubits
+/// below `local`). A global control with bit 0 leaves nothing, with bit 1 it is dropped; a
+/// diagonal's global targets take the rank's bits, leaving a phase gate on a local target or
+/// control, and a scalar `e^{iα}` written as `P(α) X P(α) X` on qubit 0 (the run's fusion
+/// multiplies it into its neighbours). Non-diagonal gates reach here with local targets.
+fn resolve(gate: &Gate, qubits: &[usize], local: usize, rank: usize) -> Vec<(Gate, Vec<usize>)> {
+    let bit = |p: usize| (rank >> (p - local)) & 1;
+    let nc = gate.num_controls();
+    let (controls, targets) = qubits.split_at(nc);
+    let mut kept = Vec::with_capacity(nc);
+    for &c in controls {
+        if c < local {
+            kept.push(c);
+        } else if bit(c) == 0 {
+            return Vec::new();
+        }
+    }
+    if targets.iter().all(|&t| t < local) {
+        let gate = without_controls(gate, nc - kept.len());
+        kept.extend_from_slice(targets);
+        return vec![(gate, kept)];
+    }
+    let angles: Vec<f64> = gate.angles().iter().map(|a| a.constant_part()).collect();
+    let diag: Vec<C64> = match gate.base_matrix(&angles) {
+        BaseMatrix::One(m) => vec![m[0], m[3]],
+        BaseMatrix::Two(m) => vec![m[0], m[5], m[10], m[15]],
+    };
+    debug_assert_eq!(gate.structure(), Structure::Diagonal);
+    let fixed: usize = targets
+        .iter()
+        .enumerate()
+        .filter(|(_, &t)| t >= local)
+        .map(|(j, &t)| bit(t) << j)
+        .sum();
+    let phase = |q: usize, z: C64| (Gate::P(Angle::constant(z.arg())), vec![q]);
+    let scalar = |z: C64| {
+        let (p, x) = (phase(0, z), (Gate::X, vec![0]));
+        vec![p.clone(), x.clone(), p, x]
+    };
+    match targets.iter().position(|&t| t < local) {
+        // Two targets, one local (`rzz`): diag(d0, d1) = d0 · P(arg d1/d0).
+        Some(j) => {
+            let (d0, d1) = (diag[fixed], diag[fixed | 1 << j]);
+            let mut out = vec![phase(targets[j], d1 / d0)];
+            out.extend(scalar(d0));
+            out
+        }
+        // Every target global: a phase on the local controls' subspace (at most one).
+        None => match kept.as_slice() {
+            [] => scalar(diag[fixed]),
+            [c] => vec![phase(*c, diag[fixed])],
+            _ => unreachable!("no diagonal gate of the set has two controls"),
+        },
+    }
+}
+
+/// The gate with its first `dropped` controls removed (they are set on this rank).
+fn without_controls(gate: &Gate, dropped: usize) -> Gate {
+    use Gate::*;
+    if dropped == 0 {
+        return gate.clone();
+    }
+    match (gate, dropped) {
+        (CX, 1) => X,
+        (CY, 1) => Y,
+        (CZ, 1) => Z,
+        (CH, 1) => H,
+        (CRX(a), 1) => RX(a.clone()),
+        (CRY(a), 1) => RY(a.clone()),
+        (CRZ(a), 1) => RZ(a.clone()),
+        (CP(a), 1) => P(a.clone()),
+        (CU3(a, b, c), 1) => U(a.clone(), b.clone(), c.clone()),
+        (CSwap, 1) => Swap,
+        (CCX, 1) => CX,
+        (CCX, 2) => X,
+        (g, k) => unreachable!("{} has fewer than {k} controls", g.name()),
+    }
+}
+
+/// Physical → logical basis indices under a qubit map, a byte of the index at a time: table
+/// `t` maps the physical bits `8t .. 8t + 7` to their logical positions.
+struct Relabel {
+    tables: Vec<[usize; 256]>,
+    identity: bool,
+}
+
+impl Relabel {
+    fn new(map: &[usize]) -> Self {
+        let n = map.len();
+        let mut logical_of = vec![0; n];
+        for (q, &p) in map.iter().enumerate() {
+            logical_of[p] = q;
+        }
+        let tables = (0..n.div_ceil(8))
+            .map(|t| {
+                std::array::from_fn(|byte| {
+                    (0..8)
+                        .filter(|b| byte >> b & 1 == 1 && 8 * t + b < n)
+                        .fold(0, |acc, b| acc | 1 << logical_of[8 * t + b])
+                })
+            })
+            .collect();
+        Relabel {
+            tables,
+            identity: map.iter().enumerate().all(|(q, &p)| q == p),
+        }
+    }
+
+    #[inline]
+    fn logical(&self, physical: usize) -> usize {
+        if self.identity {
+            return physical;
+        }
+        self.tables
+            .iter()
+            .enumerate()
+            .fold(0, |acc, (t, table)| acc | table[physical >> (8 * t) & 0xff])
     }
 }

@@ -16,6 +16,9 @@ pub struct MpiCluster {
     rank: usize,
     ranks: usize,
     slice: Vec<C64>,
+    /// Exchange buffers, kept between swaps (half a slice each).
+    send: Vec<C64>,
+    recv: Vec<C64>,
 }
 
 impl std::fmt::Debug for MpiCluster {
@@ -32,6 +35,8 @@ impl MpiCluster {
             ranks: world.size() as usize,
             world,
             slice: vec![C64::new(0.0, 0.0); 1 << local],
+            send: Vec::new(),
+            recv: Vec::new(),
         }
     }
 }
@@ -52,21 +57,33 @@ impl Cluster for MpiCluster {
         f(self.rank, &mut self.slice);
     }
     fn exchange(&mut self, j: usize, l: usize) -> u64 {
-        let partner = self.rank ^ (1 << j);
+        let partner = self.world.process_at_rank((self.rank ^ (1 << j)) as i32);
         let b = (self.rank >> j) & 1;
-        let positions: Vec<usize> = (0..self.slice.len())
-            .filter(|i| (i >> l) & 1 != b)
-            .collect();
-        let send: Vec<C64> = positions.iter().map(|&i| self.slice[i]).collect();
-        let mut recv = vec![C64::new(0.0, 0.0); send.len()];
-        let other = self.world.process_at_rank(partner as i32);
-        for (s, r) in send.chunks(CHUNK).zip(recv.chunks_mut(CHUNK)) {
-            mpi::point_to_point::send_receive_into(doubles(s), &other, doubles_mut(r), &other);
+        let half = self.slice.len() / 2;
+        // The entries with bit l ≠ b are runs of 2^l amplitudes, every other run: packed with
+        // copies of whole runs into buffers kept between swaps.
+        let run = 1usize << l;
+        let first = (1 - b) * run;
+        self.send.resize(half, C64::new(0.0, 0.0));
+        self.recv.resize(half, C64::new(0.0, 0.0));
+        for (dst, src) in self
+            .send
+            .chunks_mut(run)
+            .zip(self.slice[first..].chunks(2 * run))
+        {
+            dst.copy_from_slice(&src[..run]);
         }
-        for (&i, a) in positions.iter().zip(recv) {
-            self.slice[i] = a;
+        for (s, r) in self.send.chunks(CHUNK).zip(self.recv.chunks_mut(CHUNK)) {
+            mpi::point_to_point::send_receive_into(doubles(s), &partner, doubles_mut(r), &partner);
         }
-        (send.len() * std::mem::size_of::<C64>()) as u64
+        for (src, dst) in self
+            .recv
+            .chunks(run)
+            .zip(self.slice[first..].chunks_mut(2 * run))
+        {
+            dst[..run].copy_from_slice(src);
+        }
+        (half * std::mem::size_of::<C64>()) as u64
     }
     fn sum(&mut self, width: usize, f: &mut PartialSum<'_>) -> Vec<f64> {
         let mut part = vec![0.0; width];

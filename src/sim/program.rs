@@ -38,6 +38,7 @@ use super::ir::Slot;
 use crate::error::{Error, ParamKind, Result};
 use crate::par::Par;
 use crate::state::StateVector;
+use num_complex::Complex64 as C64;
 
 pub use super::bind::WeightBinding;
 pub use super::ir::ParameterLayout;
@@ -238,12 +239,30 @@ impl Program {
         par: Par,
         first: usize,
     ) {
+        self.execute_on(weights, inputs, bound, state.amplitudes_mut(), par, first);
+    }
+
+    /// A parameter-free program applied to amplitudes as they are: a distributed rank's slice
+    /// (`amps.len()` is `2^num_qubits`, checked by the caller).
+    pub(crate) fn apply_to_slice(&self, amps: &mut [C64], par: Par) {
+        debug_assert_eq!(amps.len(), 1 << self.num_qubits());
+        self.execute_on(&[], &[], None, amps, par, 0);
+    }
+
+    fn execute_on(
+        &self,
+        weights: &[f64],
+        inputs: &[f64],
+        bound: Option<&WeightBinding>,
+        amps: &mut [C64],
+        par: Par,
+        first: usize,
+    ) {
         let values = Values {
             terms: &self.terms,
             weights,
             inputs,
         };
-        let amps = state.amplitudes_mut();
         match bound {
             None => self.schedule.run(
                 amps,

@@ -6,12 +6,14 @@
 //! environment); a plain `qloop` never initialises it. A rank count that is not a power of
 //! two is refused with one line. A circuit with fewer than two local qubits per rank, or one
 //! with mid-circuit measurements, resets or conditions, runs undistributed on rank 0.
+//! `QLOOP_MPI_REPORT=1` makes rank 0 print the run's time, global swaps and bytes sent (as
+//! counted, and as the planner predicts) to standard error.
 
 use qloop::Error;
 
 #[cfg(feature = "mpi")]
 mod world {
-    use qloop::dist::{DistributedState, MpiCluster};
+    use qloop::dist::{Cluster, DistributedState, MpiCluster};
     use qloop::{Circuit, Error};
     use std::sync::OnceLock;
 
@@ -50,8 +52,20 @@ mod world {
         }
         qloop::state::check_state_fits(n - k)?;
         let world = mpi::topology::SimpleCommunicator::world();
+        let start = std::time::Instant::now();
         let mut state = DistributedState::zero(MpiCluster::new(world, n - k), n)?;
         state.apply(circuit, &[], &[])?;
+        if std::env::var_os("QLOOP_MPI_REPORT").is_some() && state.cluster().is_root() {
+            let t = state.traffic();
+            eprintln!(
+                "qloop: distributed over {size} ranks ({} local qubits): {:.3} s, {} global swaps, {} bytes sent per rank (planner: {})",
+                n - k,
+                start.elapsed().as_secs_f64(),
+                t.swaps,
+                t.bytes,
+                t.predicted_bytes()
+            );
+        }
         Ok(Some(state))
     }
 }
