@@ -2,30 +2,11 @@
 //! single-process simulator: random circuits with every gate of the set on every mix of local
 //! and global targets and controls, 2 to 16 ranks.
 
-use qloop::dist::{DistributedState, LocalCluster};
-use qloop::rng::Stream;
-use qloop::{Angle, Circuit, Gate, PauliSum};
-use rand::Rng;
+mod common;
 
-fn random_circuit(seed: u64, n: usize, depth: usize) -> Circuit {
-    let mut rng = Stream::new(seed).rng();
-    let all = Gate::all();
-    let mut circuit = Circuit::new(n);
-    for _ in 0..depth {
-        let mut gate = all[rng.random_range(0..all.len())].clone();
-        for angle in gate.angles_mut() {
-            *angle = Angle::constant(rng.random_range(-3.0..3.0));
-        }
-        let mut qubits: Vec<usize> = (0..n).collect();
-        for i in 0..gate.num_qubits() {
-            let j = rng.random_range(i..n);
-            qubits.swap(i, j);
-        }
-        qubits.truncate(gate.num_qubits());
-        circuit = circuit.gate(gate, &qubits);
-    }
-    circuit
-}
+use common::random_circuit;
+use qloop::dist::{DistributedState, LocalCluster};
+use qloop::{Circuit, PauliSum};
 
 fn observable(n: usize) -> PauliSum {
     let mut terms = vec![
@@ -47,7 +28,7 @@ fn distributed_runs_equal_the_single_process_state() {
         (5, 10, 4),
         (6, 10, 16),
     ] {
-        let circuit = random_circuit(seed, n, 120);
+        let circuit = random_circuit(n, 120, seed);
         let exact = circuit.compile().unwrap().statevector(&[], &[]).unwrap();
         let local = n - ranks.trailing_zeros() as usize;
         let mut d = DistributedState::zero(LocalCluster::new(ranks, local), n).unwrap();

@@ -2,34 +2,15 @@
 //! density-matrix executor against the dense reference and the statevector, trajectories
 //! against the density matrix within stated statistical bounds, and known results.
 
+mod common;
+
+use common::random_circuit;
 use num_complex::Complex64 as C;
 use qloop::noise::{
     expectation, sample_counts, Channel, DensityMatrix, DensityProgram, GateError, Method,
     NoiseModel, ReadoutError,
 };
 use qloop::{Circuit, Error, Gate, Instruction, PauliSum};
-use rand::{Rng, SeedableRng};
-
-/// Every gate of the set on random operands with random angles.
-fn random_circuit(n: usize, len: usize, seed: u64) -> Circuit {
-    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
-    let gates = Gate::all();
-    let mut c = Circuit::new(n);
-    for _ in 0..len {
-        let mut g = gates[rng.random_range(0..gates.len())].clone();
-        for a in g.angles_mut() {
-            *a = qloop::Angle::constant(rng.random_range(-3.0..3.0));
-        }
-        let mut qubits: Vec<usize> = (0..n).collect();
-        for k in 0..g.num_qubits() {
-            let j = rng.random_range(k..n);
-            qubits.swap(k, j);
-        }
-        qubits.truncate(g.num_qubits());
-        c = c.gate(g, &qubits);
-    }
-    c
-}
 
 fn errors(entries: Vec<(Vec<&str>, Channel)>) -> NoiseModel {
     NoiseModel {

@@ -5,9 +5,8 @@
 //! private network namespace with only `lo` when `unshare` can make one.
 #![cfg(feature = "mpi")]
 
-use qloop::rng::Stream;
-use qloop::{Angle, Circuit, Gate};
-use rand::Rng;
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -102,28 +101,7 @@ fn assert_same_state(single: &str, distributed: &str, what: &str) {
 }
 
 fn random_qasm(dir: &Path, seed: u64, n: usize) -> PathBuf {
-    let mut rng = Stream::new(seed).rng();
-    let all = Gate::all();
-    let mut circuit = Circuit::new(n);
-    for _ in 0..150 {
-        let mut gate = all[rng.random_range(0..all.len())].clone();
-        for angle in gate.angles_mut() {
-            *angle = Angle::constant(rng.random_range(-3.0..3.0));
-        }
-        let mut qubits: Vec<usize> = (0..n).collect();
-        for i in 0..gate.num_qubits() {
-            // Favour the top (global) qubits so every local/global mix occurs.
-            let j = if rng.random_bool(0.5) {
-                n - 1 - rng.random_range(0..2.min(n - i))
-            } else {
-                rng.random_range(i..n)
-            };
-            let j = j.max(i);
-            qubits.swap(i, j);
-        }
-        qubits.truncate(gate.num_qubits());
-        circuit = circuit.gate(gate, &qubits);
-    }
+    let circuit = common::random_circuit(n, 150, seed);
     let path = dir.join(format!("random{seed}.qasm"));
     std::fs::write(&path, qloop::qasm::export(&circuit).unwrap()).unwrap();
     path

@@ -136,3 +136,27 @@ pub fn assert_close(actual: &[C], expected: &[C], tolerance: f64, what: &str) {
         "{what}: max amplitude difference {d:e} > {tolerance:e}"
     );
 }
+
+/// Every gate of the set on random operands with random constant angles, seeded.
+pub fn random_circuit(n: usize, len: usize, seed: u64) -> qloop::Circuit {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let gates = qloop::Gate::all();
+    let mut c = qloop::Circuit::new(n);
+    for _ in 0..len {
+        let mut g = gates[rng.random_range(0..gates.len())].clone();
+        if g.num_qubits() > n {
+            continue;
+        }
+        for a in g.angles_mut() {
+            *a = qloop::Angle::constant(rng.random_range(-3.0..3.0));
+        }
+        let mut qubits: Vec<usize> = (0..n).collect();
+        for k in 0..g.num_qubits() {
+            let j = rng.random_range(k..n);
+            qubits.swap(k, j);
+        }
+        qubits.truncate(g.num_qubits());
+        c = c.gate(g, &qubits);
+    }
+    c
+}
