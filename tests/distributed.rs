@@ -110,4 +110,6 @@ fn bad_layouts_are_refused() {
     assert!(e.to_string().contains("not a power of two"), "{e}");
     let e = DistributedState::zero(LocalCluster::new(8, 1), 4).unwrap_err();
     assert!(e.to_string().contains("fewer than 2 local qubits"), "{e}");
+    let e = DistributedState::zero(LocalCluster::new(2, 5), 5).unwrap_err();
+    assert!(e.to_string().contains("are not 2^4 amplitudes"), "{e}");
 }

@@ -5,11 +5,12 @@
 //! qubits per rank. A logical → physical map (`map[q]`) says where each circuit qubit is; it
 //! starts as the identity and changes only by global swaps.
 //!
-//! **Gates.** A gate whose qubits are all local runs the simulator's own kernel on every
-//! rank's slice. A control on a global qubit only decides whether a rank takes part (bit 1:
-//! the gate without that control; bit 0: nothing). A diagonal gate never communicates: a
-//! global target's bit is fixed on each rank, so what is left is a diagonal on the local
-//! targets or, when none is left, a phase on the subspace of the local controls. A
+//! **Gates.** The gates between two swaps form a run that each rank compiles on its `L`
+//! local qubits (fused and cache-blocked, as a single process would) and applies to its
+//! slice. In that run a control on a global qubit only decides whether the rank takes part
+//! (bit 1: the gate without that control; bit 0: nothing), and a diagonal gate never
+//! communicates: a global target's bit is fixed on each rank, so what is left is a phase on a
+//! local target or control, times a scalar. A
 //! non-diagonal gate with a global target first swaps that qubit with a local one: every rank
 //! sends the half of its slice whose local bit `l` differs from its global bit to its partner
 //! (`rank ^ 2^j`) and receives the partner's matching half; the map records the exchange. The
@@ -188,13 +189,20 @@ impl<C: Cluster> DistributedState<C> {
                 "{num_qubits} qubits on {ranks} ranks leave fewer than 2 local qubits per rank"
             )));
         }
+        let local = num_qubits - k;
+        let mut sizes_ok = true;
+        cluster.each(&mut |_, s| sizes_ok &= s.len() == 1 << local);
+        if !sizes_ok {
+            return Err(Error::Distributed(format!(
+                "the cluster's slices are not 2^{local} amplitudes, as {num_qubits} qubits on {ranks} ranks need"
+            )));
+        }
         cluster.each(&mut |r, s| {
             s.iter_mut().for_each(|a| *a = C64::new(0.0, 0.0));
             if r == 0 {
                 s[0] = C64::new(1.0, 0.0);
             }
         });
-        let local = num_qubits - k;
         Ok(DistributedState {
             cluster,
             num_qubits,
