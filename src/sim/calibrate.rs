@@ -1,5 +1,6 @@
 //! Timings of single kernels on a cache-resident state: the figures behind the cost model
-//! of the fusion pass (`sim::fuse`, private), printed by `cargo run --release --example fusion_costs`.
+//! of the fusion pass (`sim::fuse`, private), printed by
+//! `cargo run --release --example fusion_costs`.
 
 use super::block::Block;
 use super::kernels::{self, Kernel, Subspace};
