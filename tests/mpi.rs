@@ -32,10 +32,12 @@ fn run(ranks: usize, args: &[&str]) -> Output {
     }
     mpirun.push(qloop().into());
     mpirun.extend(args.iter().map(|s| s.to_string()));
+    // A private namespace where `unshare` and `ip` (iproute2) can make one; otherwise the
+    // shared-memory and loopback transports alone.
     let private = Command::new("unshare")
-        .args(["--net", "true"])
-        .status()
-        .is_ok_and(|s| s.success());
+        .args(["--net", "sh", "-c", "ip link set lo up"])
+        .output()
+        .is_ok_and(|o| o.status.success());
     let mut cmd = match (ranks, private) {
         (0, _) => {
             let mut c = Command::new(qloop());
