@@ -420,6 +420,12 @@ fn adam_refuses_what_has_no_exact_gradient() {
             "{e}"
         );
     }
+    let mut cfg = TrainConfig::default();
+    cfg.model.shots = 0;
+    cfg.train.optimizer = qloop::train::experiment::Method::Adam;
+    cfg.train.learning_rate = f64::NAN;
+    let e = Experiment::new(cfg).unwrap_err().to_string();
+    assert!(e.contains("'train.learning_rate'"), "{e}");
 }
 
 #[test]

@@ -148,6 +148,19 @@ impl Activation {
         };
         (g, own)
     }
+
+    /// [`Activation::backward`] at the pre-activations `z` with the activation's parameters:
+    /// the outputs are computed here.
+    pub fn backward_at(
+        self,
+        z: Array2<f64>,
+        params: &[f64],
+        grad_y: ArrayView2<f64>,
+    ) -> (Array2<f64>, Vec<f64>) {
+        let mut y = z.clone();
+        self.apply(&mut y, params);
+        self.backward(z.view(), y.view(), grad_y)
+    }
 }
 
 /// A dense layer: `f(X Wᵀ + b)`, its parameters `W` (outputs × inputs, row-major) then `b`.
@@ -246,9 +259,7 @@ impl Layer for Dense {
         let mut z = x.dot(&w.t());
         z += &b;
         let nw = self.inputs * self.outputs + self.outputs;
-        let mut y = z.clone();
-        self.activation.apply(&mut y, &params[nw..]);
-        let (g, own) = self.activation.backward(z.view(), y.view(), grad_y);
+        let (g, own) = self.activation.backward_at(z, &params[nw..], grad_y);
         let mut grads = g.t().dot(&x).into_raw_vec_and_offset().0;
         grads.extend(g.sum_axis(Axis(0)));
         grads.extend(own);

@@ -1230,6 +1230,13 @@ impl Experiment {
         if self.config.train.optimizer != Method::Adam {
             return Ok(());
         }
+        let lr = self.config.train.learning_rate;
+        if !(lr.is_finite() && lr > 0.0) {
+            return Err(unchecked(
+                "train.learning_rate",
+                format!("must be a positive finite number, got {lr}"),
+            ));
+        }
         let tried = match &self.task {
             Task::Samples { objective, .. } => objective
                 .model

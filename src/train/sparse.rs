@@ -348,10 +348,9 @@ impl Layer for SparseDense {
         let nnz = self.mask.nnz();
         let (w, rest) = params.split_at(nnz);
         let (b, act) = rest.split_at(self.outputs);
-        let z = self.affine(w, b, x);
-        let mut y = z.clone();
-        self.activation.apply(&mut y, act);
-        let (g, own) = self.activation.backward(z.view(), y.view(), grad_y);
+        let (g, own) = self
+            .activation
+            .backward_at(self.affine(w, b, x), act, grad_y);
         let mut grads = vec![0.0; nnz];
         let mut grad_x = Array2::zeros(x.dim());
         for i in 0..self.outputs {
