@@ -1,5 +1,5 @@
-//! Steps, passes and run time of circuit files, fused and unfused (best of three runs from
-//! `|0…0⟩`, compile excluded).
+//! Steps, passes and run time of circuit files, fused and unfused, and the fused program in
+//! single precision (best of three runs from `|0…0⟩`, compile excluded).
 //!
 //! `cargo run --release --example fusion_stats -- FILE...`
 use std::time::Instant;
@@ -14,6 +14,18 @@ fn best(program: &qloop::Program) -> (f64, qloop::StateVector) {
         state = Some(s);
     }
     (best, state.expect("ran"))
+}
+
+fn best_single(program: &qloop::Program) -> (f64, qloop::StateVector32) {
+    let mut state = qloop::StateVector32::zero(program.num_qubits()).expect("fits");
+    let par = qloop::Par::auto(program.num_qubits());
+    let mut best = f64::INFINITY;
+    for _ in 0..3 {
+        let t = Instant::now();
+        program.run_single(&[], &[], &mut state, par).expect("runs");
+        best = best.min(t.elapsed().as_secs_f64());
+    }
+    (best, state)
 }
 
 fn main() {
@@ -32,6 +44,13 @@ fn main() {
         };
         let (tf, sf) = best(&fused);
         let (tu, su) = best(&unfused);
+        let (ts, ss) = best_single(&fused);
+        let single_diff = ss
+            .amplitudes()
+            .iter()
+            .zip(sf.amplitudes())
+            .map(|(a, b)| (num_complex::Complex64::new(a.re as f64, a.im as f64) - b).norm())
+            .fold(0.0, f64::max);
         let diff = sf
             .amplitudes()
             .iter()
@@ -39,7 +58,7 @@ fn main() {
             .map(|(a, b)| (a - b).norm())
             .fold(0.0, f64::max);
         println!(
-            "{path}: {} gates; unfused {} steps, {} passes, {tu:.3} s; fused {} steps, {} passes, {tf:.3} s ({:.2}x); max |diff| {diff:.1e}",
+            "{path}: {} gates; unfused {} steps, {} passes, {tu:.3} s; fused {} steps, {} passes, {tf:.3} s ({:.2}x); max |diff| {diff:.1e}; single {ts:.3} s, max |diff| {single_diff:.1e}",
             circuit.instructions().len(),
             unfused.num_steps(),
             unfused.num_passes(),

@@ -100,6 +100,10 @@ pub enum Error {
     )]
     Method { method: String, reason: String },
 
+    /// A precision name that is not `single` or `double`.
+    #[error("precision '{0}' is not one of: single, double")]
+    UnknownPrecision(String),
+
     /// A malformed classical condition (`if`).
     #[error("instruction {instruction} (if): {message}")]
     BadCondition { instruction: usize, message: String },

@@ -52,7 +52,8 @@ pub use par::Par;
 pub use param::{Angle, Param};
 pub use pauli::{Pauli, PauliString, PauliSum};
 pub use program::{ParameterLayout, Program, WeightBinding};
-pub use state::StateVector;
+pub use sim::Precision;
+pub use state::{PureState, StateVector, StateVector32};
 
 /// The README's tour is compiled and run as a doctest, so it cannot go stale.
 #[cfg(doctest)]

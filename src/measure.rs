@@ -17,7 +17,7 @@
 //! measurements in the circuit every qubit `i` is measured into bit `i`.
 
 use crate::error::{Error, Result};
-use crate::state::StateVector;
+use crate::state::{StateVector, StateVector32};
 use rand::Rng;
 use rand_distr::{Binomial, Distribution};
 use serde::Serialize;
@@ -96,6 +96,42 @@ impl StateVector {
             qubit,
             crate::sim::simd::Cpu::detect(),
         ))
+    }
+}
+
+impl StateVector32 {
+    /// `pᵢ = |ψᵢ|²` for every basis index, in double precision.
+    pub fn probabilities(&self) -> Vec<f64> {
+        self.amplitudes()
+            .iter()
+            .map(|a| (a.re as f64).powi(2) + (a.im as f64).powi(2))
+            .collect()
+    }
+
+    /// `⟨Z_q⟩ = P(q = 0) − P(q = 1)`, summed in double precision.
+    ///
+    /// ```
+    /// use qloop::{Circuit, Par, StateVector32};
+    /// let program = Circuit::new(1).ry(0.7, 0).compile().unwrap();
+    /// let mut psi = StateVector32::zero(1).unwrap();
+    /// program.run_single(&[], &[], &mut psi, Par::Seq).unwrap();
+    /// assert!((psi.expectation_z(0).unwrap() - 0.7f64.cos()).abs() < 1e-6);
+    /// ```
+    pub fn expectation_z(&self, qubit: usize) -> Result<f64> {
+        check_subset("expectation_z", &[qubit], self.num_qubits())?;
+        Ok(self
+            .amplitudes()
+            .iter()
+            .enumerate()
+            .map(|(i, a)| {
+                let p = (a.re as f64).powi(2) + (a.im as f64).powi(2);
+                if i >> qubit & 1 == 1 {
+                    -p
+                } else {
+                    p
+                }
+            })
+            .sum())
     }
 }
 

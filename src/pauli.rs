@@ -17,7 +17,7 @@
 
 use crate::error::{Error, Result};
 use crate::measure::{rng_from_seed, sample_histogram};
-use crate::state::StateVector;
+use crate::state::{PureState, StateVector};
 use num_complex::Complex64 as C64;
 use std::fmt;
 use std::str::FromStr;
@@ -125,15 +125,12 @@ impl PauliString {
     /// let xx: qloop::PauliSum = "XX".parse().unwrap();
     /// assert!((xx.terms()[0].1.expectation(&psi).unwrap() - 1.0).abs() < 1e-12);
     /// ```
-    pub fn expectation(&self, state: &StateVector) -> Result<f64> {
-        check_fits(self.min_qubits(), state.num_qubits())?;
+    pub fn expectation(&self, state: &impl PureState) -> Result<f64> {
+        check_fits(self.min_qubits(), state.qubits())?;
         let (x, z, phase) = self.masks_and_phase();
-        let amps = state.amplitudes();
-        let sum: C64 = amps
-            .iter()
-            .enumerate()
-            .map(|(i, a)| {
-                let v = amps[i ^ x].conj() * a;
+        let sum: C64 = (0..1usize << state.qubits())
+            .map(|i| {
+                let v = state.amplitude(i ^ x).conj() * state.amplitude(i);
                 if (i & z).count_ones() % 2 == 1 {
                     -v
                 } else {
@@ -240,8 +237,8 @@ impl PauliSum {
     /// let h: qloop::PauliSum = "0.5*IZ + 2*ZI".parse().unwrap();
     /// assert!((h.expectation(&psi).unwrap() - 1.5).abs() < 1e-15); // ⟨Z0⟩ = −1, ⟨Z1⟩ = 1
     /// ```
-    pub fn expectation(&self, state: &StateVector) -> Result<f64> {
-        self.check_width(state.num_qubits())?;
+    pub fn expectation(&self, state: &impl PureState) -> Result<f64> {
+        self.check_width(state.qubits())?;
         self.terms
             .iter()
             .map(|(c, p)| Ok(c * p.expectation(state)?))

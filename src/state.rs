@@ -2,7 +2,8 @@
 //! order, qubit 0 the least-significant bit of `i` (see `docs/conventions.md`).
 
 use crate::error::{Error, Result};
-use num_complex::Complex64 as C64;
+use crate::sim::precision::Amplitude;
+use num_complex::{Complex32 as C32, Complex64 as C64};
 
 /// Bytes taken by the amplitudes of an `n`-qubit state: `16 · 2^n`.
 pub fn state_bytes(num_qubits: usize) -> u128 {
@@ -39,10 +40,13 @@ const UNCHECKED_QUBITS: usize = 20;
 
 /// Refuses, before allocating, a state that would not fit in memory.
 pub fn check_state_fits(num_qubits: usize) -> Result<()> {
+    check_fits(num_qubits, state_bytes(num_qubits))
+}
+
+fn check_fits(num_qubits: usize, bytes_needed: u128) -> Result<()> {
     if num_qubits <= UNCHECKED_QUBITS {
         return Ok(());
     }
-    let bytes_needed = state_bytes(num_qubits);
     let bytes_available = available_memory().min(isize::MAX as u128);
     if bytes_needed > bytes_available {
         return Err(Error::StateTooLarge {
@@ -152,17 +156,131 @@ impl StateVector {
     }
 }
 
+/// A pure state of `n` qubits in single precision: `2^n` [`Complex32`](num_complex::Complex32)
+/// amplitudes, 8 bytes each, what [`crate::Program::run_single`] evolves. Its readouts sum in
+/// double precision.
+///
+/// ```
+/// let psi = qloop::StateVector32::zero(3).unwrap();
+/// assert_eq!(psi.amplitudes()[0].re, 1.0f32);
+/// assert_eq!(psi.to_double().num_qubits(), 3);
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct StateVector32 {
+    num_qubits: usize,
+    amps: Vec<C32>,
+}
+
+impl StateVector32 {
+    /// `|0…0⟩` on `num_qubits` qubits, refused with [`Error::StateTooLarge`] if it cannot fit.
+    pub fn zero(num_qubits: usize) -> Result<Self> {
+        let bytes_needed = state_bytes(num_qubits) / 2;
+        check_fits(num_qubits, bytes_needed)?;
+        let mut amps = Vec::new();
+        amps.try_reserve_exact(1usize << num_qubits)
+            .map_err(|_| Error::StateTooLarge {
+                num_qubits,
+                bytes_needed,
+                bytes_available: available_memory(),
+            })?;
+        advise_huge_pages(&amps);
+        amps.resize(1usize << num_qubits, C32::new(0.0, 0.0));
+        amps[0] = C32::new(1.0, 0.0);
+        Ok(StateVector32 { num_qubits, amps })
+    }
+
+    /// Number of qubits.
+    pub fn num_qubits(&self) -> usize {
+        self.num_qubits
+    }
+
+    /// Number of amplitudes, `2^n`.
+    pub fn len(&self) -> usize {
+        self.amps.len()
+    }
+
+    /// Always false: a state has at least one amplitude.
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
+    /// The amplitudes in basis-index order.
+    pub fn amplitudes(&self) -> &[C32] {
+        &self.amps
+    }
+
+    /// Mutable amplitudes (the caller keeps the state normalized).
+    pub fn amplitudes_mut(&mut self) -> &mut [C32] {
+        &mut self.amps
+    }
+
+    /// Resets to `|0…0⟩` in place, without allocating.
+    pub fn reset(&mut self) {
+        self.amps.fill(C32::new(0.0, 0.0));
+        self.amps[0] = C32::new(1.0, 0.0);
+    }
+
+    /// `⟨ψ|ψ⟩`, summed in double precision.
+    pub fn norm_sqr(&self) -> f64 {
+        self.amps.iter().map(|a| a.to_c64().norm_sqr()).sum()
+    }
+
+    /// The same state in double precision (every amplitude exactly; twice the memory).
+    pub fn to_double(&self) -> StateVector {
+        StateVector {
+            num_qubits: self.num_qubits,
+            amps: self.amps.iter().map(|a| a.to_c64()).collect(),
+        }
+    }
+}
+
+/// A pure state of either precision, as the readouts that serve both read it
+/// ([`crate::PauliSum::expectation`], [`crate::PauliString::expectation`]).
+pub trait PureState: sealed::Sealed {
+    /// Number of qubits.
+    fn qubits(&self) -> usize;
+    /// Amplitude `i` in double precision.
+    #[doc(hidden)]
+    fn amplitude(&self, i: usize) -> C64;
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for super::StateVector {}
+    impl Sealed for super::StateVector32 {}
+}
+
+impl PureState for StateVector {
+    fn qubits(&self) -> usize {
+        self.num_qubits
+    }
+    #[inline(always)]
+    fn amplitude(&self, i: usize) -> C64 {
+        self.amps[i]
+    }
+}
+
+impl PureState for StateVector32 {
+    fn qubits(&self) -> usize {
+        self.num_qubits
+    }
+    #[inline(always)]
+    fn amplitude(&self, i: usize) -> C64 {
+        self.amps[i].to_c64()
+    }
+}
+
 /// Asks Linux to back a large state's allocation with 2 MiB pages before it is first touched
 /// (transparent huge pages are often in `madvise` mode): a blocked run gathers pieces that lie
 /// megabytes apart, and with 4 KiB pages each piece needs its own TLB entry. On the reference
 /// machine this alone did not change W1's time (the gathers were latency-bound; prefetching
 /// fixed that), but it costs nothing there.
-fn advise_huge_pages(amps: &Vec<C64>) {
+fn advise_huge_pages<A>(amps: &Vec<A>) {
     #[cfg(target_os = "linux")]
     {
         const HUGE: usize = 2 << 20;
         let begin = amps.as_ptr() as usize;
-        let end = begin + amps.capacity() * std::mem::size_of::<C64>();
+        let end = begin + amps.capacity() * std::mem::size_of::<A>();
         let (first, last) = (begin.next_multiple_of(HUGE), end / HUGE * HUGE);
         if last > first {
             // SAFETY: [first, last) lies inside the vector's allocation; MADV_HUGEPAGE is

@@ -18,7 +18,7 @@
 use super::program::Program;
 use crate::error::Result;
 use crate::par::Par;
-use crate::state::StateVector;
+use crate::state::{StateVector, StateVector32};
 
 /// Where a compiled program runs: a kind of state, how to make `|0…0⟩` of it, and a run.
 pub trait Backend {
@@ -60,5 +60,39 @@ impl Backend for Statevector {
         par: Par,
     ) -> Result<()> {
         program.run(weights, inputs, state, par)
+    }
+}
+
+/// The dense statevector in single precision ([`super::Precision::Single`]): the same
+/// compiled program, every kernel rounded to `f32` as it is applied.
+///
+/// ```
+/// use qloop::sim::{Backend, SingleStatevector};
+/// use qloop::{Circuit, Par, PauliSum};
+/// let program = Circuit::new(2).h(0).cx(0, 1).compile().unwrap();
+/// let mut psi = SingleStatevector.zero_state(&program).unwrap();
+/// SingleStatevector.run(&program, &[], &[], &mut psi, Par::Seq).unwrap();
+/// let zz: PauliSum = "ZZ".parse().unwrap();
+/// assert!((zz.expectation(&psi).unwrap() - 1.0).abs() < 1e-6);
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SingleStatevector;
+
+impl Backend for SingleStatevector {
+    type State = StateVector32;
+
+    fn zero_state(&self, program: &Program) -> Result<StateVector32> {
+        StateVector32::zero(program.num_qubits())
+    }
+
+    fn run(
+        &self,
+        program: &Program,
+        weights: &[f64],
+        inputs: &[f64],
+        state: &mut StateVector32,
+        par: Par,
+    ) -> Result<()> {
+        program.run_single(weights, inputs, state, par)
     }
 }

@@ -21,12 +21,11 @@
 //! The block size, [`Blocking::DEFAULT_QUBITS`], was chosen with `cargo bench --bench
 //! simulator -- blocking` on the reference machine (see `docs/performance.md`).
 
-use super::kernels::{self, Kernel, SharedAmps, Subspace};
+use super::kernels::{Kernel, Subspace};
+use super::precision::Amplitude;
 use super::simd::Cpu;
 use crate::par::Par;
-use num_complex::Complex64 as C64;
 use rayon::prelude::*;
-use std::cell::RefCell;
 
 /// The lowest qubits every stage keeps local: gathers then copy 2^4 · 16 B = 256 B runs.
 pub const LOW_QUBITS: usize = 4;
@@ -140,12 +139,13 @@ impl Plan {
     }
 
     /// Applies every stage; `kernel_of(i)` is the kernel of step `i` in global qubits.
-    /// `scratch` holds the local kernels of one stage (reused, so a run allocates once).
-    pub fn apply(
+    /// `scratch` holds the local kernels of one stage, prepared for the amplitude type
+    /// (reused, so a run allocates once).
+    pub(crate) fn apply<A: Amplitude>(
         &self,
-        amps: &mut [C64],
+        amps: &mut [A],
         par: Par,
-        scratch: &mut Vec<(Kernel, Subspace)>,
+        scratch: &mut Vec<(A::Kernel, Subspace)>,
         cpu: Cpu,
         mut kernel_of: impl FnMut(usize) -> Kernel,
     ) {
@@ -155,12 +155,10 @@ impl Plan {
                 global_to_local[q] = j;
             }
             scratch.clear();
-            scratch.extend(
-                stage
-                    .steps
-                    .iter()
-                    .map(|&(i, sub)| (kernel_of(i).remap(|q| global_to_local[q]), sub)),
-            );
+            scratch.extend(stage.steps.iter().map(|&(i, sub)| {
+                let local = kernel_of(i).remap(|q| global_to_local[q]);
+                (A::prepare(local, &sub, cpu), sub)
+            }));
             stage.apply(amps, par, scratch, cpu);
         }
     }
@@ -171,25 +169,35 @@ impl Plan {
 /// system mostly idle.
 const PREFETCH_AHEAD: usize = 32;
 
+/// A raw pointer to a state's amplitudes, shared by threads that touch disjoint chunks.
+#[derive(Clone, Copy)]
+struct Shared<A>(*mut A);
+// SAFETY: `Stage::apply` hands each chunk (a set of indices disjoint from every other
+// chunk's) to exactly one call.
+unsafe impl<A> Send for Shared<A> {}
+unsafe impl<A> Sync for Shared<A> {}
+
+impl<A> Shared<A> {
+    #[inline(always)]
+    fn ptr(&self, i: usize) -> *mut A {
+        self.0.wrapping_add(i)
+    }
+}
+
 /// Prefetches the cache lines of the piece at `base | offset` (if any) of `run` amplitudes.
 #[inline(always)]
-fn prefetch_piece(shared: &SharedAmps, base: usize, offset: Option<&usize>, run: usize) {
+fn prefetch_piece<A>(shared: &Shared<A>, base: usize, offset: Option<&usize>, run: usize) {
     #[cfg(target_arch = "x86_64")]
     if let Some(&off) = offset {
         use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
         let start = shared.ptr(base | off) as *const i8;
-        for line in (0..run * std::mem::size_of::<C64>()).step_by(64) {
+        for line in (0..run * std::mem::size_of::<A>()).step_by(64) {
             // SAFETY: a prefetch is a hint; it never faults and the address is in bounds.
             unsafe { _mm_prefetch::<_MM_HINT_T0>(start.wrapping_add(line)) };
         }
     }
     #[cfg(not(target_arch = "x86_64"))]
     let _ = (shared, base, offset, run);
-}
-
-thread_local! {
-    /// One chunk buffer per thread, grown on first use and then reused.
-    static CHUNK: RefCell<Vec<C64>> = const { RefCell::new(Vec::new()) };
 }
 
 impl Stage {
@@ -229,11 +237,17 @@ impl Stage {
         c
     }
 
-    fn apply(&self, amps: &mut [C64], par: Par, kernels: &[(Kernel, Subspace)], cpu: Cpu) {
+    fn apply<A: Amplitude>(
+        &self,
+        amps: &mut [A],
+        par: Par,
+        kernels: &[(A::Kernel, Subspace)],
+        cpu: Cpu,
+    ) {
         let k = self.qubits.len();
-        let run_steps = |chunk: &mut [C64]| {
+        let run_steps = |chunk: &mut [A]| {
             for (kernel, sub) in kernels {
-                kernels::apply(chunk, kernel, sub, Par::Seq, cpu);
+                A::apply(chunk, kernel, sub, Par::Seq, cpu);
             }
         };
         if self.low == k {
@@ -245,11 +259,12 @@ impl Stage {
         }
         let num_chunks = amps.len() >> k;
         let run = 1usize << self.low;
-        let shared = SharedAmps(amps.as_mut_ptr());
+        let shared = Shared(amps.as_mut_ptr());
         let one_chunk = |c: usize| {
             let base = self.chunk_base(c);
-            CHUNK.with_borrow_mut(|buf| {
-                buf.resize(1 << k, C64::new(0.0, 0.0));
+            // One chunk buffer per thread, grown on first use and then reused.
+            A::with_chunk(|buf| {
+                buf.resize(1 << k, A::ZERO);
                 // SAFETY: chunks are disjoint sets of indices (they differ in the bits outside
                 // Q), every index is in bounds, and each chunk is handled by one call.
                 unsafe {

@@ -14,8 +14,9 @@ use super::blocking::Plan;
 use super::ir::{Prefix, Step, StepKernel};
 use super::kernels::{self, Kernel, Subspace};
 use super::simd::{self, Cpu};
+use super::single::KernelSingle;
 use crate::par::Par;
-use num_complex::Complex64 as C64;
+use num_complex::{Complex32 as C32, Complex64 as C64};
 use rayon::prelude::*;
 
 /// Qubits of the blocks in which an unblocked run applies groups of steps on low qubits:
@@ -104,6 +105,25 @@ impl Schedule {
             return self.execute_tiny(amps, par, first, binder);
         }
         self.execute_unblocked(amps, par, first..self.steps.len(), |i| binder.next(i));
+    }
+
+    /// Applies every step to a single-precision state (which the caller set to `|0…0⟩`): the
+    /// stages of the plan, or one step after the other, each kernel rounded to `f32` as it is
+    /// applied ([`super::single`]; the prefix, merged layers and L1 groups are double-precision
+    /// shortcuts of small states).
+    pub(crate) fn run_single<B: Prebound>(
+        &self,
+        amps: &mut [C32],
+        par: Par,
+        binder: &mut Binder<B>,
+    ) {
+        if let Some(plan) = &self.plan {
+            return plan.apply(amps, par, &mut Vec::new(), self.cpu, |i| binder.at(i));
+        }
+        for (i, step) in self.steps.iter().enumerate() {
+            let kernel = KernelSingle::new(binder.next(i), &step.subspace, self.cpu);
+            kernel.apply(amps, &step.subspace, par, self.cpu);
+        }
     }
 
     /// Applies the steps from `first` on to a state of at most [`simd::TINY_LEN`] amplitudes:

@@ -12,7 +12,9 @@
 //! | [`program`] | [`Program`], the public face: checks at the edge, then bind and execute |
 //! | `bind` | binding, the one place that turns (weights, inputs) into kernels |
 //! | `execute` | execution: a schedule of steps, kernels from a binder, `Par`; never the program |
-//! | [`backend`] | the [`Backend`] seam: where a bound program runs (the statevector today) |
+//! | [`backend`] | the [`Backend`] seam: where a bound program runs (statevectors of either precision) |
+//! | [`precision`] | [`Precision`]: the amplitude types the executor runs on |
+//! | `single` | single precision: each bound kernel rounded into one dense or diagonal block |
 //! | [`blocking`] | the cache-blocking planner and its staged application |
 //! | [`batch`] | many parameter rows over a pool of per-worker states |
 //! | `kernels` | amplitude updates chosen by matrix structure, serial or rayon |
@@ -36,9 +38,12 @@ mod fuse;
 mod ir;
 pub(crate) mod kernels;
 pub(crate) mod mat2;
+pub mod precision;
 pub mod program;
 pub(crate) mod simd;
+mod single;
 pub(crate) mod trig;
 
-pub use backend::{Backend, Statevector};
+pub use backend::{Backend, SingleStatevector, Statevector};
+pub use precision::Precision;
 pub use program::Program;

@@ -37,7 +37,7 @@ use super::execute::Schedule;
 use super::ir::Slot;
 use crate::error::{Error, ParamKind, Result};
 use crate::par::Par;
-use crate::state::StateVector;
+use crate::state::{StateVector, StateVector32};
 use num_complex::Complex64 as C64;
 
 pub use super::bind::WeightBinding;
@@ -151,6 +151,43 @@ impl Program {
     ) -> Result<()> {
         self.check(weights, inputs, state)?;
         self.execute(weights, inputs, None, state, par, 0);
+        Ok(())
+    }
+
+    /// [`Program::run`] in single precision: resets `state` to `|0…0⟩` and applies the
+    /// program, every kernel rounded to `f32` (see [`super::precision`]).
+    ///
+    /// ```
+    /// use qloop::{Circuit, Par, StateVector32};
+    /// let program = Circuit::new(2).h(0).cx(0, 1).compile().unwrap();
+    /// let mut psi = StateVector32::zero(2).unwrap();
+    /// program.run_single(&[], &[], &mut psi, Par::Seq).unwrap();
+    /// assert!((psi.amplitudes()[3].re - std::f32::consts::FRAC_1_SQRT_2).abs() < 1e-7);
+    /// ```
+    pub fn run_single(
+        &self,
+        weights: &[f64],
+        inputs: &[f64],
+        state: &mut StateVector32,
+        par: Par,
+    ) -> Result<()> {
+        self.layout.check(ParamKind::Weight, weights)?;
+        self.layout.check(ParamKind::Input, inputs)?;
+        if state.num_qubits() != self.num_qubits() {
+            return Err(Error::StateSize {
+                expected: self.num_qubits(),
+                got: state.num_qubits(),
+            });
+        }
+        state.reset();
+        let values = Values {
+            terms: &self.terms,
+            weights,
+            inputs,
+        };
+        let mut binder = Binder::new(&self.schedule, values, ());
+        self.schedule
+            .run_single(state.amplitudes_mut(), par, &mut binder);
         Ok(())
     }
 

@@ -211,14 +211,16 @@ unsafe fn rows_avx512(first: usize, x: &mut [C64], high: &[usize], rows: &[C64])
 /// A register type of `W` amplitudes and the operations the dense loop needs.
 #[cfg(target_arch = "x86_64")]
 trait Wide {
+    /// The real type: `f64` in double precision, `f32` in single.
+    type S: Copy;
     type V: Copy;
     /// Amplitudes per register.
     const W: usize;
     unsafe fn zero() -> Self::V;
-    unsafe fn load(p: *const f64) -> Self::V;
-    unsafe fn store(p: *mut f64, v: Self::V);
+    unsafe fn load(p: *const Self::S) -> Self::V;
+    unsafe fn store(p: *mut Self::S, v: Self::V);
     unsafe fn fmadd(a: Self::V, b: Self::V, c: Self::V) -> Self::V;
-    unsafe fn splat(x: f64) -> Self::V;
+    unsafe fn splat(x: Self::S) -> Self::V;
     /// `a − b` in the real half of every amplitude, `a + b` in the imaginary half.
     unsafe fn combine(a: Self::V, b: Self::V) -> Self::V;
     /// Exchanges re and im in every amplitude.
@@ -234,6 +236,7 @@ struct W2;
 
 #[cfg(target_arch = "x86_64")]
 impl Wide for W4 {
+    type S = f64;
     type V = __m512d;
     const W: usize = 4;
     #[inline(always)]
@@ -281,6 +284,7 @@ impl Wide for W4 {
 
 #[cfg(target_arch = "x86_64")]
 impl Wide for W2 {
+    type S = f64;
     type V = __m256d;
     const W: usize = 2;
     #[inline(always)]
@@ -322,10 +326,13 @@ impl Wide for W2 {
 }
 
 /// Where a dense block's registers are: the base of register group `g` is `g·W` with a zero
-/// inserted at every high qubit; register `y` of the group is `offsets[y]` further.
+/// inserted at every high qubit and every fixed qubit, then the fixed bits `set`; register `y`
+/// of the group is `offsets[y]` further.
 #[cfg(target_arch = "x86_64")]
 struct Groups<'a> {
-    high: &'a [usize],
+    /// The high and fixed qubits, ascending.
+    insert: &'a [usize],
+    set: usize,
     offsets: &'a [usize],
     flips: &'a [usize],
 }
@@ -334,24 +341,26 @@ struct Groups<'a> {
 impl Groups<'_> {
     #[inline(always)]
     fn base(&self, g: usize, w: usize) -> usize {
-        self.high.iter().fold(g * w, |k, &q| {
+        let k = self.insert.iter().fold(g * w, |k, &q| {
             let low = k & ((1usize << q) - 1);
             ((k >> q) << (q + 1)) | low
-        })
+        });
+        k | self.set
     }
 }
 
 /// The dense loop over the register groups `range` of `amps`, with `NH = 2^H` registers
 /// per group and `NL = 2^L` lane permutations. Each output sums into two accumulators,
 /// `Σ Re c·v` and `Σ Im c·swap(v)`, combined as `a ∓ b` in the real and imaginary halves.
+/// A `REAL` matrix (every imaginary part zero) needs the first sum only: half the work.
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
-unsafe fn dense_loop<X: Wide, const NH: usize, const NL: usize>(
-    amps: *mut C64,
+unsafe fn dense_loop<X: Wide, const NH: usize, const NL: usize, const REAL: bool>(
+    amps: *mut X::S,
     range: std::ops::Range<usize>,
     at: &Groups,
-    lanes: &[f64],
-    scalars: &[f64],
+    lanes: &[X::S],
+    scalars: &[X::S],
 ) {
     let step = 2 * X::W;
     // The coefficient of output register y, input register y2 and lane flip s. Without lane
@@ -373,19 +382,19 @@ unsafe fn dense_loop<X: Wide, const NH: usize, const NL: usize>(
             let mut a = [X::zero(); NH];
             let mut b = [X::zero(); NH];
             for y2 in 0..NH {
-                let p = X::load(amps.add(base + at.offsets[y2]) as *const f64);
+                let p = X::load(amps.add(2 * (base + at.offsets[y2])));
                 let sw = X::swap(p);
                 for y in 0..NH {
                     let (re, im) = coefficient(y, y2, 0);
                     a[y] = X::fmadd(re, p, a[y]);
-                    b[y] = X::fmadd(im, sw, b[y]);
+                    if !REAL {
+                        b[y] = X::fmadd(im, sw, b[y]);
+                    }
                 }
             }
             for y in 0..NH {
-                X::store(
-                    amps.add(base + at.offsets[y]) as *mut f64,
-                    X::combine(a[y], b[y]),
-                );
+                let out = if REAL { a[y] } else { X::combine(a[y], b[y]) };
+                X::store(amps.add(2 * (base + at.offsets[y])), out);
             }
             continue;
         }
@@ -393,7 +402,7 @@ unsafe fn dense_loop<X: Wide, const NH: usize, const NL: usize>(
         let mut p = [[X::zero(); NL]; NH];
         let mut sw = [[X::zero(); NL]; NH];
         for y in 0..NH {
-            let v = X::load(amps.add(base + at.offsets[y]) as *const f64);
+            let v = X::load(amps.add(2 * (base + at.offsets[y])));
             for s in 0..NL {
                 p[y][s] = X::flip(v, at.flips[s]);
                 sw[y][s] = X::swap(p[y][s]);
@@ -405,36 +414,243 @@ unsafe fn dense_loop<X: Wide, const NH: usize, const NL: usize>(
                 for s in 0..NL {
                     let (re, im) = coefficient(y, y2, s);
                     a = X::fmadd(re, p[y2][s], a);
-                    b = X::fmadd(im, sw[y2][s], b);
+                    if !REAL {
+                        b = X::fmadd(im, sw[y2][s], b);
+                    }
                 }
             }
-            X::store(amps.add(base + at.offsets[y]) as *mut f64, X::combine(a, b));
+            let out = if REAL { a } else { X::combine(a, b) };
+            X::store(amps.add(2 * (base + at.offsets[y])), out);
+        }
+    }
+}
+
+/// Single-precision registers: eight amplitudes in 512 bits, four in 256.
+#[cfg(target_arch = "x86_64")]
+struct W8s;
+#[cfg(target_arch = "x86_64")]
+struct W4s;
+
+#[cfg(target_arch = "x86_64")]
+impl Wide for W8s {
+    type S = f32;
+    type V = __m512;
+    const W: usize = 8;
+    #[inline(always)]
+    unsafe fn zero() -> __m512 {
+        _mm512_setzero_ps()
+    }
+    #[inline(always)]
+    unsafe fn load(p: *const f32) -> __m512 {
+        _mm512_loadu_ps(p)
+    }
+    #[inline(always)]
+    unsafe fn store(p: *mut f32, v: __m512) {
+        _mm512_storeu_ps(p, v)
+    }
+    #[inline(always)]
+    unsafe fn fmadd(a: __m512, b: __m512, c: __m512) -> __m512 {
+        _mm512_fmadd_ps(a, b, c)
+    }
+    #[inline(always)]
+    unsafe fn splat(x: f32) -> __m512 {
+        _mm512_set1_ps(x)
+    }
+    #[inline(always)]
+    unsafe fn combine(a: __m512, b: __m512) -> __m512 {
+        _mm512_fmaddsub_ps(_mm512_set1_ps(1.0), a, b)
+    }
+    #[inline(always)]
+    unsafe fn swap(v: __m512) -> __m512 {
+        _mm512_permute_ps::<0b10_11_00_01>(v)
+    }
+    #[inline(always)]
+    unsafe fn flip(v: __m512, flip: usize) -> __m512 {
+        // Lane qubit 0: neighbours inside a 128-bit lane; 1: neighbouring 128-bit lanes;
+        // 2: the two 256-bit halves.
+        let v = if flip & 1 == 1 {
+            _mm512_permute_ps::<0b01_00_11_10>(v)
+        } else {
+            v
+        };
+        let v = if flip & 2 == 2 {
+            _mm512_shuffle_f32x4::<0b10_11_00_01>(v, v)
+        } else {
+            v
+        };
+        if flip & 4 == 4 {
+            _mm512_shuffle_f32x4::<0b01_00_11_10>(v, v)
+        } else {
+            v
         }
     }
 }
 
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx512dq,avx2,fma")]
-unsafe fn dense_avx512<const NH: usize, const NL: usize>(
-    amps: *mut C64,
-    range: std::ops::Range<usize>,
-    at: &Groups,
-    lanes: &[f64],
-    scalars: &[f64],
-) {
-    dense_loop::<W4, NH, NL>(amps, range, at, lanes, scalars)
+impl Wide for W4s {
+    type S = f32;
+    type V = __m256;
+    const W: usize = 4;
+    #[inline(always)]
+    unsafe fn zero() -> __m256 {
+        _mm256_setzero_ps()
+    }
+    #[inline(always)]
+    unsafe fn load(p: *const f32) -> __m256 {
+        _mm256_loadu_ps(p)
+    }
+    #[inline(always)]
+    unsafe fn store(p: *mut f32, v: __m256) {
+        _mm256_storeu_ps(p, v)
+    }
+    #[inline(always)]
+    unsafe fn fmadd(a: __m256, b: __m256, c: __m256) -> __m256 {
+        _mm256_fmadd_ps(a, b, c)
+    }
+    #[inline(always)]
+    unsafe fn splat(x: f32) -> __m256 {
+        _mm256_set1_ps(x)
+    }
+    #[inline(always)]
+    unsafe fn combine(a: __m256, b: __m256) -> __m256 {
+        _mm256_fmaddsub_ps(_mm256_set1_ps(1.0), a, b)
+    }
+    #[inline(always)]
+    unsafe fn swap(v: __m256) -> __m256 {
+        _mm256_permute_ps::<0b10_11_00_01>(v)
+    }
+    #[inline(always)]
+    unsafe fn flip(v: __m256, flip: usize) -> __m256 {
+        let v = if flip & 1 == 1 {
+            _mm256_permute_ps::<0b01_00_11_10>(v)
+        } else {
+            v
+        };
+        if flip & 2 == 2 {
+            _mm256_permute2f128_ps::<0x01>(v, v)
+        } else {
+            v
+        }
+    }
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn dense_avx2<const NH: usize, const NL: usize>(
-    amps: *mut C64,
-    range: std::ops::Range<usize>,
-    at: &Groups,
-    lanes: &[f64],
-    scalars: &[f64],
-) {
-    dense_loop::<W2, NH, NL>(amps, range, at, lanes, scalars)
+/// One entry point per instruction set and precision: the dense loop compiled with that
+/// set's features, for every block shape `(NH, NL)`.
+macro_rules! dense_entry {
+    ($name:ident, $x:ty, $real:literal, $features:literal) => {
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = $features)]
+        unsafe fn $name<const NH: usize, const NL: usize>(
+            amps: *mut <$x as Wide>::S,
+            range: std::ops::Range<usize>,
+            at: &Groups,
+            lanes: &[<$x as Wide>::S],
+            scalars: &[<$x as Wide>::S],
+        ) {
+            dense_loop::<$x, NH, NL, $real>(amps, range, at, lanes, scalars)
+        }
+    };
+}
+
+dense_entry!(dense_avx512, W4, false, "avx512f,avx512dq,avx2,fma");
+dense_entry!(dense_avx2, W2, false, "avx2,fma");
+// Single precision runs every gate as a block: the real ones (H, CX, X, RY, …) get their own
+// loops.
+dense_entry!(dense_avx512_single, W8s, false, "avx512f,avx512dq,avx2,fma");
+dense_entry!(dense_avx2_single, W4s, false, "avx2,fma");
+dense_entry!(
+    dense_avx512_single_real,
+    W8s,
+    true,
+    "avx512f,avx512dq,avx2,fma"
+);
+dense_entry!(dense_avx2_single_real, W4s, true, "avx2,fma");
+
+/// Calls one dense entry point for the block shape `(nh, nl)` (high qubits, lane qubits).
+macro_rules! dispatch_dense {
+    ($f:ident, $nh:expr, $nl:expr, $($arg:expr),*) => {
+        dispatch_dense!(@arms $f, ($nh, $nl), ($($arg),*);
+            (0, 1, 1, 2), (0, 2, 1, 4), (0, 3, 1, 8),
+            (1, 0, 2, 1), (1, 1, 2, 2), (1, 2, 2, 4), (1, 3, 2, 8),
+            (2, 0, 4, 1), (2, 1, 4, 2), (2, 2, 4, 4), (2, 3, 4, 8),
+            (3, 0, 8, 1), (3, 1, 8, 2), (3, 2, 8, 4),
+            (4, 0, 16, 1), (4, 1, 16, 2),
+            (5, 0, 32, 1))
+    };
+    (@arms $f:ident, $shape:expr, $args:tt; $(($h:literal, $l:literal, $nh:literal, $nl:literal)),*) => {
+        match $shape {
+            $(($h, $l) => dispatch_dense!(@call $f, $nh, $nl, $args),)*
+            _ => unreachable!("blocks have at most 5 qubits"),
+        }
+    };
+    (@call $f:ident, $nh:literal, $nl:literal, ($($arg:expr),*)) => {
+        $f::<$nh, $nl>($($arg),*)
+    };
+}
+
+/// A raw pointer to the reals of a state, shared by threads that touch disjoint groups.
+#[derive(Clone, Copy)]
+struct Reals<S>(*mut S);
+// SAFETY: every caller below hands each register group to exactly one call.
+unsafe impl<S> Send for Reals<S> {}
+unsafe impl<S> Sync for Reals<S> {}
+
+impl<S> Reals<S> {
+    /// The pointer (a method, so that closures capture the `Sync` wrapper, not the field).
+    #[inline(always)]
+    fn get(self) -> *mut S {
+        self.0
+    }
+}
+
+/// The register groups of a dense block on `qubits` over `len` amplitudes with registers of
+/// `2^bits` amplitudes, restricted to the indices whose `fixed` qubits (all `≥ bits`, none in
+/// `qubits`) read `value`, handed as ranges to `run` on one thread or on rayon's; `false`
+/// when the state is smaller than one group.
+fn for_each_group(
+    len: usize,
+    qubits: &[usize],
+    (fixed, value): (usize, usize),
+    bits: usize,
+    par: crate::par::Par,
+    run: impl Fn(std::ops::Range<usize>, &Groups) + Sync,
+) -> bool {
+    let high: Vec<usize> = qubits.iter().copied().filter(|&q| q >= bits).collect();
+    let low: Vec<usize> = qubits.iter().copied().filter(|&q| q < bits).collect();
+    let mut insert = high.clone();
+    insert.extend((bits..usize::BITS as usize).filter(|&q| fixed >> q & 1 == 1));
+    insert.sort_unstable();
+    let groups = len >> (insert.len() + bits);
+    if groups == 0 || fixed & ((1 << bits) - 1) != 0 {
+        return false;
+    }
+    // Register y of a group is at the offset of local index y over the high qubits; lane
+    // flip s is the offset of local index s over the lane qubits.
+    let offsets = super::super::block::local_offsets(&high);
+    let flips = super::super::block::local_offsets(&low);
+    let at = Groups {
+        insert: &insert,
+        set: value & fixed,
+        offsets: &offsets,
+        flips: &flips,
+    };
+    let per_task = (super::super::block::TASK_LEN >> (insert.len() + bits)).max(1);
+    match par {
+        crate::par::Par::Seq => run(0..groups, &at),
+        crate::par::Par::Rayon => {
+            use rayon::prelude::*;
+            (0..groups.div_ceil(per_task))
+                .into_par_iter()
+                .for_each(|t| run(t * per_task..((t + 1) * per_task).min(groups), &at))
+        }
+    }
+    true
+}
+
+/// The block's numbers of high and lane qubits for registers of `2^bits` amplitudes.
+fn shape(qubits: &[usize], bits: usize) -> (usize, usize) {
+    let low = qubits.iter().filter(|&&q| q < bits).count();
+    (qubits.len() - low, low)
 }
 
 /// Applies the dense block with forms `lanes` on `qubits` (ascending) to `amps` with the
@@ -458,72 +674,221 @@ pub(crate) fn dense_block_wide(
             return false;
         };
         let bits = (w as usize).trailing_zeros() as usize;
-        let high: Vec<usize> = qubits.iter().copied().filter(|&q| q >= bits).collect();
-        let low: Vec<usize> = qubits.iter().copied().filter(|&q| q < bits).collect();
-        let groups = amps.len() >> (high.len() + bits);
-        if groups == 0 {
-            return false;
-        }
-        // Register y of a group is at the offset of local index y over the high qubits; lane
-        // flip s is the offset of local index s over the lane qubits.
-        let offsets = super::super::block::local_offsets(&high);
-        let flips = super::super::block::local_offsets(&low);
-        let at = Groups {
-            high: &high,
-            offsets: &offsets,
-            flips: &flips,
-        };
-        let shared = super::super::kernels::SharedAmps(amps.as_mut_ptr());
-        let coef = &table.coef[..];
-        let scalars = &lanes.scalars.entries[..];
-        let (nh, nl) = (high.len(), low.len());
-        let run = |range: std::ops::Range<usize>| {
-            let ptr = shared.ptr(0);
-            // SAFETY: the CPU has the features (checked above); register groups are
-            // disjoint and in bounds (`groups` counts whole groups of this state), and
-            // each range is handed to one call.
+        let (nh, nl) = shape(qubits, bits);
+        let ptr = Reals(amps.as_mut_ptr() as *mut f64);
+        let (coef, scalars) = (&table.coef[..], &lanes.scalars.entries[..]);
+        for_each_group(amps.len(), qubits, (0, 0), bits, par, |range, at| {
+            // SAFETY: the CPU has the features (checked above); register groups are disjoint
+            // and in bounds (`for_each_group` counts whole groups of this state), and each
+            // range is handed to one call.
             unsafe {
-                macro_rules! dispatch {
-                    ($f:ident; $(($h:literal, $l:literal, $nh:literal, $nl:literal)),*) => {
-                        match (nh, nl) {
-                            $(($h, $l) => $f::<$nh, $nl>(ptr, range, &at, coef, scalars),)*
-                            _ => unreachable!("blocks have at most 5 qubits"),
-                        }
-                    };
-                }
-                macro_rules! all {
-                    ($f:ident) => {
-                        dispatch!($f;
-                            (0, 1, 1, 2), (0, 2, 1, 4),
-                            (1, 0, 2, 1), (1, 1, 2, 2), (1, 2, 2, 4),
-                            (2, 0, 4, 1), (2, 1, 4, 2), (2, 2, 4, 4),
-                            (3, 0, 8, 1), (3, 1, 8, 2), (3, 2, 8, 4),
-                            (4, 0, 16, 1), (4, 1, 16, 2),
-                            (5, 0, 32, 1))
-                    };
-                }
                 if w == 4 {
-                    all!(dense_avx512)
+                    dispatch_dense!(dense_avx512, nh, nl, ptr.get(), range, at, coef, scalars)
                 } else {
-                    all!(dense_avx2)
+                    dispatch_dense!(dense_avx2, nh, nl, ptr.get(), range, at, coef, scalars)
                 }
             }
-        };
-        let per_task = (super::super::block::TASK_LEN >> (nh + bits)).max(1);
-        match par {
-            crate::par::Par::Seq => run(0..groups),
-            crate::par::Par::Rayon => {
-                use rayon::prelude::*;
-                (0..groups.div_ceil(per_task))
-                    .into_par_iter()
-                    .for_each(|t| run(t * per_task..((t + 1) * per_task).min(groups)))
-            }
-        }
-        true
+        })
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
         let _ = (amps, qubits, lanes, par, cpu);
         false
+    }
+}
+
+/// A dense block's vector form in single precision for the widest registers this CPU has:
+/// AVX-512 holds eight amplitudes (lane qubits 0–2), AVX2 four (0–1).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct DenseLanesSingle {
+    /// Amplitudes per register (8 or 4; 0 where the CPU has neither).
+    w: usize,
+    /// The block's qubits below `log₂ w`, as a bit mask.
+    low: usize,
+    coef: Vec<f32>,
+    scalars: Vec<f32>,
+    /// Every entry real: the loop skips the imaginary sums.
+    real: bool,
+}
+
+impl DenseLanesSingle {
+    /// The form of the double-precision matrix `m` on `qubits` for `cpu`, rounded to single.
+    pub(crate) fn new(qubits: &[usize], m: &[C64], cpu: Cpu) -> DenseLanesSingle {
+        let w = match (cpu.avx512(), cpu.avx2()) {
+            (true, _) => 8,
+            (false, true) => 4,
+            (false, false) => 0,
+        };
+        let coef = match w {
+            0 => Vec::new(),
+            w => LaneTable::new(qubits, m, w)
+                .coef
+                .into_iter()
+                .map(|x| x as f32)
+                .collect(),
+        };
+        DenseLanesSingle {
+            w,
+            low: split_lanes(qubits, w.max(1)).0,
+            coef,
+            scalars: m.iter().flat_map(|z| [z.re as f32, z.im as f32]).collect(),
+            real: m.iter().all(|z| z.im == 0.0),
+        }
+    }
+}
+
+/// [`dense_block_wide`] in single precision, on the amplitudes whose `fixed` qubits (a mask
+/// of qubits above the lanes) read `value`.
+pub(crate) fn dense_block_wide_single(
+    amps: &mut [num_complex::Complex32],
+    qubits: &[usize],
+    fixed: (usize, usize),
+    lanes: &DenseLanesSingle,
+    par: crate::par::Par,
+    cpu: Cpu,
+) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let w = lanes.w;
+        let usable = match w {
+            8 => cpu.avx512(),
+            4 => cpu.avx2(),
+            _ => false,
+        };
+        if !usable || split_lanes(qubits, w).0 != lanes.low {
+            return false;
+        }
+        let bits = w.trailing_zeros() as usize;
+        let (nh, nl) = shape(qubits, bits);
+        let ptr = Reals(amps.as_mut_ptr() as *mut f32);
+        let (coef, scalars) = (&lanes.coef[..], &lanes.scalars[..]);
+        for_each_group(amps.len(), qubits, fixed, bits, par, |range, at| {
+            // SAFETY: as in `dense_block_wide`.
+            unsafe {
+                match (w, lanes.real) {
+                    (8, false) => dispatch_dense!(
+                        dense_avx512_single,
+                        nh,
+                        nl,
+                        ptr.0,
+                        range,
+                        at,
+                        coef,
+                        scalars
+                    ),
+                    (8, true) => dispatch_dense!(
+                        dense_avx512_single_real,
+                        nh,
+                        nl,
+                        ptr.0,
+                        range,
+                        at,
+                        coef,
+                        scalars
+                    ),
+                    (_, false) => {
+                        dispatch_dense!(
+                            dense_avx2_single,
+                            nh,
+                            nl,
+                            ptr.get(),
+                            range,
+                            at,
+                            coef,
+                            scalars
+                        )
+                    }
+                    (_, true) => dispatch_dense!(
+                        dense_avx2_single_real,
+                        nh,
+                        nl,
+                        ptr.0,
+                        range,
+                        at,
+                        coef,
+                        scalars
+                    ),
+                }
+            }
+        })
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let _ = (amps, qubits, fixed, lanes, par, cpu);
+        false
+    }
+}
+
+/// [`DiagonalRows`] in single precision: the same rows, rounded.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct DiagonalRowsSingle {
+    low4: usize,
+    rows: Vec<num_complex::Complex32>,
+}
+
+impl DiagonalRowsSingle {
+    pub(crate) fn new(qubits: &[usize], d: &[C64]) -> DiagonalRowsSingle {
+        let rows = DiagonalRows::new(qubits, d);
+        DiagonalRowsSingle {
+            low4: rows.low4,
+            rows: rows
+                .rows
+                .iter()
+                .map(|z| num_complex::Complex32::new(z.re as f32, z.im as f32))
+                .collect(),
+        }
+    }
+
+    /// Whether the rows hold for the block on `qubits` over a state of `len` amplitudes.
+    pub(crate) fn holds(&self, qubits: &[usize], len: usize) -> bool {
+        len >= ROW && split_lanes(qubits, ROW).0 == self.low4
+    }
+
+    /// [`DiagonalRows::apply`] in single precision.
+    pub(crate) fn apply(
+        &self,
+        first: usize,
+        x: &mut [num_complex::Complex32],
+        qubits: &[usize],
+        cpu: Cpu,
+    ) {
+        let high: Vec<usize> = qubits.iter().copied().filter(|&q| q >= 4).collect();
+        #[cfg(target_arch = "x86_64")]
+        if cpu.avx512() {
+            // SAFETY: AVX-512F is present.
+            return unsafe { rows_avx512_single(first, x, &high, &self.rows) };
+        }
+        let _ = cpu;
+        for (g, amps) in x.chunks_exact_mut(ROW).enumerate() {
+            let y = row_index(first + g * ROW, &high);
+            for (a, d) in amps.iter_mut().zip(&self.rows[ROW * y..ROW * (y + 1)]) {
+                *a *= d;
+            }
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx2,fma")]
+unsafe fn rows_avx512_single(
+    first: usize,
+    x: &mut [num_complex::Complex32],
+    high: &[usize],
+    rows: &[num_complex::Complex32],
+) {
+    for (g, amps) in x.chunks_exact_mut(ROW).enumerate() {
+        let y = row_index(first + g * ROW, high);
+        let row = rows.as_ptr().add(ROW * y) as *const f32;
+        let p = amps.as_mut_ptr() as *mut f32;
+        for r in 0..ROW / 8 {
+            let d = _mm512_loadu_ps(row.add(16 * r));
+            let v = _mm512_loadu_ps(p.add(16 * r));
+            let out = _mm512_fmaddsub_ps(
+                _mm512_moveldup_ps(d),
+                v,
+                _mm512_mul_ps(_mm512_movehdup_ps(d), _mm512_permute_ps::<0b10_11_00_01>(v)),
+            );
+            _mm512_storeu_ps(p.add(16 * r), out);
+        }
     }
 }

@@ -405,7 +405,10 @@ pub(crate) fn select_dense_pairs(
 #[cfg(target_arch = "x86_64")]
 mod avx2;
 mod blocks;
-pub(crate) use blocks::{dense_block_wide, DenseLanes, DiagonalRows};
+pub(crate) use blocks::{
+    dense_block_wide, dense_block_wide_single, DenseLanes, DenseLanesSingle, DiagonalRows,
+    DiagonalRowsSingle,
+};
 #[cfg(target_arch = "x86_64")]
 mod avx512;
 #[cfg(test)]
