@@ -100,6 +100,10 @@ pub enum Error {
     )]
     Method { method: String, reason: String },
 
+    /// Single precision asked for where only double precision runs.
+    #[error("single precision runs noiseless unitary circuits on the statevector: {reason}; use --precision double")]
+    SinglePrecision { reason: String },
+
     /// A precision name that is not `single` or `double`.
     #[error("precision '{0}' is not one of: single, double")]
     UnknownPrecision(String),

@@ -17,7 +17,7 @@
 //! measurements in the circuit every qubit `i` is measured into bit `i`.
 
 use crate::error::{Error, Result};
-use crate::state::{StateVector, StateVector32};
+use crate::state::{PureState, StateVector, StateVector32};
 use rand::Rng;
 use rand_distr::{Binomial, Distribution};
 use serde::Serialize;
@@ -317,13 +317,13 @@ impl Counts {
     /// assert_eq!(counts.counts["01"], 100); // qubit 0 is rightmost
     /// ```
     pub fn sample(
-        state: &StateVector,
+        state: &impl PureState,
         measurements: &[(usize, usize)],
         num_clbits: usize,
         shots: usize,
         seed: u64,
     ) -> Result<Counts> {
-        let n = state.num_qubits();
+        let n = state.qubits();
         let all: Vec<(usize, usize)>;
         let (measurements, width) = if measurements.is_empty() {
             all = (0..n).map(|q| (q, q)).collect();
@@ -343,7 +343,7 @@ impl Counts {
         }
         check_shots(shots)?;
         let mut rng = rng_from_seed(seed);
-        let hist = sample_histogram(&state.probabilities(), shots, &mut rng);
+        let hist = sample_histogram(&state.probability_vector(), shots, &mut rng);
         // Keys are built in one pass, sorted, and merged (several basis states share a key when
         // not every qubit is measured); a sorted Vec bulk-loads the map in linear time.
         let mut keyed: Vec<(String, usize)> = Vec::with_capacity(hist.len());

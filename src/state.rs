@@ -235,10 +235,13 @@ impl StateVector32 {
 }
 
 /// A pure state of either precision, as the readouts that serve both read it
-/// ([`crate::PauliSum::expectation`], [`crate::PauliString::expectation`]).
+/// ([`crate::PauliSum::expectation`], [`crate::PauliString::expectation`],
+/// [`crate::Counts::sample`]).
 pub trait PureState: sealed::Sealed {
     /// Number of qubits.
     fn qubits(&self) -> usize;
+    /// `pᵢ = |ψᵢ|²` for every basis index, in double precision.
+    fn probability_vector(&self) -> Vec<f64>;
     /// Amplitude `i` in double precision.
     #[doc(hidden)]
     fn amplitude(&self, i: usize) -> C64;
@@ -254,6 +257,9 @@ impl PureState for StateVector {
     fn qubits(&self) -> usize {
         self.num_qubits
     }
+    fn probability_vector(&self) -> Vec<f64> {
+        self.probabilities()
+    }
     #[inline(always)]
     fn amplitude(&self, i: usize) -> C64 {
         self.amps[i]
@@ -263,6 +269,9 @@ impl PureState for StateVector {
 impl PureState for StateVector32 {
     fn qubits(&self) -> usize {
         self.num_qubits
+    }
+    fn probability_vector(&self) -> Vec<f64> {
+        self.probabilities()
     }
     #[inline(always)]
     fn amplitude(&self, i: usize) -> C64 {

@@ -1,7 +1,7 @@
 //! What the commands share: the circuit argument, loading and binding, the error type,
 //! number formatting and atomic file writes.
 
-pub use qloop::{Circuit, Error, Program};
+pub use qloop::{Circuit, Error, Precision, Program, StateVector32};
 pub use std::io::{self, Write};
 pub use std::path::{Path, PathBuf};
 
@@ -95,6 +95,34 @@ pub fn load(input: &Input) -> Result<(Circuit, Program), Error> {
     let circuit = load_fully_bound(input)?;
     let program = circuit.compile()?;
     Ok((circuit, program))
+}
+
+/// Refuses single precision where it does not run: `circuit` must be unitary and run
+/// noiseless on the statevector (`noisy`: a noise model was given; `method`: the one asked for).
+pub fn check_single(
+    circuit: &Circuit,
+    noisy: bool,
+    method: qloop::noise::Method,
+) -> Result<(), Error> {
+    use qloop::noise::Method;
+    let reason = if noisy {
+        "a noise model was given".to_string()
+    } else if circuit.is_dynamic() {
+        "the circuit measures, resets or branches mid-circuit".to_string()
+    } else if !matches!(method, Method::Auto | Method::Statevector) {
+        format!("the {method} method was asked for")
+    } else {
+        return Ok(());
+    };
+    Err(Error::SinglePrecision { reason })
+}
+
+/// The single-precision state of a compiled program without parameters.
+pub fn single_state(program: &Program) -> Result<StateVector32, Error> {
+    let mut state = StateVector32::zero(program.num_qubits())?;
+    let par = qloop::Par::auto(program.num_qubits());
+    program.run_single(&[], &[], &mut state, par)?;
+    Ok(state)
 }
 
 pub fn seed_or_random(seed: Option<u64>) -> u64 {

@@ -26,6 +26,10 @@ pub struct Args {
     /// Print {"entropy": x, "base": "e", "subsystem": [..]} plus the extras asked for.
     #[arg(long)]
     json: bool,
+    /// Run the circuit in single (f32) or double precision; the entropy is computed in double
+    /// from the single-precision amplitudes (about 1e-6 accuracy).
+    #[arg(long, default_value = "double")]
+    precision: Precision,
 }
 
 /// Runs the command, writing its report to `out`.
@@ -38,9 +42,13 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<(), Failure> {
         profile,
         plot,
         json,
+        precision,
     } = args;
     let (_, program) = load(&input)?;
-    let state = program.statevector(&[], &[])?;
+    let state = match precision {
+        Precision::Double => program.statevector(&[], &[])?,
+        Precision::Single => single_state(&program)?.to_double(),
+    };
     let request = crate::entropy::EntropyRequest {
         subsystem: subsystem.as_deref(),
         base,

@@ -2,7 +2,7 @@
 //! of any circuit: unitary, dynamic or noisy (`--noise`, `--method`).
 
 use crate::common::*;
-use qloop::noise::{expectation, Method, NoiseModel};
+use qloop::noise::{expectation, Expectation, Method, NoiseModel};
 use qloop::PauliSum;
 
 /// The arguments of `qloop expect`.
@@ -31,6 +31,9 @@ pub struct Args {
     /// Print {"value": x, "method": m} (plus "stderr", "shots" and "seed" for estimates).
     #[arg(long)]
     json: bool,
+    /// Amplitudes in single (f32: half the memory, about 1e-6 accuracy) or double precision.
+    #[arg(long, default_value = "double")]
+    precision: Precision,
 }
 
 /// Runs the command, writing its report to `out`.
@@ -43,12 +46,14 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<(), Failure> {
         noise,
         method,
         json,
+        precision,
     } = args;
     let circuit = load_fully_bound(&input)?;
     let observable: PauliSum = observable.parse()?;
     let model = noise.as_deref().map(NoiseModel::load).transpose()?;
     #[cfg(feature = "mpi")]
-    if shots.is_none()
+    if precision == Precision::Double
+        && shots.is_none()
         && model.as_ref().is_none_or(|m| m.is_empty())
         && matches!(method, Method::Auto | Method::Statevector)
     {
@@ -72,7 +77,30 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<(), Failure> {
         return Ok(());
     }
     let seed = seed_or_random(seed);
-    let e = expectation(&circuit, model.as_ref(), &observable, method, shots, seed)?;
+    let e = match precision {
+        Precision::Double => {
+            expectation(&circuit, model.as_ref(), &observable, method, shots, seed)?
+        }
+        Precision::Single => {
+            observable.check_width(circuit.num_qubits())?;
+            let noisy = model.as_ref().is_some_and(|m| !m.is_empty());
+            check_single(&circuit, noisy, method)?;
+            let state = single_state(&circuit.compile()?)?;
+            let (value, stderr) = match shots {
+                None => (observable.expectation(&state)?, None),
+                // Estimates rotate a copy of the state per measurement group: in double.
+                Some(s) => {
+                    let e = observable.estimate(&state.to_double(), s, seed)?;
+                    (e.value, Some(e.stderr))
+                }
+            };
+            Expectation {
+                value,
+                stderr,
+                method: Method::Statevector,
+            }
+        }
+    };
     let noisy = model.as_ref().is_some_and(|m| !m.is_empty()) || circuit.is_dynamic();
     match (e.stderr, shots) {
         (None, _) => {

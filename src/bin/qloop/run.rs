@@ -28,6 +28,9 @@ pub struct Args {
     /// Also draw the counts as a bar chart (SVG) at this path (the 64 most frequent).
     #[arg(long, value_name = "SVG")]
     plot: Option<PathBuf>,
+    /// Amplitudes in single (f32: half the memory, about 1e-6 accuracy) or double precision.
+    #[arg(long, default_value = "double")]
+    precision: Precision,
 }
 
 /// Runs the command, writing its report to `out`.
@@ -40,11 +43,29 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<(), Failure> {
         method,
         json,
         plot,
+        precision,
     } = args;
     let circuit = load_fully_bound(&input)?;
     let model = noise.as_deref().map(NoiseModel::load).transpose()?;
     let seed = seed_or_random(seed);
-    let (counts, method) = sample_counts(&circuit, model.as_ref(), method, shots, seed)?;
+    let (counts, method) = match precision {
+        Precision::Double => sample_counts(&circuit, model.as_ref(), method, shots, seed)?,
+        Precision::Single => {
+            let noisy = model.as_ref().is_some_and(|m| !m.is_empty());
+            // Measurements at the end only (a dynamic circuit is refused): sample the state.
+            check_single(&circuit, noisy, method)?;
+            let program = circuit.compile()?;
+            let state = single_state(&program)?;
+            let counts = qloop::Counts::sample(
+                &state,
+                program.measurements(),
+                program.num_clbits(),
+                shots,
+                seed,
+            )?;
+            (counts, Method::Statevector)
+        }
+    };
     if json {
         let value = serde_json::json!({
             "shots": counts.shots,

@@ -10,6 +10,10 @@ pub struct Args {
     /// Write to this file instead of standard output.
     #[arg(short, long)]
     output: Option<PathBuf>,
+    /// Amplitudes in single (f32: half the memory, about 1e-6 accuracy) or double precision;
+    /// single-precision amplitudes are written as the doubles they equal exactly.
+    #[arg(long, default_value = "double")]
+    precision: Precision,
 }
 
 /// Above this many amplitudes (22 qubits, about 190 MB of JSON), the output size is announced.
@@ -17,16 +21,22 @@ const LARGE_OUTPUT: usize = 1 << 22;
 
 /// Runs the command, writing its report to `out`.
 pub fn run(args: Args, out: &mut dyn Write) -> Result<(), Failure> {
-    let Args { input, output } = args;
+    let Args {
+        input,
+        output,
+        precision,
+    } = args;
     let (circuit, program) = load(&input)?;
     #[cfg(feature = "mpi")]
-    if let Some(mut d) = crate::distributed::run(&circuit)? {
-        // Gathered on rank 0 only when the whole state fits there.
-        qloop::state::check_state_fits(circuit.num_qubits())?;
-        return match d.gather() {
-            Some(amplitudes) => write_state(circuit.num_qubits(), &amplitudes, output, out),
-            None => Ok(()),
-        };
+    if precision == Precision::Double {
+        if let Some(mut d) = crate::distributed::run(&circuit)? {
+            // Gathered on rank 0 only when the whole state fits there.
+            qloop::state::check_state_fits(circuit.num_qubits())?;
+            return match d.gather() {
+                Some(amplitudes) => write_state(circuit.num_qubits(), &amplitudes, output, out),
+                None => Ok(()),
+            };
+        }
     }
     if !crate::distributed::is_root() {
         // Not split over the ranks: rank 0 runs it alone.
@@ -34,7 +44,10 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<(), Failure> {
     }
     #[cfg(not(feature = "mpi"))]
     let _ = circuit;
-    let state = program.statevector(&[], &[])?;
+    let state = match precision {
+        Precision::Double => program.statevector(&[], &[])?,
+        Precision::Single => single_state(&program)?.to_double(),
+    };
     write_state(state.num_qubits(), state.amplitudes(), output, out)
 }
 

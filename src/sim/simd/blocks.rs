@@ -347,6 +347,15 @@ impl Groups<'_> {
         });
         k | self.set
     }
+
+    /// How many consecutive groups have bases `W` apart: `2^{q₀}/W` for the lowest inserted
+    /// qubit `q₀` (all groups when none is inserted).
+    #[inline(always)]
+    fn run(&self, w: usize) -> usize {
+        self.insert
+            .first()
+            .map_or(usize::MAX / 2 + 1, |&q| (1usize << q) / w)
+    }
 }
 
 /// The dense loop over the register groups `range` of `amps`, with `NH = 2^H` registers
@@ -355,6 +364,8 @@ impl Groups<'_> {
 /// A `REAL` matrix (every imaginary part zero) needs the first sum only: half the work.
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
+// Register indices run over const bounds and index several arrays at once.
+#[allow(clippy::needless_range_loop)]
 unsafe fn dense_loop<X: Wide, const NH: usize, const NL: usize, const REAL: bool>(
     amps: *mut X::S,
     range: std::ops::Range<usize>,
@@ -375,14 +386,25 @@ unsafe fn dense_loop<X: Wide, const NH: usize, const NL: usize, const REAL: bool
             (X::load(c), X::load(c.add(step)))
         }
     };
+    // Held in registers (the stores through `amps` could otherwise alias them).
+    let offsets: [usize; NH] = std::array::from_fn(|y| at.offsets[y]);
+    let flips: [usize; NL] = std::array::from_fn(|s| at.flips[s]);
+    // Consecutive groups lie `W` apart until the lowest inserted qubit: the base is rebuilt
+    // once per such run of groups.
+    let run = at.run(X::W);
+    let mut next = at.base(range.start, X::W);
     for g in range {
-        let base = at.base(g, X::W);
+        if g & (run - 1) == 0 {
+            next = at.base(g, X::W);
+        }
+        let base = next;
+        next += X::W;
         if NL == 1 && NH <= 8 {
             // Inputs outer: 2·NH independent accumulators, each input loaded once.
             let mut a = [X::zero(); NH];
             let mut b = [X::zero(); NH];
             for y2 in 0..NH {
-                let p = X::load(amps.add(2 * (base + at.offsets[y2])));
+                let p = X::load(amps.add(2 * (base + offsets[y2])));
                 let sw = X::swap(p);
                 for y in 0..NH {
                     let (re, im) = coefficient(y, y2, 0);
@@ -394,7 +416,7 @@ unsafe fn dense_loop<X: Wide, const NH: usize, const NL: usize, const REAL: bool
             }
             for y in 0..NH {
                 let out = if REAL { a[y] } else { X::combine(a[y], b[y]) };
-                X::store(amps.add(2 * (base + at.offsets[y])), out);
+                X::store(amps.add(2 * (base + offsets[y])), out);
             }
             continue;
         }
@@ -402,9 +424,9 @@ unsafe fn dense_loop<X: Wide, const NH: usize, const NL: usize, const REAL: bool
         let mut p = [[X::zero(); NL]; NH];
         let mut sw = [[X::zero(); NL]; NH];
         for y in 0..NH {
-            let v = X::load(amps.add(2 * (base + at.offsets[y])));
+            let v = X::load(amps.add(2 * (base + offsets[y])));
             for s in 0..NL {
-                p[y][s] = X::flip(v, at.flips[s]);
+                p[y][s] = X::flip(v, flips[s]);
                 sw[y][s] = X::swap(p[y][s]);
             }
         }
@@ -420,7 +442,7 @@ unsafe fn dense_loop<X: Wide, const NH: usize, const NL: usize, const REAL: bool
                 }
             }
             let out = if REAL { a } else { X::combine(a, b) };
-            X::store(amps.add(2 * (base + at.offsets[y])), out);
+            X::store(amps.add(2 * (base + offsets[y])), out);
         }
     }
 }
