@@ -128,6 +128,19 @@ impl PauliString {
     pub fn expectation(&self, state: &impl PureState) -> Result<f64> {
         check_fits(self.min_qubits(), state.qubits())?;
         let (x, z, phase) = self.masks_and_phase();
+        if x == 0 {
+            // Z and I only: a signed sum of probabilities.
+            return Ok((0..1usize << state.qubits())
+                .map(|i| {
+                    let p = state.amplitude(i).norm_sqr();
+                    if (i & z).count_ones() % 2 == 1 {
+                        -p
+                    } else {
+                        p
+                    }
+                })
+                .sum());
+        }
         let sum: C64 = (0..1usize << state.qubits())
             .map(|i| {
                 let v = state.amplitude(i ^ x).conj() * state.amplitude(i);

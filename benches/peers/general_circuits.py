@@ -85,9 +85,12 @@ def write(family, n):
 
 
 def run_qloop_in_process(path):
-    """Best of three runs inside one process (`examples/fusion_stats`), compile excluded."""
+    """Best of three runs inside one process (`examples/fusion_stats`), compile excluded:
+    (double precision, single precision)."""
     out = subprocess.run([FUSION_STATS, path], check=True, capture_output=True, text=True).stdout
-    return float(out.split("; fused ")[1].split(" passes, ")[1].split(" s")[0])
+    double = float(out.split("; fused ")[1].split(" passes, ")[1].split(" s")[0])
+    single = float(out.split("; single ")[1].split(" s")[0])
+    return double, single
 
 
 def run_qloop(path, n, threads, extra):
@@ -236,11 +239,13 @@ def main():
             path = write(family, n)
             for threads in map(int, args.threads.split(",")):
                 t_ref, z_ref = measure("qloop", family, n, threads, [])
-                row = {"family": family, "n": n, "threads": threads, "gates": gate_count(path), "qloop": t_ref}
+                t_single, z_single = measure("qloop", family, n, threads, ["--precision", "single"])
+                assert abs(z_single - z_ref) < 1e-5, ("qloop single", z_single, z_ref)
+                row = {"family": family, "n": n, "threads": threads, "gates": gate_count(path), "qloop": t_ref, "qloop f32": t_single}
                 if REPEAT > 1:
                     env_threads = os.environ.get("RAYON_NUM_THREADS")
                     os.environ["RAYON_NUM_THREADS"] = str(threads)
-                    row["qloop in process"] = run_qloop_in_process(path)
+                    row["qloop in process"], row["qloop f32 in process"] = run_qloop_in_process(path)
                     if env_threads is None:
                         del os.environ["RAYON_NUM_THREADS"]
                     else:
@@ -260,14 +265,17 @@ def main():
                         row[peer] = t
                 rows.append(row)
                 print(json.dumps(row), file=sys.stderr, flush=True)
-    cols = ["qloop"] + (["qloop in process"] if REPEAT > 1 else []) + [c for c in ("qsim", "aer", "qulacs") if c in peers]
-    print("| circuit | n | threads | gates | " + " | ".join(cols) + (" | qloop in process / qsim |" if REPEAT > 1 else " | qloop / qsim |"))
-    print("| --- " * (5 + len(cols)) + "|")
+    ours = ["qloop", "qloop f32"] + (["qloop in process", "qloop f32 in process"] if REPEAT > 1 else [])
+    cols = ours + [c for c in ("qsim", "aer", "qulacs") if c in peers]
+    where = " in process" if REPEAT > 1 else ""
+    print("| circuit | n | threads | gates | " + " | ".join(cols) + f" | f64{where} / qsim | f32{where} / qsim |")
+    print("| --- " * (6 + len(cols)) + "|")
     for r in rows:
         cells = [f"{r[c]:.3f} s" + (f" (f={r['qsim fused']})" if c == "qsim" else "") for c in cols]
-        best = r.get("qloop in process", r["qloop"])
-        ratio = f"{best / r['qsim']:.2f}" if "qsim" in r else "-"
-        print(f"| {r['family']} | {r['n']} | {r['threads']} | {r['gates']} | " + " | ".join(cells) + f" | {ratio} |")
+        double = r.get("qloop in process", r["qloop"])
+        single = r.get("qloop f32 in process", r["qloop f32"])
+        ratios = [f"{t / r['qsim']:.2f}" if "qsim" in r else "-" for t in (double, single)]
+        print(f"| {r['family']} | {r['n']} | {r['threads']} | {r['gates']} | " + " | ".join(cells) + " | " + " | ".join(ratios) + " |")
 
 
 if __name__ == "__main__":

@@ -107,20 +107,29 @@ impl Schedule {
         self.execute_unblocked(amps, par, first..self.steps.len(), |i| binder.next(i));
     }
 
-    /// Applies every step to a single-precision state (which the caller set to `|0…0⟩`): the
-    /// stages of the plan, or one step after the other, each kernel rounded to `f32` as it is
-    /// applied ([`super::single`]; the prefix, merged layers and L1 groups are double-precision
-    /// shortcuts of small states).
+    /// Runs every step on a single-precision state from `|0…0⟩`: the stages of the plan, or,
+    /// unblocked, from the [`Prefix`] state rounded to `f32`, one step after the other, each
+    /// kernel rounded to `f32` as it is applied ([`super::single`]; the merged layers and L1
+    /// groups are shortcuts of the double-precision path).
     pub(crate) fn run_single<B: Prebound>(
         &self,
         amps: &mut [C32],
         par: Par,
         binder: &mut Binder<B>,
     ) {
+        amps.fill(C32::new(0.0, 0.0));
+        amps[0] = C32::new(1.0, 0.0);
         if let Some(plan) = &self.plan {
             return plan.apply(amps, par, &mut Vec::new(), self.cpu, |i| binder.at(i));
         }
-        for (i, step) in self.steps.iter().enumerate() {
+        let mut first = 0;
+        if let Some(prefix) = &self.prefix {
+            for (a, p) in amps.iter_mut().zip(&prefix.amplitudes) {
+                *a = C32::new(p.re as f32, p.im as f32);
+            }
+            first = prefix.steps;
+        }
+        for (i, step) in self.steps.iter().enumerate().skip(first) {
             let kernel = KernelSingle::new(binder.next(i), &step.subspace, self.cpu);
             kernel.apply(amps, &step.subspace, par, self.cpu);
         }

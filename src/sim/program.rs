@@ -179,7 +179,6 @@ impl Program {
                 got: state.num_qubits(),
             });
         }
-        state.reset();
         let values = Values {
             terms: &self.terms,
             weights,
