@@ -1013,3 +1013,101 @@ fn minimize_names_a_bad_start_file() {
         "{err}"
     );
 }
+
+#[test]
+fn single_precision_commands_agree_with_double_and_refuse_what_they_cannot_run() {
+    let expect = |extra: &[&str]| {
+        let mut args = vec![
+            "expect",
+            "circuits/qft4.qasm",
+            "--observable",
+            "0.5*Z0*Z1 + X2 - Y3*Y0",
+            "--json",
+        ];
+        args.extend_from_slice(extra);
+        stdout_json(&qloop(&args))["value"].as_f64().unwrap()
+    };
+    let (single, double) = (expect(&["--precision", "single"]), expect(&[]));
+    assert!((single - double).abs() < 1e-6, "{single} vs {double}");
+    let state = |precision: &str| {
+        let v = stdout_json(&qloop(&[
+            "state",
+            "circuits/ghz5.qasm",
+            "--precision",
+            precision,
+        ]));
+        v["amplitudes"].as_array().unwrap()[31][0].as_f64().unwrap()
+    };
+    // The f32 amplitude, written as the double it equals.
+    assert_eq!(state("single"), std::f32::consts::FRAC_1_SQRT_2 as f64);
+    assert_eq!(state("double"), std::f64::consts::FRAC_1_SQRT_2);
+    let counts = stdout_json(&qloop(&[
+        "run",
+        "circuits/grover3.qasm",
+        "--shots",
+        "500",
+        "--seed",
+        "3",
+        "--json",
+        "--precision",
+        "single",
+    ]));
+    assert_eq!(counts["method"], "statevector");
+    let total: u64 = counts["counts"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|c| c.as_u64().unwrap())
+        .sum();
+    assert_eq!(total, 500);
+    let entropy = stdout_json(&qloop(&[
+        "entropy",
+        "circuits/ghz5.qasm",
+        "--json",
+        "--precision",
+        "single",
+    ]));
+    assert!((entropy["entropy"].as_f64().unwrap() - std::f64::consts::LN_2).abs() < 1e-6);
+    // Noise, dynamic circuits and other methods: one line naming why.
+    for args in [
+        &[
+            "expect",
+            "circuits/bell.qasm",
+            "--observable",
+            "ZZ",
+            "--precision",
+            "single",
+            "--noise",
+            "circuits/noise/depolarizing.toml",
+        ][..],
+        &[
+            "run",
+            "circuits/teleport.qasm",
+            "--shots",
+            "10",
+            "--precision",
+            "single",
+        ],
+        &[
+            "expect",
+            "circuits/bell.qasm",
+            "--observable",
+            "ZZ",
+            "--precision",
+            "single",
+            "--method",
+            "density",
+        ],
+    ] {
+        let out = qloop(args);
+        assert!(!out.status.success());
+        let line = stderr_line(&out);
+        assert!(
+            line.contains("single precision") && line.contains("--precision double"),
+            "{line}"
+        );
+    }
+    let out = qloop(&["state", "circuits/bell.qasm", "--precision", "half"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("'half'"));
+}
