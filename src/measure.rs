@@ -323,7 +323,7 @@ impl Counts {
         shots: usize,
         seed: u64,
     ) -> Result<Counts> {
-        let n = state.qubits();
+        let n = state.num_qubits();
         let all: Vec<(usize, usize)>;
         let (measurements, width) = if measurements.is_empty() {
             all = (0..n).map(|q| (q, q)).collect();
@@ -343,7 +343,7 @@ impl Counts {
         }
         check_shots(shots)?;
         let mut rng = rng_from_seed(seed);
-        let hist = sample_histogram(&state.probability_vector(), shots, &mut rng);
+        let hist = sample_histogram(&state.probabilities(), shots, &mut rng);
         // Keys are built in one pass, sorted, and merged (several basis states share a key when
         // not every qubit is measured); a sorted Vec bulk-loads the map in linear time.
         let mut keyed: Vec<(String, usize)> = Vec::with_capacity(hist.len());

@@ -126,11 +126,11 @@ impl PauliString {
     /// assert!((xx.terms()[0].1.expectation(&psi).unwrap() - 1.0).abs() < 1e-12);
     /// ```
     pub fn expectation(&self, state: &impl PureState) -> Result<f64> {
-        check_fits(self.min_qubits(), state.qubits())?;
+        check_fits(self.min_qubits(), state.num_qubits())?;
         let (x, z, phase) = self.masks_and_phase();
         if x == 0 {
             // Z and I only: a signed sum of probabilities.
-            return Ok((0..1usize << state.qubits())
+            return Ok((0..1usize << state.num_qubits())
                 .map(|i| {
                     let p = state.amplitude(i).norm_sqr();
                     if (i & z).count_ones() % 2 == 1 {
@@ -141,7 +141,7 @@ impl PauliString {
                 })
                 .sum());
         }
-        let sum: C64 = (0..1usize << state.qubits())
+        let sum: C64 = (0..1usize << state.num_qubits())
             .map(|i| {
                 let v = state.amplitude(i ^ x).conj() * state.amplitude(i);
                 if (i & z).count_ones() % 2 == 1 {
@@ -251,7 +251,7 @@ impl PauliSum {
     /// assert!((h.expectation(&psi).unwrap() - 1.5).abs() < 1e-15); // ⟨Z0⟩ = −1, ⟨Z1⟩ = 1
     /// ```
     pub fn expectation(&self, state: &impl PureState) -> Result<f64> {
-        self.check_width(state.qubits())?;
+        self.check_width(state.num_qubits())?;
         self.terms
             .iter()
             .map(|(c, p)| Ok(c * p.expectation(state)?))

@@ -239,9 +239,9 @@ impl StateVector32 {
 /// [`crate::Counts::sample`]).
 pub trait PureState: sealed::Sealed {
     /// Number of qubits.
-    fn qubits(&self) -> usize;
+    fn num_qubits(&self) -> usize;
     /// `pᵢ = |ψᵢ|²` for every basis index, in double precision.
-    fn probability_vector(&self) -> Vec<f64>;
+    fn probabilities(&self) -> Vec<f64>;
     /// Amplitude `i` in double precision.
     #[doc(hidden)]
     fn amplitude(&self, i: usize) -> C64;
@@ -254,11 +254,11 @@ mod sealed {
 }
 
 impl PureState for StateVector {
-    fn qubits(&self) -> usize {
+    fn num_qubits(&self) -> usize {
         self.num_qubits
     }
-    fn probability_vector(&self) -> Vec<f64> {
-        self.probabilities()
+    fn probabilities(&self) -> Vec<f64> {
+        StateVector::probabilities(self)
     }
     #[inline(always)]
     fn amplitude(&self, i: usize) -> C64 {
@@ -267,11 +267,11 @@ impl PureState for StateVector {
 }
 
 impl PureState for StateVector32 {
-    fn qubits(&self) -> usize {
+    fn num_qubits(&self) -> usize {
         self.num_qubits
     }
-    fn probability_vector(&self) -> Vec<f64> {
-        self.probabilities()
+    fn probabilities(&self) -> Vec<f64> {
+        StateVector32::probabilities(self)
     }
     #[inline(always)]
     fn amplitude(&self, i: usize) -> C64 {
