@@ -58,13 +58,16 @@ fn main() {
             .map(|(a, b)| (a - b).norm())
             .fold(0.0, f64::max);
         println!(
-            "{path}: {} gates; unfused {} steps, {} passes, {tu:.3} s; fused {} steps, {} passes, {tf:.3} s ({:.2}x); max |diff| {diff:.1e}; single {ts:.3} s, max |diff| {single_diff:.1e}",
+            "{path}: {} gates; unfused {} steps, {} passes, {:.2} ms; fused {} steps, {} passes, {:.2} ms ({:.2}x); max |diff| {diff:.1e}; single {:.2} ms, max |diff| {single_diff:.1e}",
             circuit.instructions().len(),
             unfused.num_steps(),
             unfused.num_passes(),
+            tu * 1e3,
             fused.num_steps(),
             fused.num_passes(),
+            tf * 1e3,
             tu / tf,
+            ts * 1e3,
         );
     }
 }

@@ -101,7 +101,7 @@ pub enum Error {
     Method { method: String, reason: String },
 
     /// Single precision asked for where only double precision runs.
-    #[error("single precision runs noiseless unitary circuits on the statevector: {reason}; use --precision double")]
+    #[error("single precision runs noiseless unitary circuits on the statevector: {reason}; use double precision (--precision double)")]
     SinglePrecision { reason: String },
 
     /// A precision name that is not `single` or `double`.

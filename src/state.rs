@@ -232,6 +232,17 @@ impl StateVector32 {
             amps: self.amps.iter().map(|a| a.to_c64()).collect(),
         }
     }
+
+    /// Writes [`StateVector32::to_double`] into `dst`, a state of as many qubits.
+    pub(crate) fn widen_into(&self, dst: &mut StateVector) {
+        assert_eq!(
+            dst.num_qubits, self.num_qubits,
+            "widening into another size"
+        );
+        for (d, a) in dst.amps.iter_mut().zip(&self.amps) {
+            *d = a.to_c64();
+        }
+    }
 }
 
 /// A pure state of either precision, as the readouts that serve both read it

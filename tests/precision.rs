@@ -130,3 +130,33 @@ fn a_state_of_the_wrong_size_is_refused() {
         "{bad}"
     );
 }
+
+#[test]
+fn small_unblocked_runs_are_the_double_precision_state_rounded() {
+    for (n, seed) in [(3, 1), (9, 2), (14, 3)] {
+        let (a, x) = (Param::weight("a"), Param::input("x"));
+        let mut circuit = random_circuit(n, 120, seed);
+        for q in 0..n {
+            circuit = circuit.ry(a.clone() * (q as f64 + 0.5), q).rz(x.clone(), q);
+        }
+        let program = circuit.compile().unwrap();
+        let double = program.statevector(&[0.4], &[-1.3]).unwrap();
+        let mut single = StateVector32::zero(n).unwrap();
+        program
+            .run_single(&[0.4], &[-1.3], &mut single, Par::Seq)
+            .unwrap();
+        for (s, d) in single.amplitudes().iter().zip(double.amplitudes()) {
+            assert_eq!((s.re, s.im), (d.re as f32, d.im as f32), "n = {n}");
+        }
+    }
+}
+
+#[test]
+fn large_unblocked_runs_apply_single_precision_kernels_step_by_step() {
+    let program = random_circuit(17, 60, 5)
+        .compile()
+        .unwrap()
+        .with_blocking(Blocking::Off);
+    let err = max_error(&program, &[], &[]);
+    assert!(err > 0.0 && err < 1e-5, "{err:e}");
+}

@@ -608,3 +608,69 @@ fn a_liquid_hybrid_model_beats_the_mean_on_the_sensor_task() {
         .unwrap();
     assert!(m.test_accuracy.is_some() && m.test_mse.is_none(), "{m:?}");
 }
+
+#[test]
+fn single_precision_training_follows_double_and_refuses_what_it_cannot_run() {
+    let run = |precision: qloop::Precision| {
+        let mut cfg = TrainConfig::default();
+        cfg.model.shots = 0;
+        cfg.model.qubits = 6;
+        cfg.model.precision = precision;
+        cfg.train.iterations = 40;
+        let exp = Experiment::new(cfg).unwrap();
+        let out = exp.train(None, false, vec![]).unwrap();
+        (out.solver.history().to_vec(), exp.metrics(&out).unwrap())
+    };
+    let (double, _) = run(qloop::Precision::Double);
+    let (single, metrics) = run(qloop::Precision::Single);
+    assert_eq!(double.len(), single.len());
+    for (d, s) in double.iter().zip(&single) {
+        assert!((d - s).abs() < 1e-5, "{d} against {s}");
+    }
+    assert!(metrics.train_loss.is_finite());
+
+    let parse = |text: &str| TrainConfig::parse(text, std::path::Path::new("p.toml"));
+    let err = parse("[model]\nprecision = \"half\"\n")
+        .unwrap_err()
+        .to_string();
+    assert!(err.starts_with("p.toml: 2:13: "), "{err}");
+    let mut cfg =
+        parse("[model]\nprecision = \"single\"\nshots = 0\n[train]\noptimizer = \"adam\"\n")
+            .unwrap();
+    let e = Experiment::new(cfg.clone()).unwrap_err().to_string();
+    assert!(
+        e.contains("'train.optimizer'") && e.contains("single-precision"),
+        "{e}"
+    );
+    cfg.train.optimizer = qloop::train::experiment::Method::Spsa;
+    cfg.noise = Some(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("circuits/noise/depolarizing.toml"),
+    );
+    let e = Experiment::new(cfg).unwrap_err().to_string();
+    assert!(
+        e.contains("'model.precision'") && e.contains("density matrix"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_single_precision_model_reads_the_features_of_the_double_one() {
+    let net = Network::dense(&[3, 2], Activation::Tanh, Activation::Identity).unwrap();
+    let model = HybridModel::new(
+        ansatz::reuploading(3, 2, 2),
+        ReadoutSpec::exact(Readout::ExpectationZ),
+        net,
+    )
+    .unwrap();
+    let single = model
+        .clone()
+        .with_precision(qloop::Precision::Single)
+        .unwrap();
+    let p = model.init_params(Stream::new(4));
+    let x = ndarray::array![[0.1, 0.7], [1.2, -0.4], [-2.0, 0.3]];
+    let a = model.forward(&p, x.view(), Stream::new(0)).unwrap();
+    let b = single.forward(&p, x.view(), Stream::new(0)).unwrap();
+    assert!((&a - &b).iter().all(|d| d.abs() < 1e-6), "{a} {b}");
+    let e = single.gradient(&p, x.view(), |y| Ok(ndarray::Array2::ones(y.dim())));
+    assert!(matches!(e, Err(Error::NotDifferentiable { .. })), "{e:?}");
+}

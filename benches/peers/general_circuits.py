@@ -88,9 +88,9 @@ def run_qloop_in_process(path):
     """Best of three runs inside one process (`examples/fusion_stats`), compile excluded:
     (double precision, single precision)."""
     out = subprocess.run([FUSION_STATS, path], check=True, capture_output=True, text=True).stdout
-    double = float(out.split("; fused ")[1].split(" passes, ")[1].split(" s")[0])
-    single = float(out.split("; single ")[1].split(" s")[0])
-    return double, single
+    double = float(out.split("; fused ")[1].split(" passes, ")[1].split(" ms")[0])
+    single = float(out.split("; single ")[1].split(" ms")[0])
+    return double / 1e3, single / 1e3
 
 
 def run_qloop(path, n, threads, extra):

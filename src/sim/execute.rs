@@ -18,6 +18,18 @@ use super::single::KernelSingle;
 use crate::par::Par;
 use num_complex::{Complex32 as C32, Complex64 as C64};
 use rayon::prelude::*;
+use std::cell::RefCell;
+
+/// Unblocked single-precision runs of at most this many qubits compute in double precision and
+/// round once: such a state sits in the L2 cache, where `f32` saves no memory traffic, and
+/// rounding every step's kernel costs more than the step (training Iris at 4–12 qubits ran
+/// 1.7–5× slower that way; `docs/performance.md`, "Single precision").
+pub(crate) const ROUNDED_MAX_QUBITS: usize = 16;
+
+thread_local! {
+    /// The double-precision state of a small single-precision run, per thread.
+    static ROUNDED: RefCell<Vec<C64>> = const { RefCell::new(Vec::new()) };
+}
 
 /// Qubits of the blocks in which an unblocked run applies groups of steps on low qubits:
 /// 2^11 · 16 B = 32 KiB, within the 48 KiB L1 of the reference machine (W2 at 12 qubits:
@@ -107,10 +119,12 @@ impl Schedule {
         self.execute_unblocked(amps, par, first..self.steps.len(), |i| binder.next(i));
     }
 
-    /// Runs every step on a single-precision state from `|0…0⟩`: the stages of the plan, or,
-    /// unblocked, from the [`Prefix`] state rounded to `f32`, one step after the other, each
-    /// kernel rounded to `f32` as it is applied ([`super::single`]; the merged layers and L1
-    /// groups are shortcuts of the double-precision path).
+    /// Runs every step on a single-precision state from `|0…0⟩`: the stages of the plan; an
+    /// unblocked state of at most [`ROUNDED_MAX_QUBITS`] qubits in double precision, rounded
+    /// to `f32` once at the end; a larger unblocked one from the [`Prefix`] state rounded to
+    /// `f32`, one step after the other, each kernel rounded to `f32` as it is applied
+    /// ([`super::single`]; the merged layers and L1 groups are shortcuts of the
+    /// double-precision path).
     pub(crate) fn run_single<B: Prebound>(
         &self,
         amps: &mut [C32],
@@ -121,6 +135,17 @@ impl Schedule {
         amps[0] = C32::new(1.0, 0.0);
         if let Some(plan) = &self.plan {
             return plan.apply(amps, par, &mut Vec::new(), self.cpu, |i| binder.at(i));
+        }
+        if amps.len() <= 1 << ROUNDED_MAX_QUBITS {
+            return ROUNDED.with(|buffer| {
+                let buffer = &mut *buffer.borrow_mut();
+                buffer.resize(amps.len(), C64::new(0.0, 0.0));
+                let first = self.start(buffer);
+                self.run(buffer, par, first, binder);
+                for (a, d) in amps.iter_mut().zip(buffer.iter()) {
+                    *a = C32::new(d.re as f32, d.im as f32);
+                }
+            });
         }
         let mut first = 0;
         if let Some(prefix) = &self.prefix {

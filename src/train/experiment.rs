@@ -15,6 +15,7 @@
 //! readout = "z"           # z | probabilities
 //! shots = 1000            # 0 = exact expectation values
 //! hidden = [8]
+//! precision = "double"    # double | single (f32 amplitudes; not with noise or adam)
 //! [train]
 //! optimizer = "spsa"      # spsa | 2spsa | adam
 //! iterations = 400
@@ -87,7 +88,7 @@ use crate::train::{
     Spsa, SpsaState, StateEntanglement, StepSize, Stream,
 };
 use crate::train::{Adam, OptimState, SecondOrderSpsa};
-use crate::Circuit;
+use crate::{Circuit, Precision};
 use argmin::core::observers::Observe;
 use argmin::core::CostFunction;
 use argmin::core::{Problem, Solver, TerminationStatus, KV};
@@ -191,6 +192,9 @@ pub struct ModelConfig {
     pub coupling: Coupling,
     /// Share of weights dropped (sparse), in `[0, 1)`.
     pub sparsity: f64,
+    /// Precision of the circuit's amplitudes: `double` (the default) or `single` (noiseless
+    /// models trained by SPSA or 2-SPSA; `docs/conventions.md`, "Precision").
+    pub precision: Precision,
     /// Heads (entangled-block).
     pub heads: usize,
     /// Outputs per head (entangled-block).
@@ -296,6 +300,7 @@ impl Default for ModelConfig {
             decode: Membrane::default().decode,
             coupling: Coupling::Entangled,
             sparsity: 0.9,
+            precision: Precision::Double,
             heads: 2,
             head_outputs: 2,
         }
@@ -1354,10 +1359,13 @@ impl Experiment {
         let mask = Stream::new(config.seed).child(role::MASK);
         let network = config.model.network(spec.width(n), outputs, output, mask)?;
         let model = HybridModel::new(circuit, spec, network)?;
-        match &config.noise {
-            None => Ok(model),
-            Some(path) => model.with_noise(crate::noise::NoiseModel::load(path)?),
-        }
+        let model = match &config.noise {
+            None => model,
+            Some(path) => model.with_noise(crate::noise::NoiseModel::load(path)?)?,
+        };
+        model
+            .with_precision(config.model.precision)
+            .map_err(|e| unchecked("model.precision", e.to_string()))
     }
 
     /// The sequence branch of [`Experiment::new`].

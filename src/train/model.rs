@@ -18,9 +18,11 @@ use crate::circuit::Circuit;
 use crate::entropy::LogBase;
 use crate::error::{Error, Result};
 use crate::noise::NoiseModel;
+use crate::par::Par;
 use crate::program::Program;
 use crate::rng::Stream;
-use crate::state::StateVector;
+use crate::sim::Precision;
+use crate::state::{StateVector, StateVector32};
 use crate::train::layer::{Layer, Network};
 use crate::train::readout::{Readout, ReadoutSpec};
 use ndarray::{Array2, ArrayView2};
@@ -153,6 +155,9 @@ pub struct HybridModel {
     /// The noise the circuit runs under ([`HybridModel::with_noise`]); not saved with the
     /// model (it belongs to the device, and a training configuration names its file).
     noise: Option<NoiseModel>,
+    /// The amplitudes' precision of [`HybridModel::features`] ([`HybridModel::with_precision`]);
+    /// not saved with the model (a saved model predicts in double precision).
+    precision: Precision,
 }
 
 /// The serialized form of a [`HybridModel`] (the compiled program is rebuilt on load).
@@ -184,6 +189,9 @@ thread_local! {
     /// The readout's probability buffer, per thread (the batch's state comes from
     /// [`BatchStates::with_local`]).
     static PROBS: RefCell<Vec<f64>> = const { RefCell::new(Vec::new()) };
+    /// A single-precision model's state and its widened copy, per thread.
+    static SINGLE: RefCell<(Option<StateVector32>, Option<StateVector>)> =
+        const { RefCell::new((None, None)) };
 }
 
 impl HybridModel {
@@ -209,6 +217,7 @@ impl HybridModel {
             readout,
             network,
             noise: None,
+            precision: Precision::Double,
         })
     }
 
@@ -217,6 +226,11 @@ impl HybridModel {
     /// readout is measured through the model's readout error (observables are exact
     /// `Tr ρ O`, so an observable readout with shots is refused).
     pub fn with_noise(mut self, noise: NoiseModel) -> Result<Self> {
+        if self.precision == Precision::Single {
+            return Err(Error::SinglePrecision {
+                reason: "a hybrid model under noise runs on the density matrix".into(),
+            });
+        }
         if matches!(self.readout.readout, Readout::Observables(_)) && self.readout.shots.is_some() {
             return Err(Error::Shape {
                 context: "hybrid model under noise".into(),
@@ -235,6 +249,26 @@ impl HybridModel {
         Ok(self)
     }
 
+    /// The same model with its circuit run on amplitudes of `precision` (noiseless models
+    /// only: a model under noise refuses single precision). The readout of a single-precision
+    /// state sums its probabilities in double precision; features agree with double precision
+    /// to about 1e-6 (`docs/conventions.md`, "Precision"). Exact gradients
+    /// ([`HybridModel::gradient`]) run in double precision and refuse a single-precision model.
+    pub fn with_precision(mut self, precision: Precision) -> Result<Self> {
+        if precision == Precision::Single && self.noise.is_some() {
+            return Err(Error::SinglePrecision {
+                reason: "a hybrid model under noise runs on the density matrix".into(),
+            });
+        }
+        self.precision = precision;
+        Ok(self)
+    }
+
+    /// The precision of the circuit's amplitudes.
+    pub fn precision(&self) -> Precision {
+        self.precision
+    }
+
     /// The noise model the circuit runs under, if any.
     pub fn noise(&self) -> Option<&NoiseModel> {
         self.noise.as_ref()
@@ -244,6 +278,7 @@ impl HybridModel {
     pub fn with_readout(&self, readout: ReadoutSpec) -> Result<Self> {
         let mut model = HybridModel::new(self.circuit.clone(), readout, self.network.clone())?;
         model.noise = self.noise.clone();
+        model.precision = self.precision;
         Ok(model)
     }
 
@@ -404,6 +439,33 @@ impl HybridModel {
             }
             return Ok(out);
         }
+        if self.precision == Precision::Single {
+            SINGLE.with(|buffers| {
+                let (single, double) = &mut *buffers.borrow_mut();
+                if single.as_ref().is_none_or(|s| s.num_qubits() != n) {
+                    *single = Some(StateVector32::zero(n)?);
+                    *double = Some(StateVector::zero(n)?);
+                }
+                let (Some(single), Some(double)) = (single, double) else {
+                    unreachable!("both buffers were just allocated")
+                };
+                let inputs = self.num_inputs();
+                let mut probs = Vec::new();
+                for (i, dst) in out_slice
+                    .chunks_mut(width.max(1))
+                    .enumerate()
+                    .take(x.nrows())
+                {
+                    let row = &rows[i * inputs..(i + 1) * inputs];
+                    self.program.run_single(weights, row, single, Par::Seq)?;
+                    single.widen_into(double);
+                    self.readout
+                        .features_into(double, stream.child(i as u64), &mut probs, dst)?;
+                }
+                Ok::<_, Error>(())
+            })?;
+            return Ok(out);
+        }
         // One worker: the SPSA ± pair and resamplings already run in parallel around this.
         BatchStates::with_local(n, |states| {
             self.program.run_batch(
@@ -485,6 +547,13 @@ impl HybridModel {
             return Err(Error::NotDifferentiable {
                 what: "a model with a noise model".into(),
                 reason: "the adjoint method differentiates pure states only".into(),
+            });
+        }
+        if self.precision == Precision::Single {
+            return Err(Error::NotDifferentiable {
+                what: "a single-precision model".into(),
+                reason: "the adjoint sweep runs in double precision (model.precision = \"double\")"
+                    .into(),
             });
         }
         let sweep = crate::gradient::AdjointSweep::new(&self.circuit)?;
