@@ -17,7 +17,8 @@
 //! [`super::blocking::LOW_QUBITS`] in place, so the forms hold there too; where they would not,
 //! the portable loop runs.
 
-use super::kernels::{Kernel, SharedAmps, Subspace};
+use super::blocking::Shared;
+use super::kernels::{Kernel, Subspace};
 use super::simd::{self, Cpu};
 use crate::par::Par;
 use num_complex::Complex64 as C64;
@@ -148,24 +149,37 @@ pub(crate) fn apply(amps: &mut [C64], block: &Block, sub: &Subspace, par: Par, c
 
 /// The dense block amplitude group by group: gather `v`, `M·v`, scatter.
 fn dense_portable(amps: &mut [C64], sub: &Subspace, qubits: &[usize], m: &[C64], par: Par) {
-    let offsets = local_offsets(qubits);
+    dense_groups(amps, sub, &local_offsets(qubits), m, par);
+}
+
+/// `v ← M·v` on the amplitudes `b + offsets[..]` of every base `b` that `group` walks:
+/// gather, multiply, scatter (the reference loop of a dense block, in either precision).
+pub(crate) fn dense_groups<C>(
+    amps: &mut [C],
+    group: &Subspace,
+    offsets: &[usize],
+    m: &[C],
+    par: Par,
+) where
+    C: Copy + Default + Send + Sync + std::ops::Add<Output = C> + std::ops::Mul<Output = C>,
+{
     let dim = offsets.len();
     let len = amps.len();
-    let shared = SharedAmps(amps.as_mut_ptr());
+    let shared = Shared(amps.as_mut_ptr());
     // SAFETY: base indices have every block bit clear and are distinct, so the groups
     // `b + offsets[..]` are disjoint across calls and in bounds.
-    sub.for_each_run(len, par, |start, run| unsafe {
-        let mut v = [C64::new(0.0, 0.0); 1 << MAX_DENSE_QUBITS];
+    group.for_each_run(len, par, |start, run| unsafe {
+        let mut v = [C::default(); 1 << MAX_DENSE_QUBITS];
         for b in start..start + run {
             for (c, o) in offsets.iter().enumerate() {
-                v[c] = *shared.at(b + o);
+                v[c] = *shared.ptr(b + o);
             }
             for (r, o) in offsets.iter().enumerate() {
                 let row = &m[r * dim..(r + 1) * dim];
-                *shared.at(b + o) = row
+                *shared.ptr(b + o) = row
                     .iter()
                     .zip(&v[..dim])
-                    .fold(C64::new(0.0, 0.0), |acc, (x, y)| acc + x * y);
+                    .fold(C::default(), |acc, (&x, &y)| acc + x * y);
             }
         }
     });

@@ -169,17 +169,17 @@ impl Plan {
 /// system mostly idle.
 const PREFETCH_AHEAD: usize = 32;
 
-/// A raw pointer to a state's amplitudes, shared by threads that touch disjoint chunks.
+/// A raw pointer to a state's amplitudes, shared by threads that touch disjoint sets of them.
 #[derive(Clone, Copy)]
-struct Shared<A>(*mut A);
-// SAFETY: `Stage::apply` hands each chunk (a set of indices disjoint from every other
-// chunk's) to exactly one call.
+pub(crate) struct Shared<A>(pub(crate) *mut A);
+// SAFETY: every user (`Stage::apply`'s chunks, `block::dense_groups`'s groups) hands each set
+// of indices, disjoint from every other set, to exactly one call.
 unsafe impl<A> Send for Shared<A> {}
 unsafe impl<A> Sync for Shared<A> {}
 
 impl<A> Shared<A> {
     #[inline(always)]
-    fn ptr(&self, i: usize) -> *mut A {
+    pub(crate) fn ptr(&self, i: usize) -> *mut A {
         self.0.wrapping_add(i)
     }
 }

@@ -207,28 +207,9 @@ fn matrix(kernel: &Kernel, sub: &Subspace, qubits: &[usize]) -> Vec<C64> {
     m
 }
 
-/// A raw pointer to the amplitudes, shared by threads that touch disjoint groups.
-#[derive(Clone, Copy)]
-struct Shared(*mut C32);
-// SAFETY: `dense_portable` hands each group of amplitudes to exactly one call.
-unsafe impl Send for Shared {}
-unsafe impl Sync for Shared {}
-
-impl Shared {
-    /// The pointer to amplitude `i` (a method, so that closures capture the `Sync` wrapper).
-    #[inline(always)]
-    fn at(self, i: usize) -> *mut C32 {
-        self.0.wrapping_add(i)
-    }
-}
-
 /// A dense part group by group: gather `v`, `M·v`, scatter (the reference loop, and the path
 /// where no vector form applies).
 fn dense_portable(amps: &mut [C32], part: &DensePart, par: Par) {
-    let offsets = block::local_offsets(&part.qubits);
-    let dim = offsets.len();
-    let len = amps.len();
-    let shared = Shared(amps.as_mut_ptr());
     // Base indices: zeros at the part's qubits and its fixed qubits, then the fixed value.
     let fixed = |bit: usize| {
         (0..usize::BITS as usize)
@@ -237,24 +218,8 @@ fn dense_portable(amps: &mut [C32], part: &DensePart, par: Par) {
     let ones: Vec<usize> = fixed(1).collect();
     let zeros: Vec<usize> = fixed(0).chain(part.qubits.iter().copied()).collect();
     let group = Subspace::new(&ones, &zeros);
-    let m = &part.m;
-    // SAFETY: base indices have every part and fixed bit clear (then the fixed value set) and
-    // are distinct, so the groups `b + offsets[..]` are disjoint across calls and in bounds.
-    group.for_each_run(len, par, |start, run| unsafe {
-        let mut v = [C32::new(0.0, 0.0); 1 << MAX_DENSE_QUBITS];
-        for b in start..start + run {
-            for (c, o) in offsets.iter().enumerate() {
-                v[c] = *shared.at(b + o);
-            }
-            for (r, o) in offsets.iter().enumerate() {
-                let row = &m[r * dim..(r + 1) * dim];
-                *shared.at(b + o) = row
-                    .iter()
-                    .zip(&v[..dim])
-                    .fold(C32::new(0.0, 0.0), |acc, (x, y)| acc + x * y);
-            }
-        }
-    });
+    let offsets = block::local_offsets(&part.qubits);
+    block::dense_groups(amps, &group, &offsets, &part.m, par);
 }
 
 #[cfg(test)]
