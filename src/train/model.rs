@@ -442,12 +442,12 @@ impl HybridModel {
         if self.precision == Precision::Single {
             SINGLE.with(|buffers| {
                 let (single, double) = &mut *buffers.borrow_mut();
-                if single.as_ref().is_none_or(|s| s.num_qubits() != n) {
-                    *single = Some(StateVector32::zero(n)?);
-                    *double = Some(StateVector::zero(n)?);
-                }
-                let (Some(single), Some(double)) = (single, double) else {
-                    unreachable!("both buffers were just allocated")
+                let (single, double) = match (single, double) {
+                    (Some(s), Some(d)) if s.num_qubits() == n => (s, d),
+                    (single, double) => {
+                        let fresh = (StateVector32::zero(n)?, StateVector::zero(n)?);
+                        (single.insert(fresh.0), double.insert(fresh.1))
+                    }
                 };
                 let inputs = self.num_inputs();
                 let mut probs = Vec::new();
