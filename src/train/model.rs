@@ -194,6 +194,13 @@ thread_local! {
         const { RefCell::new((None, None)) };
 }
 
+/// Single precision and a noise model together: the noise runs on the density matrix.
+fn single_under_noise() -> Error {
+    Error::SinglePrecision {
+        reason: "a hybrid model under noise runs on the density matrix".into(),
+    }
+}
+
 impl HybridModel {
     /// Compiles the circuit and checks that the readout fits it and feeds the network
     /// (an empty stack passes the readout through).
@@ -227,9 +234,7 @@ impl HybridModel {
     /// `Tr ρ O`, so an observable readout with shots is refused).
     pub fn with_noise(mut self, noise: NoiseModel) -> Result<Self> {
         if self.precision == Precision::Single {
-            return Err(Error::SinglePrecision {
-                reason: "a hybrid model under noise runs on the density matrix".into(),
-            });
+            return Err(single_under_noise());
         }
         if matches!(self.readout.readout, Readout::Observables(_)) && self.readout.shots.is_some() {
             return Err(Error::Shape {
@@ -256,9 +261,7 @@ impl HybridModel {
     /// ([`HybridModel::gradient`]) run in double precision and refuse a single-precision model.
     pub fn with_precision(mut self, precision: Precision) -> Result<Self> {
         if precision == Precision::Single && self.noise.is_some() {
-            return Err(Error::SinglePrecision {
-                reason: "a hybrid model under noise runs on the density matrix".into(),
-            });
+            return Err(single_under_noise());
         }
         self.precision = precision;
         Ok(self)
