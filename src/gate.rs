@@ -284,6 +284,25 @@ impl Gate {
         }
     }
 
+    /// The frequencies `ν > 0` with which an expectation value depends on angle `j` of the
+    /// gate: `⟨A⟩(a) = c₀ + Σ_ν (c_ν cos νa + s_ν sin νa)`, the differences of the frequencies
+    /// of the matrix entries ([`Gate::angle_frequency`]). `[1]` for every angle of the set
+    /// except the controlled rotations' (`crx`, `cry`, `crz`, `cu3`'s `θ`): their identity
+    /// block adds `½`. `None` for an index the gate has no angle at.
+    ///
+    /// ```
+    /// use qloop::Gate;
+    /// assert_eq!(Gate::RY(0.0.into()).angle_spectrum(0), Some(&[1.0][..]));
+    /// assert_eq!(Gate::CRZ(0.0.into()).angle_spectrum(0), Some(&[0.5, 1.0][..]));
+    /// ```
+    pub fn angle_spectrum(&self, j: usize) -> Option<&'static [f64]> {
+        use Gate::*;
+        match (self, j) {
+            (CRX(_) | CRY(_) | CRZ(_) | CU3(..), 0) => Some(&[0.5, 1.0]),
+            _ => self.angle_frequency(j).map(|_| &[1.0][..]),
+        }
+    }
+
     /// Mutable access to the angles, in signature order.
     pub fn angles_mut(&mut self) -> Vec<&mut Angle> {
         use Gate::*;

@@ -417,7 +417,7 @@ impl ShiftEnergy {
                     shifted.push(Shifted {
                         instruction: k,
                         angle: j,
-                        four_term: gate.num_controls() > 0 && gate.angle_frequency(j) == Some(0.5),
+                        four_term: gate.angle_spectrum(j) == Some(&[0.5, 1.0]),
                         weights,
                     });
                 }

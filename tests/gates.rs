@@ -563,3 +563,59 @@ fn tiny_states_form_affine_matrices_as_kernels_do() {
         assert_eq!(a.amplitudes(), b.amplitudes(), "n = {n}");
     }
 }
+
+/// The frequencies of an expectation value in each angle, from the independent matrices: the
+/// entries sampled over `a ∈ [0, 4π)` and Fourier-transformed give the frequencies `F` of the
+/// matrix (multiples of ½); `⟨A⟩(a)` has the positive differences of `F`.
+#[test]
+fn angle_spectra_are_the_differences_of_the_matrix_frequencies() {
+    const M: usize = 16;
+    let others = [0.7, -1.3, 2.1];
+    for gate in Gate::all() {
+        for j in 0..gate.angles().len() {
+            let samples: Vec<Mat> = (0..M)
+                .map(|m| {
+                    let mut v = others;
+                    v[j] = 4.0 * PI * m as f64 / M as f64;
+                    reference(&gate, &v)
+                })
+                .collect();
+            let dim = samples[0].len();
+            // Frequency k/2 for k in −M/2..M/2 (entries have |k| ≤ 2, so nothing aliases).
+            let mut present = Vec::new();
+            for k in -(M as i64 / 2)..(M as i64 / 2) {
+                let mut strength: f64 = 0.0;
+                for r in 0..dim {
+                    for col in 0..dim {
+                        let coef: C = (0..M)
+                            .map(|m| {
+                                samples[m][r][col]
+                                    * cis(-2.0 * PI * (k as f64) * m as f64 / M as f64)
+                            })
+                            .sum();
+                        strength = strength.max(coef.norm() / M as f64);
+                    }
+                }
+                if strength > 1e-9 {
+                    present.push(k as f64 / 2.0);
+                }
+            }
+            let mut diffs: Vec<f64> = Vec::new();
+            for f in &present {
+                for g in &present {
+                    if f - g > 0.0 && !diffs.contains(&(f - g)) {
+                        diffs.push(f - g);
+                    }
+                }
+            }
+            diffs.sort_by(f64::total_cmp);
+            assert_eq!(
+                gate.angle_spectrum(j),
+                Some(&diffs[..]),
+                "{} angle {j}: matrix frequencies {present:?}",
+                gate.name()
+            );
+        }
+        assert_eq!(gate.angle_spectrum(gate.angles().len()), None);
+    }
+}
