@@ -6,7 +6,8 @@
 //! Run with `cargo run --release --example spsa_budget`.
 
 use qloop::train::{
-    ansatz, optimize, Bounds, Energy, RunOptions, SecondOrderSpsa, Spsa, StepSize, Stream,
+    ansatz, optimize, Bounds, Energy, Rotosolve, RunOptions, SecondOrderSpsa, Spsa, StepSize,
+    Stream,
 };
 use qloop::{Circuit, PauliSum};
 use rand::Rng;
@@ -16,9 +17,10 @@ use rand::Rng;
 enum Make {
     First(fn(u64, usize) -> Spsa),
     Second(fn(u64) -> SecondOrderSpsa),
+    Sequential,
 }
 
-const SETTINGS: [(&str, Make); 5] = [
+const SETTINGS: [(&str, Make); 6] = [
     (
         "Spsa::new (training defaults)",
         Make::First(|s, _| Spsa::new(s)),
@@ -43,6 +45,7 @@ const SETTINGS: [(&str, Make); 5] = [
         "QN-SPSA (SecondOrderSpsa::metric)",
         Make::Second(SecondOrderSpsa::metric),
     ),
+    ("Rotosolve (the minimize default)", Make::Sequential),
 ];
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -78,6 +81,11 @@ fn main() -> qloop::Result<()> {
                         }
                         Make::Second(f) => {
                             let out = optimize(energy.clone(), f(start), init, options, vec![])?;
+                            (out.params, out.evaluations)
+                        }
+                        Make::Sequential => {
+                            let solver = Rotosolve::for_circuit(&circuit)?;
+                            let out = optimize(energy.clone(), solver, init, options, vec![])?;
                             (out.params, out.evaluations)
                         }
                     };

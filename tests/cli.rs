@@ -965,12 +965,29 @@ fn minimize_reaches_the_tfim_ground_energy_within_its_budget() {
         "circuits/hea4.json",
         "--observable",
         TFIM4,
+        "--optimizer",
+        "spsa",
         "--max-evals",
         "300",
         "--json",
     ]));
     let used = spsa["evaluations"].as_u64().unwrap();
     assert!(used <= 300 && used > 250, "{spsa}");
+    // The default, Rotosolve: 1 + 2 evaluations per step, the whole budget used.
+    let roto = stdout_json(&qloop(&[
+        "minimize",
+        "circuits/hea4.json",
+        "--observable",
+        TFIM4,
+        "--max-evals",
+        "651",
+        "--seed",
+        "3",
+        "--json",
+    ]));
+    assert_eq!(roto["evaluations"].as_u64(), Some(651), "{roto}");
+    assert!(roto["optimizer"].as_str().unwrap().starts_with("Rotosolve"));
+    assert!(roto["energy"].as_f64().unwrap() < -4.65, "{roto}");
 }
 
 #[test]

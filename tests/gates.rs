@@ -585,16 +585,13 @@ fn angle_spectra_are_the_differences_of_the_matrix_frequencies() {
             let mut present = Vec::new();
             for k in -(M as i64 / 2)..(M as i64 / 2) {
                 let mut strength: f64 = 0.0;
-                for r in 0..dim {
-                    for col in 0..dim {
-                        let coef: C = (0..M)
-                            .map(|m| {
-                                samples[m][r][col]
-                                    * cis(-2.0 * PI * (k as f64) * m as f64 / M as f64)
-                            })
-                            .sum();
-                        strength = strength.max(coef.norm() / M as f64);
-                    }
+                for (r, col) in (0..dim).flat_map(|r| (0..dim).map(move |col| (r, col))) {
+                    let coef: C = samples
+                        .iter()
+                        .enumerate()
+                        .map(|(m, s)| s[r][col] * cis(-2.0 * PI * (k as f64) * m as f64 / M as f64))
+                        .sum();
+                    strength = strength.max(coef.norm() / M as f64);
                 }
                 if strength > 1e-9 {
                     present.push(k as f64 / 2.0);

@@ -17,6 +17,7 @@
 //! - [`objective`]: losses, and the [`Objective`]s SPSA minimizes (supervised, sequence,
 //!   energy).
 //! - [`mod@optimize`]: the optimizer seam and the run loop; [`spsa`]: the SPSA solver;
+//!   [`spsa2`]: 2-SPSA and QN-SPSA; [`rotosolve`]: exact minimization one angle at a time;
 //!   [`checkpoint`]: atomic checkpoint files; [`stream`]: addressable
 //!   randomness; [`data`]: embedded data sets.
 //!
@@ -40,6 +41,7 @@ pub mod ops;
 pub mod optimize;
 pub mod readout;
 pub mod rnn;
+pub mod rotosolve;
 pub mod sparse;
 pub mod spiking;
 pub mod spsa;
@@ -65,6 +67,7 @@ pub use objective::{
 pub use optimize::{optimize, OptimState, Optimizer, OptimizerRecord, Outcome, RunOptions};
 pub use readout::{Readout, ReadoutSpec};
 pub use rnn::Rnn;
+pub use rotosolve::Rotosolve;
 pub use sparse::{EntangledBlock, Mask, SparseDense};
 pub use spiking::{Coupling, Decode, Lif, Membrane, QLifPair, Reset};
 pub use spsa::{Bounds, Gains, Spsa, SpsaState, Stall, StepBlocking, StepSize};

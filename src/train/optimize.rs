@@ -51,8 +51,9 @@ fn install_interrupt_handler() -> Result<()> {
 #[serde(transparent)]
 struct Interruptible<S>(S, #[serde(skip)] Budget);
 
-/// An evaluation budget: the run stops before an iteration that, costing what the last one
-/// did, would take the count of loss evaluations past `max`.
+/// An evaluation budget: the run stops before an iteration that would take the count of loss
+/// evaluations past `max`, costing what the solver says ([`Optimizer::next_evaluations`]) or
+/// else what the last one did.
 #[derive(Clone, Copy, Default)]
 struct Budget {
     max: Option<u64>,
@@ -60,7 +61,7 @@ struct Budget {
     previous: u64,
 }
 
-impl<O, I: State, S: Solver<O, I>> Solver<O, I> for Interruptible<S> {
+impl<O, I: State, S: Solver<O, I> + Optimizer<I>> Solver<O, I> for Interruptible<S> {
     fn name(&self) -> &str {
         self.0.name()
     }
@@ -84,7 +85,10 @@ impl<O, I: State, S: Solver<O, I>> Solver<O, I> for Interruptible<S> {
         }
         if let Some(max) = self.1.max {
             let used = evaluations(state);
-            let next = used - self.1.previous.min(used);
+            let next = self
+                .0
+                .next_evaluations(state)
+                .unwrap_or(used - self.1.previous.min(used));
             self.1.previous = used;
             if used + next > max {
                 return TerminationStatus::Terminated(TerminationReason::SolverExit(
@@ -121,6 +125,12 @@ pub trait Optimizer<I: State>: Clone + Serialize + DeserializeOwned {
     /// The loss estimate of every iteration so far.
     fn history(&self) -> Vec<f64>;
 
+    /// The loss evaluations the next iteration will take, for solvers whose iterations differ
+    /// in cost; `None` (the default): as many as the previous one.
+    fn next_evaluations(&self, _state: &I) -> Option<u64> {
+        None
+    }
+
     /// The optimizer's name and settings (with any values it fitted, such as calibrated
     /// gains), as the model file records them.
     fn record(&self) -> OptimizerRecord;
@@ -141,7 +151,7 @@ pub struct RunOptions {
     /// Iteration budget.
     pub max_iters: u64,
     /// Budget of loss evaluations (calibration and blocking checks included): the run stops
-    /// before an iteration that, costing what the previous one did, would exceed it.
+    /// before an iteration that would exceed it ([`Optimizer::next_evaluations`]).
     pub max_evals: Option<u64>,
     /// Stop once the loss estimate reaches this value.
     pub target_loss: Option<f64>,

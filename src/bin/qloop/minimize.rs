@@ -1,12 +1,13 @@
 //! `qloop minimize`: the ground energy of an observable over a parameterized circuit's
-//! weights, with SPSA (gradient-free, the default) or with gradients (L-BFGS, steepest
-//! descent, Adam): exact adjoint gradients, or parameter-shift gradients from `--shots`.
+//! weights: gradient-free with Rotosolve (the default: exact minimization along one angle at a
+//! time), SPSA, 2-SPSA or QN-SPSA, or with gradients (L-BFGS, steepest descent, Adam): exact
+//! adjoint gradients, or parameter-shift gradients from `--shots`.
 
 use crate::common::*;
 use qloop::gradient::{AdjointEnergy, EnergyGradient, ShiftEnergy};
 use qloop::limits::MAX_ITERATIONS;
 use qloop::train::{
-    minimize, optimize, Descent, Energy, RunOptions, SecondOrderSpsa, Spsa, Stream,
+    minimize, optimize, Descent, Energy, Rotosolve, RunOptions, SecondOrderSpsa, Spsa, Stream,
 };
 use qloop::PauliSum;
 use rand::Rng;
@@ -14,6 +15,11 @@ use rand::Rng;
 /// The optimizers of `qloop minimize`.
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Choice {
+    /// Rotosolve: each weight in turn moves to the exact minimum of the energy along it,
+    /// reconstructed from 2K evaluations (two for a rotation angle); stops when a sweep no
+    /// longer lowers the energy. With --shots the current energy is measured afresh every
+    /// sweep.
+    Rotosolve,
     /// SPSA tuned for a fixed budget (`Spsa::budgeted`: two energies per iteration, no
     /// blocking, c = 0.15, calibrated first step 2.5).
     Spsa,
@@ -41,9 +47,9 @@ pub struct Args {
     #[arg(long, allow_hyphen_values = true)]
     observable: String,
     /// The optimizer.
-    #[arg(long, value_enum, default_value = "spsa")]
+    #[arg(long, value_enum, default_value = "rotosolve")]
     optimizer: Choice,
-    /// Budget of circuit evaluations: energies for SPSA; for the gradient methods one per
+    /// Budget of circuit evaluations: energies for Rotosolve and SPSA; for the gradient methods one per
     /// adjoint gradient, or, with --shots, one per energy and per shifted circuit.
     #[arg(long, default_value_t = 2000)]
     max_evals: u64,
@@ -99,6 +105,12 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<(), Failure> {
         ..Default::default()
     };
     let (params, evaluations, settings) = match args.optimizer {
+        Choice::Rotosolve => {
+            let solver = Rotosolve::for_circuit(&circuit)?.remeasure(args.shots.is_some());
+            let outcome = optimize(energy.clone(), solver, init, options, vec![])?;
+            let settings = format!("Rotosolve, {}", outcome.termination);
+            (outcome.params, outcome.evaluations, settings)
+        }
         Choice::Spsa => {
             let solver = Spsa::budgeted(args.seed, n);
             let outcome = optimize(energy.clone(), solver, init, options, vec![])?;
