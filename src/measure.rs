@@ -146,18 +146,170 @@ impl StateVector32 {
 /// assert!(hist.iter().all(|&(i, _)| i != 1));
 /// ```
 pub fn sample_histogram(probs: &[f64], shots: usize, rng: &mut impl Rng) -> Vec<(usize, usize)> {
-    let batch = probs.len().max(1 << 20);
-    if shots <= batch {
-        return sample_batch(probs, shots, rng);
+    let mut hist = Vec::new();
+    if uses_merge(probs.len(), shots) {
+        let spacings = exponential_spacings(shots, rng);
+        let scan = Scan::of(probs);
+        let mut merge = Merge::new(&spacings, scan.total);
+        merge.bins(probs, 0, scan.last_nonzero, &spacings, &mut hist);
+    } else {
+        let mut draw = Conditional::new(probs.iter().sum(), shots as u64);
+        draw.bins(probs, 0, rng, &mut hist);
     }
-    let mut counts = probs.to_vec();
-    multinomial_counts(&mut counts, shots as u64, rng);
-    counts
-        .into_iter()
-        .enumerate()
-        .filter(|&(_, c)| c > 0.0)
-        .map(|(i, c)| (i, c as usize))
+    hist
+}
+
+/// Whether `shots` shots of `len` outcomes are drawn by the sorted-uniform merge (else by
+/// conditional binomials): up to `max(len, 2^20)` shots.
+pub(crate) fn uses_merge(len: usize, shots: usize) -> bool {
+    shots <= len.max(1 << 20)
+}
+
+/// The `shots + 1` exponential spacings `E₁ … E_{N+1}` of the merge.
+pub(crate) fn exponential_spacings(shots: usize, rng: &mut impl Rng) -> Vec<f64> {
+    (0..=shots)
+        .map(|_| -(1.0 - rng.random::<f64>()).ln())
         .collect()
+}
+
+/// The sum of the weights and the index of the last non-zero one, accumulated in index order
+/// (a distributed state continues it block after block: the same additions in the same order).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, serde::Deserialize)]
+pub(crate) struct Scan {
+    pub(crate) total: f64,
+    pub(crate) last_nonzero: Option<usize>,
+}
+
+impl Scan {
+    pub(crate) const EMPTY: Scan = Scan {
+        total: 0.0,
+        last_nonzero: None,
+    };
+
+    fn of(probs: &[f64]) -> Scan {
+        let mut scan = Scan::EMPTY;
+        scan.extend(probs, 0);
+        scan
+    }
+
+    /// Continues the scan with `probs`, whose first entry is outcome `offset`.
+    pub(crate) fn extend(&mut self, probs: &[f64], offset: usize) {
+        for (i, &p) in probs.iter().enumerate() {
+            self.total += p;
+            if p > 0.0 {
+                self.last_nonzero = Some(offset + i);
+            }
+        }
+    }
+}
+
+/// The sorted-uniform merge of the [module docs](self), resumable: shot `k` falls in bin `i`
+/// when `S_k < C_i · scale`, `C_i` the running sum of the weights.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, serde::Deserialize)]
+pub(crate) struct Merge {
+    scale: f64,
+    cumulative: f64,
+    /// Shots placed so far, and the running sum `S_k` of the spacings.
+    k: usize,
+    s_k: f64,
+    shots: usize,
+}
+
+impl Merge {
+    pub(crate) fn new(spacings: &[f64], total: f64) -> Merge {
+        Merge {
+            scale: spacings.iter().sum::<f64>() / total,
+            cumulative: 0.0,
+            k: 0,
+            s_k: spacings[0],
+            shots: spacings.len() - 1,
+        }
+    }
+
+    /// Places the shots that fall in the bins `probs` (outcomes `offset …`), appending
+    /// `(outcome, count)` to `hist`; `last_nonzero` is the last bin of all that can receive
+    /// shots.
+    pub(crate) fn bins(
+        &mut self,
+        probs: &[f64],
+        offset: usize,
+        last_nonzero: Option<usize>,
+        spacings: &[f64],
+        hist: &mut Vec<(usize, usize)>,
+    ) {
+        let Some(last) = last_nonzero else {
+            return;
+        };
+        for (j, &p) in probs.iter().enumerate() {
+            let i = offset + j;
+            if self.k == self.shots || i > last {
+                return;
+            }
+            self.cumulative += p;
+            // Rounding must not leave shots past the last bin that can receive them.
+            let bound = if i == last {
+                f64::INFINITY
+            } else {
+                self.cumulative * self.scale
+            };
+            let start = self.k;
+            while self.k < self.shots && self.s_k < bound {
+                self.k += 1;
+                self.s_k += spacings[self.k];
+            }
+            if self.k > start {
+                hist.push((i, self.k - start));
+            }
+        }
+    }
+}
+
+/// Conditional binomials `nᵢ ~ Binomial(N − Σ_{j<i} nⱼ, pᵢ / Σ_{j≥i} pⱼ)`, resumable.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, serde::Deserialize)]
+pub(crate) struct Conditional {
+    remaining_mass: f64,
+    remaining: u64,
+}
+
+impl Conditional {
+    pub(crate) fn new(total: f64, shots: u64) -> Conditional {
+        Conditional {
+            remaining_mass: total,
+            remaining: shots,
+        }
+    }
+
+    /// The count of one bin of weight `prob`.
+    fn next(&mut self, prob: f64, rng: &mut impl Rng) -> u64 {
+        let n = if self.remaining == 0 || prob <= 0.0 {
+            0
+        } else if prob >= self.remaining_mass {
+            self.remaining
+        } else {
+            Binomial::new(self.remaining, (prob / self.remaining_mass).clamp(0.0, 1.0))
+                .expect("probability in [0, 1]")
+                .sample(rng)
+        };
+        self.remaining_mass -= prob;
+        self.remaining -= n;
+        n
+    }
+
+    /// Draws the bins `probs` (outcomes `offset …`), appending the non-zero counts to `hist`.
+    pub(crate) fn bins(
+        &mut self,
+        probs: &[f64],
+        offset: usize,
+        rng: &mut impl Rng,
+        hist: &mut Vec<(usize, usize)>,
+    ) {
+        for (j, &p) in probs.iter().enumerate() {
+            let n = self.next(p, rng);
+            if n > 0 {
+                hist.push((offset + j, n as usize));
+            }
+        }
+    }
 }
 
 /// Refuses more than [`crate::limits::MAX_SHOTS`] shots.
@@ -175,63 +327,10 @@ pub(crate) fn check_shots(shots: usize) -> Result<()> {
 /// Replaces the weights `p` by the counts of one multinomial draw of `shots` shots (as `f64`,
 /// exact below 2^53): conditional binomials, `O(len)` whatever the number of shots.
 pub(crate) fn multinomial_counts(p: &mut [f64], shots: u64, rng: &mut impl Rng) {
-    let mut remaining_mass: f64 = p.iter().sum();
-    let mut remaining = shots;
+    let mut draw = Conditional::new(p.iter().sum(), shots);
     for v in p.iter_mut() {
-        let prob = *v;
-        let n = if remaining == 0 || prob <= 0.0 {
-            0
-        } else if prob >= remaining_mass {
-            remaining
-        } else {
-            Binomial::new(remaining, (prob / remaining_mass).clamp(0.0, 1.0))
-                .expect("probability in [0, 1]")
-                .sample(rng)
-        };
-        remaining_mass -= prob;
-        remaining -= n;
-        *v = n as f64;
+        *v = draw.next(*v, rng) as f64;
     }
-}
-
-/// One batch of the sorted-uniform merge described in the [module docs](self).
-fn sample_batch(probs: &[f64], shots: usize, rng: &mut impl Rng) -> Vec<(usize, usize)> {
-    let Some(last_nonzero) = probs.iter().rposition(|&p| p > 0.0) else {
-        return Vec::new();
-    };
-    if shots == 0 {
-        return Vec::new();
-    }
-    let spacings: Vec<f64> = (0..=shots)
-        .map(|_| -(1.0 - rng.random::<f64>()).ln())
-        .collect();
-    let total: f64 = probs.iter().sum();
-    // Shot k falls in bin i when S_k / S_{N+1} < C_i / total, i.e. S_k < C_i · scale.
-    let scale = spacings.iter().sum::<f64>() / total;
-    let mut hist = Vec::new();
-    let (mut k, mut s_k) = (0usize, spacings[0]);
-    let mut cumulative = 0.0;
-    for (i, &p) in probs[..=last_nonzero].iter().enumerate() {
-        cumulative += p;
-        // Rounding must not leave shots past the last bin that can receive them.
-        let bound = if i == last_nonzero {
-            f64::INFINITY
-        } else {
-            cumulative * scale
-        };
-        let start = k;
-        while k < shots && s_k < bound {
-            k += 1;
-            s_k += spacings[k];
-        }
-        if k > start {
-            hist.push((i, k - start));
-        }
-        if k == shots {
-            break;
-        }
-    }
-    hist
 }
 
 /// `out[q] = Σ_i (−1)^{bit q of i} p_i` for every qubit `q < out.len()` at once, from
@@ -323,15 +422,26 @@ impl Counts {
         shots: usize,
         seed: u64,
     ) -> Result<Counts> {
-        let n = state.num_qubits();
-        let all: Vec<(usize, usize)>;
+        let (measurements, width) = Counts::check(state.num_qubits(), measurements, num_clbits)?;
+        check_shots(shots)?;
+        let mut rng = rng_from_seed(seed);
+        let hist = sample_histogram(&state.probabilities(), shots, &mut rng);
+        Ok(Counts::from_histogram(&hist, &measurements, width, shots))
+    }
+
+    /// The measurements `(qubit, clbit)` of an `n`-qubit state checked, and the register
+    /// width: every qubit `i` into bit `i` when `measurements` is empty.
+    pub(crate) fn check(
+        n: usize,
+        measurements: &[(usize, usize)],
+        num_clbits: usize,
+    ) -> Result<(Vec<(usize, usize)>, usize)> {
         let (measurements, width) = if measurements.is_empty() {
-            all = (0..n).map(|q| (q, q)).collect();
-            (&all[..], n)
+            ((0..n).map(|q| (q, q)).collect(), n)
         } else {
-            (measurements, num_clbits)
+            (measurements.to_vec(), num_clbits)
         };
-        for &(q, _) in measurements {
+        for &(q, _) in &measurements {
             check_subset("measurement", &[q], n)?;
         }
         if let Some(&(_, c)) = measurements.iter().find(|&&(_, c)| c >= width) {
@@ -341,14 +451,22 @@ impl Counts {
                 num_clbits: width,
             });
         }
-        check_shots(shots)?;
-        let mut rng = rng_from_seed(seed);
-        let hist = sample_histogram(&state.probabilities(), shots, &mut rng);
+        Ok((measurements, width))
+    }
+
+    /// The counts of a histogram of basis-state outcomes `(index, count)` read through
+    /// checked `measurements` into a register of `width` bits.
+    pub(crate) fn from_histogram(
+        hist: &[(usize, usize)],
+        measurements: &[(usize, usize)],
+        width: usize,
+        shots: usize,
+    ) -> Counts {
         // Keys are built in one pass, sorted, and merged (several basis states share a key when
         // not every qubit is measured); a sorted Vec bulk-loads the map in linear time.
         let mut keyed: Vec<(String, usize)> = Vec::with_capacity(hist.len());
         let mut key = vec![b'0'; width];
-        for (index, c) in hist {
+        for &(index, c) in hist {
             key.fill(b'0');
             for &(q, clbit) in measurements {
                 key[width - 1 - clbit] = b'0' + ((index >> q) & 1) as u8;
@@ -364,6 +482,6 @@ impl Counts {
             same
         });
         let counts: BTreeMap<String, usize> = keyed.into_iter().collect();
-        Ok(Counts { shots, counts })
+        Counts { shots, counts }
     }
 }

@@ -1,4 +1,5 @@
-"""Qiskit's SPSA and QN-SPSA (qiskit-algorithms) against `qloop minimize` on TFIM-4 with the
+"""Qiskit's SPSA and QN-SPSA (qiskit-algorithms) against `qloop minimize` (Rotosolve, its default;
+SPSA; QN-SPSA) on TFIM-4 with the
 ansatz of `circuits/hea4.json`, the same random starts and the same evaluation budgets.
 
 Every start is uniform in [-pi, pi)^16 from numpy's `default_rng(1000 + k)`; qloop reads it
@@ -119,7 +120,8 @@ def main():
             # then 2 losses, 4 fidelities and 1 blocking loss per iteration, 1 at the end.
             "qiskit QN-SPSA": ("qiskit", lambda: QNSPSA(counted_fidelity,
                                                         maxiter=(budget - 77) // 7)),
-            "qloop spsa (default)": ("qloop", "spsa"),
+            "qloop rotosolve (default)": ("qloop", "rotosolve"),
+            "qloop spsa": ("qloop", "spsa"),
             "qloop qnspsa": ("qloop", "qnspsa"),
         }
         for label, (kind, what) in runs.items():
@@ -152,7 +154,7 @@ def main():
                     energies.append(r["energy"])
                     evals.append(r["evaluations"])
             rows.append((budget, label, float(np.median(energies)), int(np.median(evals)), wall))
-            print(f"{budget:6d}  {label:22s}  median E {np.median(energies):+.4f}  "
+            print(f"{budget:6d}  {label:26s}  median E {np.median(energies):+.4f}  "
                   f"median evaluations {int(np.median(evals)):5d}  wall {wall:7.2f} s", flush=True)
     os.unlink(init)
     print()

@@ -35,13 +35,31 @@ pub use self::mpi::MpiCluster;
 use crate::circuit::{Circuit, Instruction};
 use crate::error::{Error, Result};
 use crate::gate::{BaseMatrix, Gate, Structure};
+use crate::measure::{
+    check_shots, exponential_spacings, rng_from_seed, uses_merge, Conditional, Counts, Merge,
+    QloopRng, Scan,
+};
 use crate::par::Par;
 use crate::param::Angle;
 use crate::pauli::PauliSum;
 use num_complex::Complex64 as C64;
+use serde::{de::DeserializeOwned, Serialize};
+
+/// A relay's carry as bytes.
+fn encode(value: &impl Serialize) -> Vec<u8> {
+    bincode::serialize(value).expect("plain data serializes")
+}
+
+/// A carry from [`encode`].
+fn decode<T: DeserializeOwned>(bytes: &[u8]) -> T {
+    bincode::deserialize(bytes).expect("a carry written by encode")
+}
 
 /// A per-rank partial sum: `f(rank, slice, out)` adds the rank's share into `out`.
 pub type PartialSum<'a> = dyn FnMut(usize, &[C64], &mut [f64]) + 'a;
+
+/// A rank's turn in a relay: `f(rank, slice, carry)` reads and replaces the carry.
+pub type RelayStep<'a> = dyn FnMut(usize, &[C64], &mut Vec<u8>) + 'a;
 
 /// Where the slices of a distributed state live and how they talk.
 pub trait Cluster {
@@ -61,6 +79,15 @@ pub trait Cluster {
 
     /// Every slice in rank order, on the root (rank 0) only; `None` elsewhere.
     fn gather(&mut self) -> Option<Vec<C64>>;
+
+    /// Visits the ranks one after another in `order` (a permutation of the ranks): each
+    /// calls `f(rank, slice, carry)` on the carry the previous one left (`carry` for the
+    /// first). Returns the last carry, on every rank. For scans whose additions must happen
+    /// in one fixed order whatever the number of ranks.
+    fn relay(&mut self, order: &[usize], carry: Vec<u8>, f: &mut RelayStep<'_>) -> Vec<u8>;
+
+    /// Every process's `mine`, concatenated in rank order, on the root; `None` elsewhere.
+    fn gather_bytes(&mut self, mine: Vec<u8>) -> Option<Vec<u8>>;
 
     /// Whether this process is rank 0 (the one that prints and writes).
     fn is_root(&self) -> bool;
@@ -126,6 +153,15 @@ impl Cluster for LocalCluster {
     }
     fn gather(&mut self) -> Option<Vec<C64>> {
         Some(self.slices.concat())
+    }
+    fn relay(&mut self, order: &[usize], mut carry: Vec<u8>, f: &mut RelayStep<'_>) -> Vec<u8> {
+        for &r in order {
+            f(r, &self.slices[r], &mut carry);
+        }
+        carry
+    }
+    fn gather_bytes(&mut self, mine: Vec<u8>) -> Option<Vec<u8>> {
+        Some(mine)
     }
     fn is_root(&self) -> bool {
         true
@@ -404,6 +440,117 @@ impl<C: Cluster> DistributedState<C> {
             total += coeff * parity;
         }
         Ok(total)
+    }
+
+    /// `shots` seeded measurements into a register of `num_clbits` bits, as
+    /// [`crate::Counts::sample`] takes them, on the root (`None` elsewhere). The global
+    /// qubits are first swapped back to their own positions, so that each rank holds one
+    /// contiguous block of logical outcomes; the sampler's two scans (the total weight, then
+    /// the merge of sorted uniforms or the conditional binomials) pass from block to block in
+    /// logical order ([`Cluster::relay`]), every rank drawing the same spacings from the seed.
+    /// The additions and draws are those of one process, so the counts for a seed do not
+    /// depend on the number of ranks (beyond the last-bit differences of the amplitudes).
+    ///
+    /// ```
+    /// use qloop::dist::{DistributedState, LocalCluster};
+    /// use qloop::{Circuit, Counts};
+    /// let c = Circuit::new(5).h(4).cx(4, 0).ry(0.4, 2);
+    /// let mut d = DistributedState::zero(LocalCluster::new(4, 3), 5)?;
+    /// d.apply(&c, &[], &[])?;
+    /// let counts = d.sample(&[], 0, 1000, 7)?.unwrap();
+    /// assert_eq!(counts, Counts::sample(&c.statevector()?, &[], 0, 1000, 7)?);
+    /// # Ok::<(), qloop::Error>(())
+    /// ```
+    pub fn sample(
+        &mut self,
+        measurements: &[(usize, usize)],
+        num_clbits: usize,
+        shots: usize,
+        seed: u64,
+    ) -> Result<Option<Counts>> {
+        let (measurements, width) = Counts::check(self.num_qubits, measurements, num_clbits)?;
+        check_shots(shots)?;
+        self.globals_in_place();
+        let local = self.local;
+        let relabel = Relabel::new(&self.map);
+        let offset = |rank: usize| relabel.logical(rank << local);
+        let mut order: Vec<usize> = (0..self.cluster.num_ranks()).collect();
+        order.sort_by_key(|&r| offset(r));
+        // A slice's probabilities in logical order (its local qubits may be permuted).
+        let probabilities = |slice: &[C64]| {
+            let mut p = vec![0.0; slice.len()];
+            for (i, a) in slice.iter().enumerate() {
+                p[relabel.logical(i)] = a.norm_sqr();
+            }
+            p
+        };
+        let scan: Scan = decode(&self.cluster.relay(
+            &order,
+            encode(&Scan::EMPTY),
+            &mut |rank, slice, carry| {
+                let mut scan: Scan = decode(carry);
+                scan.extend(&probabilities(slice), offset(rank));
+                *carry = encode(&scan);
+            },
+        ));
+        let mut hist: Vec<(usize, usize)> = Vec::new();
+        if shots > 0 && scan.last_nonzero.is_some() {
+            let mut rng = rng_from_seed(seed);
+            if uses_merge(1 << self.num_qubits, shots) {
+                let spacings = exponential_spacings(shots, &mut rng);
+                let merge = Merge::new(&spacings, scan.total);
+                self.cluster
+                    .relay(&order, encode(&merge), &mut |rank, slice, carry| {
+                        let mut merge: Merge = decode(carry);
+                        let p = probabilities(slice);
+                        merge.bins(&p, offset(rank), scan.last_nonzero, &spacings, &mut hist);
+                        *carry = encode(&merge);
+                    });
+            } else {
+                let draw = (Conditional::new(scan.total, shots as u64), rng);
+                self.cluster
+                    .relay(&order, encode(&draw), &mut |rank, slice, carry| {
+                        let (mut draw, mut rng): (Conditional, QloopRng) = decode(carry);
+                        draw.bins(&probabilities(slice), offset(rank), &mut rng, &mut hist);
+                        *carry = encode(&(draw, rng));
+                    });
+            }
+        }
+        let mine: Vec<u8> = hist
+            .iter()
+            .flat_map(|&(i, c)| [i as u64, c as u64])
+            .flat_map(u64::to_le_bytes)
+            .collect();
+        let Some(all) = self.cluster.gather_bytes(mine) else {
+            return Ok(None);
+        };
+        let words: Vec<usize> = all
+            .chunks_exact(8)
+            .map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")) as usize)
+            .collect();
+        let hist: Vec<(usize, usize)> = words.chunks_exact(2).map(|w| (w[0], w[1])).collect();
+        Ok(Some(Counts::from_histogram(
+            &hist,
+            &measurements,
+            width,
+            shots,
+        )))
+    }
+
+    /// Swaps global and local qubits until the global positions hold the logical qubits
+    /// `L … n − 1` (in some order), so that each rank holds one contiguous block of logical
+    /// basis states.
+    fn globals_in_place(&mut self) {
+        while let Some(q) = (self.local..self.num_qubits).find(|&q| self.map[q] < self.local) {
+            let v = (0..self.local)
+                .find(|&v| self.map[v] >= self.local)
+                .expect("as many low logical qubits are global as high ones are local");
+            let (g, l) = (self.map[v], self.map[q]);
+            let sent = self.cluster.exchange(g - self.local, l);
+            self.traffic.swaps += 1;
+            self.traffic.bytes += sent;
+            self.map.swap(q, v);
+        }
     }
 
     /// The whole state in logical order, on the root only (`None` elsewhere).

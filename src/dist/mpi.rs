@@ -1,10 +1,10 @@
 //! [`Cluster`] over MPI (rsmpi): one slice per process, the world communicator's ranks.
 
-use super::{Cluster, PartialSum};
+use super::{Cluster, PartialSum, RelayStep};
 use mpi::collective::SystemOperation;
 use mpi::point_to_point::{Destination, Source};
 use mpi::topology::{Communicator, SimpleCommunicator};
-use mpi::traits::CommunicatorCollectives;
+use mpi::traits::{CommunicatorCollectives, Root};
 use num_complex::Complex64 as C64;
 
 /// Complex amplitudes per message: `2^26` (`2^27` doubles), well under MPI's `int` counts.
@@ -39,6 +39,27 @@ impl MpiCluster {
             recv: Vec::new(),
         }
     }
+}
+
+/// Bytes per message of [`send_bytes`]: `2^30`, under MPI's `int` counts.
+const BYTES: usize = 1 << 30;
+
+/// A byte string of any length: its length, then chunks of at most [`BYTES`].
+fn send_bytes(to: &mpi::topology::Process<'_>, bytes: &[u8]) {
+    to.send(&(bytes.len() as u64));
+    for chunk in bytes.chunks(BYTES) {
+        to.send(chunk);
+    }
+}
+
+/// What [`send_bytes`] sent.
+fn receive_bytes(from: &mpi::topology::Process<'_>) -> Vec<u8> {
+    let (len, _) = from.receive::<u64>();
+    let mut bytes = vec![0u8; len as usize];
+    for chunk in bytes.chunks_mut(BYTES) {
+        from.receive_into(chunk);
+    }
+    bytes
 }
 
 fn doubles(a: &[C64]) -> &[f64] {
@@ -110,6 +131,40 @@ impl Cluster for MpiCluster {
             for chunk in part.chunks_mut(CHUNK) {
                 from.receive_into(doubles_mut(chunk));
             }
+        }
+        Some(all)
+    }
+    fn relay(&mut self, order: &[usize], mut carry: Vec<u8>, f: &mut RelayStep<'_>) -> Vec<u8> {
+        let at = |r: usize| self.world.process_at_rank(r as i32);
+        let pos = order
+            .iter()
+            .position(|&r| r == self.rank)
+            .expect("every rank in the order");
+        if pos > 0 {
+            carry = receive_bytes(&at(order[pos - 1]));
+        }
+        f(self.rank, &self.slice, &mut carry);
+        if pos + 1 < order.len() {
+            send_bytes(&at(order[pos + 1]), &carry);
+        }
+        // The last rank's carry, to everyone: its length, then the bytes.
+        let last = at(order[order.len() - 1]);
+        let mut len = carry.len() as u64;
+        last.broadcast_into(&mut len);
+        carry.resize(len as usize, 0);
+        for chunk in carry.chunks_mut(BYTES) {
+            last.broadcast_into(chunk);
+        }
+        carry
+    }
+    fn gather_bytes(&mut self, mine: Vec<u8>) -> Option<Vec<u8>> {
+        if self.rank != 0 {
+            send_bytes(&self.world.process_at_rank(0), &mine);
+            return None;
+        }
+        let mut all = mine;
+        for r in 1..self.ranks {
+            all.extend(receive_bytes(&self.world.process_at_rank(r as i32)));
         }
         Some(all)
     }

@@ -1,5 +1,5 @@
-//! `mpirun -n R qloop …`: the commands that run a state over the MPI world (`state` and exact
-//! `expect`, feature `mpi`), and the rule for every other: rank 0 runs it as a single process
+//! `mpirun -n R qloop …`: the commands that run a state over the MPI world (`state`, exact
+//! `expect` and noiseless `run`, feature `mpi`), and the rule for every other: rank 0 runs it as a single process
 //! while the other ranks wait, so each command gives the same output under `mpirun`.
 //!
 //! MPI starts only when the process was launched by `mpirun` (Open MPI's or a PMI launcher's
@@ -42,6 +42,16 @@ mod world {
         *RANKS.get().unwrap_or(&(0, 1))
     }
 
+    /// Rank 0's `value`, on every rank (a seed drawn at random must be the same everywhere).
+    pub fn agree(mut value: u64) -> u64 {
+        if ranks().1 > 1 {
+            use mpi::traits::{Communicator, Root};
+            let world = mpi::topology::SimpleCommunicator::world();
+            world.process_at_rank(0).broadcast_into(&mut value);
+        }
+        value
+    }
+
     /// The circuit's state over the world's ranks, or `None` when it runs undistributed.
     pub fn run(circuit: &Circuit) -> Result<Option<DistributedState<MpiCluster>>, Error> {
         let (_, size) = ranks();
@@ -79,6 +89,10 @@ mod world {
     /// `(rank, ranks)`.
     pub fn ranks() -> (usize, usize) {
         (0, 1)
+    }
+    /// One process: its own value.
+    pub fn agree(value: u64) -> u64 {
+        value
     }
 }
 

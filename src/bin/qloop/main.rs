@@ -112,7 +112,10 @@ fn main() -> ExitCode {
 impl Command {
     /// Commands that run their state over the MPI ranks (`mpirun -n R qloop …`).
     fn is_distributed(&self) -> bool {
-        matches!(self, Command::State(_) | Command::Expect(_))
+        matches!(
+            self,
+            Command::State(_) | Command::Expect(_) | Command::Run(_)
+        )
     }
 }
 

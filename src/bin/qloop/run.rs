@@ -47,7 +47,25 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<(), Failure> {
     } = args;
     let circuit = load_fully_bound(&input)?;
     let model = noise.as_deref().map(NoiseModel::load).transpose()?;
-    let seed = seed_or_random(seed);
+    let seed = crate::distributed::agree(seed_or_random(seed));
+    #[cfg(feature = "mpi")]
+    if precision == Precision::Double
+        && model.as_ref().is_none_or(|m| m.is_empty())
+        && matches!(method, Method::Auto | Method::Statevector)
+    {
+        if let Some(mut d) = crate::distributed::run(&circuit)? {
+            let program = circuit.compile()?;
+            let counts = d.sample(program.measurements(), program.num_clbits(), shots, seed)?;
+            return match counts {
+                Some(counts) => report(&counts, seed, Method::Statevector, json, plot, out),
+                None => Ok(()),
+            };
+        }
+    }
+    if !crate::distributed::is_root() {
+        // Not split over the ranks: rank 0 runs it alone.
+        return Ok(());
+    }
     let (counts, method) = match precision {
         Precision::Double => sample_counts(&circuit, model.as_ref(), method, shots, seed)?,
         Precision::Single => {
@@ -66,6 +84,19 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<(), Failure> {
             (counts, Method::Statevector)
         }
     };
+    report(&counts, seed, method, json, plot, out)
+}
+
+/// Prints the counts (and draws them, with `--plot`).
+fn report(
+    counts: &qloop::Counts,
+    seed: u64,
+    method: Method,
+    json: bool,
+    plot: Option<PathBuf>,
+    out: &mut dyn Write,
+) -> Result<(), Failure> {
+    let shots = counts.shots;
     if json {
         let value = serde_json::json!({
             "shots": counts.shots,
