@@ -1,6 +1,6 @@
 //! `mpirun -n 2` and `-n 4` against the single process, through the CLI (feature `mpi`):
 //! random circuits of 10–12 qubits with gates on every local/global combination, the bundled
-//! circuits, expectations, a refused rank count, a circuit too small to split and a command
+//! circuits, expectations, sampled counts, a refused rank count, a circuit too small to split and a command
 //! that runs undistributed. The ranks talk only over shared memory and loopback, inside a
 //! private network namespace with only `lo` when `unshare` can make one.
 #![cfg(feature = "mpi")]
@@ -131,6 +131,38 @@ fn distributed_state_and_expect_equal_the_single_process() {
                 .unwrap();
             assert!((e - e1).abs() < 1e-12, "{what}: {e} vs {e1}");
         }
+        // Counts sampled over the ranks are the single process's, for both samplers.
+        for shots in ["3000", "2000000"] {
+            let args = ["run", file, "--shots", shots, "--seed", "5", "--json"];
+            let single = stdout(&run(0, &args));
+            for ranks in [2, 4] {
+                assert_eq!(
+                    single,
+                    stdout(&run(ranks, &args)),
+                    "seed {seed}, {ranks} ranks"
+                );
+            }
+        }
+        // Without --seed, rank 0's random seed is the one every rank samples with.
+        let v: serde_json::Value =
+            serde_json::from_str(&stdout(&run(4, &["run", file, "--shots", "100", "--json"])))
+                .unwrap();
+        let total: u64 = v["counts"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|c| c.as_u64().unwrap())
+            .sum();
+        assert_eq!(total, 100, "{v}");
+        let seed = v["seed"].as_u64().unwrap().to_string();
+        let again = stdout(&run(
+            0,
+            &["run", file, "--shots", "100", "--json", "--seed", &seed],
+        ));
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&again).unwrap(),
+            v
+        );
     }
     std::fs::remove_dir_all(&dir).ok();
 }
