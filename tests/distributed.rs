@@ -149,3 +149,46 @@ fn distributed_counts_do_not_depend_on_the_number_of_ranks() {
         }
     }
 }
+
+/// Entanglement spectra of cuts through local and global qubits, on either side of the half,
+/// equal the single process's; a side larger than a rank's local qubits is refused.
+#[test]
+fn distributed_entropies_equal_the_single_process() {
+    use qloop::entropy::LogBase;
+    for (seed, n, ranks) in [(31u64, 6usize, 2usize), (32, 8, 4), (33, 9, 8), (34, 10, 4)] {
+        let circuit = random_circuit(n, 100, seed);
+        let exact = circuit.compile().unwrap().statevector(&[], &[]).unwrap();
+        let local = n - ranks.trailing_zeros() as usize;
+        let mut d = DistributedState::zero(LocalCluster::new(ranks, local), n).unwrap();
+        d.apply(&circuit, &[], &[]).unwrap();
+        let cuts: Vec<Vec<usize>> = vec![
+            vec![0],
+            vec![n - 1],
+            (0..n / 2).collect(),
+            vec![n - 1, 0, 3],
+            (1..n).collect(),
+            vec![n - 2, n - 1],
+        ];
+        for cut in &cuts {
+            let want = exact.entanglement().spectrum(cut).unwrap();
+            let got = d.spectrum(cut).unwrap();
+            let what = format!("seed {seed}, {n} qubits on {ranks} ranks, cut {cut:?}");
+            assert_eq!(got.eigenvalues().len(), want.eigenvalues().len(), "{what}");
+            for (a, b) in got.eigenvalues().iter().zip(want.eigenvalues()) {
+                assert!((a - b).abs() < 1e-12, "{what}: {a} vs {b}");
+            }
+            let (s1, s2) = (got.von_neumann(LogBase::E), want.von_neumann(LogBase::E));
+            assert!((s1 - s2).abs() < 1e-12, "{what}: {s1} vs {s2}");
+        }
+        // The state is unchanged (the swaps only moved qubits).
+        let after = d.gather().unwrap();
+        for (a, b) in after.iter().zip(exact.amplitudes()) {
+            assert!((a - b).norm() < 1e-12);
+        }
+    }
+    let mut d = DistributedState::zero(LocalCluster::new(16, 2), 6).unwrap();
+    d.apply(&random_circuit(6, 40, 1), &[], &[]).unwrap();
+    let e = d.spectrum(&[0, 1, 2]).unwrap_err().to_string();
+    assert!(e.contains("3 qubits, more than the 2 local qubits"), "{e}");
+    assert!(d.spectrum(&[5, 0]).is_ok());
+}

@@ -1,6 +1,6 @@
 //! `mpirun -n 2` and `-n 4` against the single process, through the CLI (feature `mpi`):
 //! random circuits of 10–12 qubits with gates on every local/global combination, the bundled
-//! circuits, expectations, sampled counts, a refused rank count, a circuit too small to split and a command
+//! circuits, expectations, sampled counts, entropies, a refused rank count, a circuit too small to split and a command
 //! that runs undistributed. The ranks talk only over shared memory and loopback, inside a
 //! private network namespace with only `lo` when `unshare` can make one.
 #![cfg(feature = "mpi")]
@@ -141,6 +141,50 @@ fn distributed_state_and_expect_equal_the_single_process() {
                     stdout(&run(ranks, &args)),
                     "seed {seed}, {ranks} ranks"
                 );
+            }
+        }
+        // Entropies over the ranks: cuts through global qubits, the profile, Rényi orders.
+        let values = |v: &serde_json::Value| -> Vec<f64> {
+            let mut out = vec![
+                v["entropy"].as_f64().unwrap(),
+                v["renyi"]["value"].as_f64().unwrap(),
+            ];
+            out.extend(
+                v["profile"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|x| x.as_f64().unwrap()),
+            );
+            out
+        };
+        let last = (n - 1).to_string();
+        for (cut, alpha) in [
+            ("0,1,2", "2"),
+            (&format!("{last},0") as &str, "0.5"),
+            ("1,2,3,4,5,6,7,8", "inf"),
+        ] {
+            let args = [
+                "entropy",
+                file,
+                "--subsystem",
+                cut,
+                "--renyi",
+                alpha,
+                "--profile",
+                "--json",
+            ];
+            let single: serde_json::Value = serde_json::from_str(&stdout(&run(0, &args))).unwrap();
+            for ranks in [2, 4] {
+                let got: serde_json::Value =
+                    serde_json::from_str(&stdout(&run(ranks, &args))).unwrap();
+                for (a, b) in values(&got).iter().zip(values(&single)) {
+                    assert!(
+                        (a - b).abs() < 1e-12,
+                        "seed {seed}, cut {cut}, {ranks} ranks: {got} vs {single}"
+                    );
+                }
+                assert_eq!(got["subsystem"], single["subsystem"]);
             }
         }
         // Without --seed, rank 0's random seed is the one every rank samples with.

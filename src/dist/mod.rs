@@ -33,11 +33,12 @@ mod mpi;
 pub use self::mpi::MpiCluster;
 
 use crate::circuit::{Circuit, Instruction};
+use crate::entropy::{offsets, Backend, Spectrum};
 use crate::error::{Error, Result};
 use crate::gate::{BaseMatrix, Gate, Structure};
 use crate::measure::{
-    check_shots, exponential_spacings, rng_from_seed, uses_merge, Conditional, Counts, Merge,
-    QloopRng, Scan,
+    check_shots, check_subset, exponential_spacings, rng_from_seed, uses_merge, Conditional,
+    Counts, Merge, QloopRng, Scan,
 };
 use crate::par::Par;
 use crate::param::Angle;
@@ -535,6 +536,89 @@ impl<C: Cluster> DistributedState<C> {
             width,
             shots,
         )))
+    }
+
+    /// The entanglement spectrum of the cut `subsystem | rest` (as
+    /// [`crate::StateVector::entanglement`]'s [`spectrum`](crate::entropy::Entanglement::spectrum)
+    /// gives it, on every rank). The smaller side `S` of the cut is swapped onto local qubits;
+    /// each rank forms the Gram matrix `M_r M_r†` of its slice read as a `2^|S| × 2^(L−|S|)`
+    /// matrix, and the reduced density matrix `ρ_S = Σ_r M_r M_r†` is their all-reduced sum,
+    /// whose Hermitian eigenvalues every rank computes. Refused, naming the sizes, when `S`
+    /// has more qubits than a rank has local ones or `ρ_S` does not fit in memory.
+    ///
+    /// ```
+    /// use qloop::dist::{DistributedState, LocalCluster};
+    /// use qloop::entropy::LogBase;
+    /// let ghz = qloop::Circuit::new(6).h(0).cx(0, 1).cx(1, 2).cx(2, 3).cx(3, 4).cx(4, 5);
+    /// let mut d = DistributedState::zero(LocalCluster::new(4, 4), 6)?;
+    /// d.apply(&ghz, &[], &[])?;
+    /// // Qubit 5 is global: the cut {5} | rest is still ln 2.
+    /// let s = d.spectrum(&[5])?.von_neumann(LogBase::E);
+    /// assert!((s - std::f64::consts::LN_2).abs() < 1e-12);
+    /// # Ok::<(), qloop::Error>(())
+    /// ```
+    pub fn spectrum(&mut self, subsystem: &[usize]) -> Result<Spectrum> {
+        let n = self.num_qubits;
+        if subsystem.is_empty() {
+            return Err(Error::SubsetEmpty {
+                context: "entropy subsystem".into(),
+            });
+        }
+        check_subset("entropy subsystem", subsystem, n)?;
+        let norm = self.norm_sqr();
+        if (norm - 1.0).abs() > 1e-9 {
+            return Err(Error::NotNormalized { norm_sqr: norm });
+        }
+        let side: Vec<usize> = if 2 * subsystem.len() <= n {
+            subsystem.to_vec()
+        } else {
+            (0..n).filter(|q| !subsystem.contains(q)).collect()
+        };
+        let s = side.len();
+        if s > self.local {
+            return Err(Error::Distributed(format!(
+                "the cut's smaller side has {s} qubits, more than the {} local qubits of a rank; \
+                 its reduced density matrix (2^{} amplitudes) needs more memory than one rank \
+                 has: run on fewer ranks",
+                self.local,
+                2 * s
+            )));
+        }
+        crate::state::check_state_fits(2 * s)?;
+        // The side's qubits onto local positions, each global one in place of a local qubit
+        // outside the side.
+        for &q in &side {
+            if self.map[q] >= self.local {
+                let victim = (0..n)
+                    .find(|&v| self.map[v] < self.local && !side.contains(&v))
+                    .expect("a local qubit outside a side of at most L qubits");
+                let (g, l) = (self.map[q], self.map[victim]);
+                let sent = self.cluster.exchange(g - self.local, l);
+                self.traffic.swaps += 1;
+                self.traffic.bytes += sent;
+                self.map.swap(q, victim);
+            }
+        }
+        let rows_at: Vec<usize> = side.iter().map(|&q| self.map[q]).collect();
+        let cols_at: Vec<usize> = (0..self.local).filter(|p| !rows_at.contains(p)).collect();
+        let (row_off, col_off) = (offsets(&rows_at), offsets(&cols_at));
+        let d = 1usize << s;
+        let par = Par::auto(self.local);
+        let backend = Backend::default();
+        let sums = self.cluster.sum(2 * d * d, &mut |_, slice, out| {
+            let mut m = Vec::with_capacity(slice.len());
+            for &c in &col_off {
+                m.extend(row_off.iter().map(|&r| slice[r | c]));
+            }
+            let g = backend.gram(&m, d, col_off.len(), par);
+            for (o, z) in out.chunks_exact_mut(2).zip(&g) {
+                o[0] += z.re;
+                o[1] += z.im;
+            }
+        });
+        let g: Vec<C64> = sums.chunks_exact(2).map(|z| C64::new(z[0], z[1])).collect();
+        let values = backend.hermitian_eigenvalues(&g, d, Par::auto(2 * s))?;
+        Ok(Spectrum::new(values, 1 << (n - s)))
     }
 
     /// Swaps global and local qubits until the global positions hold the logical qubits

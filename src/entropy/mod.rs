@@ -140,7 +140,8 @@ pub struct Spectrum {
 }
 
 impl Spectrum {
-    fn new(mut values: Vec<f64>, dim: usize) -> Spectrum {
+    /// The spectrum from eigenvalues of `ρ_A` in any order; `dim` the larger side's dimension.
+    pub(crate) fn new(mut values: Vec<f64>, dim: usize) -> Spectrum {
         for v in &mut values {
             *v = v.max(0.0);
         }
@@ -262,7 +263,7 @@ impl StateVector {
 
 /// The basis-index offsets of the `2^k` assignments of `qubits`: entry `j` has bit `qubits[k]`
 /// set where bit `k` of `j` is.
-fn offsets(qubits: &[usize]) -> Vec<usize> {
+pub(crate) fn offsets(qubits: &[usize]) -> Vec<usize> {
     let mut out = vec![0usize; 1 << qubits.len()];
     for (k, &q) in qubits.iter().enumerate() {
         let half = 1 << k;

@@ -44,8 +44,36 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<(), Failure> {
         json,
         precision,
     } = args;
+    let request = crate::entropy::EntropyRequest {
+        subsystem: subsystem.as_deref(),
+        base,
+        renyi,
+        profile: profile || plot.is_some(),
+        plot: plot.as_deref(),
+        json,
+    };
+    #[cfg(feature = "mpi")]
+    if precision == Precision::Double {
+        let circuit = load_fully_bound(&input)?;
+        if let Some(mut d) = crate::distributed::run(&circuit)? {
+            // Every rank takes part in the reductions; rank 0 prints and draws.
+            let root = crate::distributed::is_root();
+            let request = crate::entropy::EntropyRequest {
+                plot: request.plot.filter(|_| root),
+                ..request
+            };
+            let mut sink = std::io::sink();
+            let out: &mut dyn Write = if root { out } else { &mut sink };
+            crate::entropy::entropy(&mut d, &request, out)?;
+            return Ok(());
+        }
+    }
+    if !crate::distributed::is_root() {
+        // Not split over the ranks: rank 0 runs it alone.
+        return Ok(());
+    }
     let (_, program) = load(&input)?;
-    let state = match precision {
+    let mut state = match precision {
         Precision::Double => program.statevector(&[], &[])?,
         Precision::Single => {
             // Rounding leaves the norm within ~1e-7 of 1; the entropy is of the normalized
@@ -56,15 +84,7 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<(), Failure> {
             state
         }
     };
-    let request = crate::entropy::EntropyRequest {
-        subsystem: subsystem.as_deref(),
-        base,
-        renyi,
-        profile: profile || plot.is_some(),
-        plot: plot.as_deref(),
-        json,
-    };
-    crate::entropy::entropy(&state, &request, out)?;
+    crate::entropy::entropy(&mut state, &request, out)?;
     Ok(())
 }
 
@@ -97,8 +117,39 @@ fn parse_qubits(text: &str) -> Result<Vec<usize>, Error> {
         .collect()
 }
 
+/// A state whose cuts have entropies: one process's, or one distributed over MPI ranks.
+pub trait Cuts {
+    fn num_qubits(&self) -> usize;
+    fn von_neumann(&mut self, a: &[usize], base: LogBase) -> Result<f64, Error>;
+    fn renyi(&mut self, a: &[usize], alpha: f64, base: LogBase) -> Result<f64, Error>;
+}
+
+impl Cuts for StateVector {
+    fn num_qubits(&self) -> usize {
+        StateVector::num_qubits(self)
+    }
+    fn von_neumann(&mut self, a: &[usize], base: LogBase) -> Result<f64, Error> {
+        self.entanglement().von_neumann(a, base)
+    }
+    fn renyi(&mut self, a: &[usize], alpha: f64, base: LogBase) -> Result<f64, Error> {
+        self.entanglement().renyi(a, alpha, base)
+    }
+}
+
+impl<C: qloop::dist::Cluster> Cuts for qloop::dist::DistributedState<C> {
+    fn num_qubits(&self) -> usize {
+        qloop::dist::DistributedState::num_qubits(self)
+    }
+    fn von_neumann(&mut self, a: &[usize], base: LogBase) -> Result<f64, Error> {
+        Ok(self.spectrum(a)?.von_neumann(base))
+    }
+    fn renyi(&mut self, a: &[usize], alpha: f64, base: LogBase) -> Result<f64, Error> {
+        self.spectrum(a)?.renyi(alpha, base)
+    }
+}
+
 pub fn entropy(
-    state: &StateVector,
+    state: &mut dyn Cuts,
     request: &EntropyRequest,
     out: &mut dyn Write,
 ) -> Result<(), Failure> {
@@ -108,14 +159,17 @@ pub fn entropy(
         None => half_cut(n),
     };
     let base = request.base;
-    let e = state.entanglement();
-    let value = e.von_neumann(&subsystem, base)?;
+    let value = state.von_neumann(&subsystem, base)?;
     let renyi = match request.renyi {
-        Some(alpha) => Some((alpha, e.renyi(&subsystem, alpha, base)?)),
+        Some(alpha) => Some((alpha, state.renyi(&subsystem, alpha, base)?)),
         None => None,
     };
     let profile = if request.profile {
-        Some(e.profile(base)?)
+        Some(
+            (1..n)
+                .map(|k| state.von_neumann(&(0..k).collect::<Vec<_>>(), base))
+                .collect::<Result<Vec<f64>, Error>>()?,
+        )
     } else {
         None
     };

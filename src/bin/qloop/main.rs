@@ -114,7 +114,7 @@ impl Command {
     fn is_distributed(&self) -> bool {
         matches!(
             self,
-            Command::State(_) | Command::Expect(_) | Command::Run(_)
+            Command::State(_) | Command::Expect(_) | Command::Run(_) | Command::Entropy(_)
         )
     }
 }
