@@ -192,3 +192,24 @@ fn distributed_entropies_equal_the_single_process() {
     assert!(e.contains("3 qubits, more than the 2 local qubits"), "{e}");
     assert!(d.spectrum(&[5, 0]).is_ok());
 }
+
+/// The planner without a state predicts exactly the swaps and bytes of a run.
+#[test]
+fn plans_predict_the_traffic_of_runs() {
+    for (seed, n, ranks) in [(41u64, 8usize, 2usize), (42, 9, 4), (43, 10, 8)] {
+        let circuit = random_circuit(n, 120, seed);
+        let plan = qloop::dist::PlanSummary::of(&circuit, ranks).unwrap();
+        let local = n - ranks.trailing_zeros() as usize;
+        let mut d = DistributedState::zero(LocalCluster::new(ranks, local), n).unwrap();
+        d.apply(&circuit, &[], &[]).unwrap();
+        let t = d.traffic();
+        assert_eq!(
+            (plan.swaps, plan.bytes_per_rank),
+            (t.swaps, t.bytes),
+            "seed {seed}"
+        );
+        assert!(plan.seconds(2.0, 1e11, 1e10, 1e-6) > 0.0);
+    }
+    let e = qloop::dist::PlanSummary::of(&Circuit::new(4).h(0), 8).unwrap_err();
+    assert!(e.to_string().contains("fewer than 2 local qubits"), "{e}");
+}

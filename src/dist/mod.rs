@@ -204,12 +204,6 @@ pub struct DistributedState<C: Cluster> {
     traffic: Traffic,
 }
 
-/// One gate of a bound circuit (constant angles) and its logical operands.
-struct BoundGate {
-    gate: Gate,
-    qubits: Vec<usize>,
-}
-
 impl<C: Cluster> DistributedState<C> {
     /// `|0…0⟩` of `num_qubits` qubits over `cluster` (its ranks a power of two, at least
     /// two local qubits per rank).
@@ -284,41 +278,19 @@ impl<C: Cluster> DistributedState<C> {
         }
         let program = circuit.compile()?;
         let bound = program.layout().bind(circuit, weights, inputs)?;
-        let gates: Vec<BoundGate> = bound
-            .iter()
-            .filter_map(|i| match i {
-                Instruction::Gate { gate, qubits } => Some((gate, qubits)),
-                _ => None,
-            })
-            .map(|(gate, qubits)| BoundGate {
-                gate: gate.clone(),
-                qubits: qubits.clone(),
-            })
-            .collect();
-        // Where each logical qubit is next needed locally (a non-diagonal target), per gate.
-        let needs_local = |g: &BoundGate| -> Vec<usize> {
-            match g.gate.structure() {
-                Structure::Diagonal => Vec::new(),
-                _ => g.qubits[g.gate.num_controls()..].to_vec(),
-            }
-        };
-        let uses: Vec<Vec<usize>> = gates.iter().map(needs_local).collect();
-        // Runs of gates between swaps are compiled together (fused, cache-blocked) on the `L`
-        // local qubits, each rank's run with its global bits resolved ([`resolve`]).
-        let mut run: Vec<(Gate, Vec<usize>)> = Vec::new();
-        for (i, g) in gates.iter().enumerate() {
-            if uses[i].iter().any(|&q| self.map[q] >= self.local) {
-                self.flush(&mut run)?;
-                for &q in &uses[i] {
-                    if self.map[q] >= self.local {
-                        self.make_local(q, &g.qubits, &uses[i + 1..]);
-                    }
+        let plan = Plan::new(&bound, self.local, self.map.clone());
+        for step in plan.steps {
+            match step {
+                Step::Run(mut run) => self.flush(&mut run)?,
+                Step::Swap { global, local } => {
+                    let sent = self.cluster.exchange(global - self.local, local);
+                    self.traffic.swaps += 1;
+                    self.traffic.bytes += sent;
                 }
             }
-            let physical = g.qubits.iter().map(|&q| self.map[q]).collect();
-            run.push((g.gate.clone(), physical));
         }
-        self.flush(&mut run)
+        self.map = plan.map;
+        Ok(())
     }
 
     /// Applies the pending run to every slice: each rank compiles the run as its global bits
@@ -344,26 +316,6 @@ impl<C: Cluster> DistributedState<C> {
             }
         });
         failed.map_or(Ok(()), Err)
-    }
-
-    /// Swaps logical qubit `q` (global) with the local qubit needed furthest ahead, avoiding
-    /// the current gate's qubits.
-    fn make_local(&mut self, q: usize, current: &[usize], ahead: &[Vec<usize>]) {
-        let next_use = |v: usize| {
-            ahead
-                .iter()
-                .position(|u| u.contains(&v))
-                .unwrap_or(usize::MAX)
-        };
-        let victim = (0..self.num_qubits)
-            .filter(|&v| self.map[v] < self.local && !current.contains(&v))
-            .max_by_key(|&v| (next_use(v), std::cmp::Reverse(self.map[v])))
-            .expect("at least two local qubits and a gate of at most three");
-        let (g, l) = (self.map[q], self.map[victim]);
-        let sent = self.cluster.exchange(g - self.local, l);
-        self.traffic.swaps += 1;
-        self.traffic.bytes += sent;
-        self.map.swap(q, victim);
     }
 
     /// `|ψ_i|²` summed into `out[f(i)]` for a logical index `i`: the shared loop of the
@@ -649,6 +601,153 @@ impl<C: Cluster> DistributedState<C> {
             out[relabel.logical(physical)] = a;
         }
         Some(out)
+    }
+}
+
+/// One step of a distributed run: a run of gates on physical qubits (applied rank by rank),
+/// or a global swap of physical qubit `global` with local physical qubit `local`.
+enum Step {
+    Run(Vec<(Gate, Vec<usize>)>),
+    Swap { global: usize, local: usize },
+}
+
+/// The planner's schedule for a circuit: runs of local gates and the global swaps between
+/// them (Belady's rule, see the [module docs](self)), and the qubit map it ends with.
+struct Plan {
+    steps: Vec<Step>,
+    map: Vec<usize>,
+}
+
+impl Plan {
+    /// The schedule of the unitary gates of `circuit` (constant angles) on `local` local
+    /// qubits per rank, from the qubit map `map`.
+    fn new(circuit: &Circuit, local: usize, mut map: Vec<usize>) -> Plan {
+        let gates: Vec<(&Gate, &Vec<usize>)> = circuit
+            .iter()
+            .filter_map(|i| match i {
+                Instruction::Gate { gate, qubits } => Some((gate, qubits)),
+                _ => None,
+            })
+            .collect();
+        // The qubits each gate needs local: a non-diagonal gate's targets.
+        let uses: Vec<Vec<usize>> = gates
+            .iter()
+            .map(|(gate, qubits)| match gate.structure() {
+                Structure::Diagonal => Vec::new(),
+                _ => qubits[gate.num_controls()..].to_vec(),
+            })
+            .collect();
+        let mut steps = Vec::new();
+        let mut run: Vec<(Gate, Vec<usize>)> = Vec::new();
+        for (i, (gate, qubits)) in gates.iter().enumerate() {
+            if uses[i].iter().any(|&q| map[q] >= local) {
+                if !run.is_empty() {
+                    steps.push(Step::Run(std::mem::take(&mut run)));
+                }
+                for &q in &uses[i] {
+                    if map[q] < local {
+                        continue;
+                    }
+                    // The local qubit needed furthest ahead, not one of this gate's.
+                    let next_use = |v: usize| {
+                        uses[i + 1..]
+                            .iter()
+                            .position(|u| u.contains(&v))
+                            .unwrap_or(usize::MAX)
+                    };
+                    let victim = (0..map.len())
+                        .filter(|&v| map[v] < local && !qubits.contains(&v))
+                        .max_by_key(|&v| (next_use(v), std::cmp::Reverse(map[v])))
+                        .expect("at least two local qubits and a gate of at most three");
+                    steps.push(Step::Swap {
+                        global: map[q],
+                        local: map[victim],
+                    });
+                    map.swap(q, victim);
+                }
+            }
+            let physical = qubits.iter().map(|&q| map[q]).collect();
+            run.push(((*gate).clone(), physical));
+        }
+        if !run.is_empty() {
+            steps.push(Step::Run(run));
+        }
+        Plan { steps, map }
+    }
+}
+
+/// What the planner would do with a circuit on `2^k` ranks, without running it: the input of
+/// a cluster cost model ([`PlanSummary::seconds`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PlanSummary {
+    /// Local qubits per rank `L`.
+    pub local_qubits: usize,
+    /// Global swaps inserted.
+    pub swaps: u64,
+    /// Runs of local gates (each a fused program applied to every slice).
+    pub runs: u64,
+    /// Bytes each rank sends: `swaps · 2^(L−1) · 16`.
+    pub bytes_per_rank: u64,
+}
+
+impl PlanSummary {
+    /// The planner's schedule for `circuit` (unitary gates, constant angles) on `ranks`
+    /// ranks (a power of two leaving at least two local qubits). No state is allocated, so
+    /// any size can be planned.
+    ///
+    /// ```
+    /// use qloop::dist::PlanSummary;
+    /// // H on the top qubit needs it local: one swap on 2 ranks, none for a diagonal.
+    /// let c = qloop::Circuit::new(30).h(29).rz(0.3, 29);
+    /// let plan = PlanSummary::of(&c, 2)?;
+    /// assert_eq!((plan.swaps, plan.bytes_per_rank), (1, (1 << 28) * 16));
+    /// # Ok::<(), qloop::Error>(())
+    /// ```
+    pub fn of(circuit: &Circuit, ranks: usize) -> Result<PlanSummary> {
+        let n = circuit.num_qubits();
+        if !ranks.is_power_of_two() {
+            return Err(Error::Distributed(format!(
+                "{ranks} ranks is not a power of two"
+            )));
+        }
+        let k = ranks.trailing_zeros() as usize;
+        if n < k + 2 {
+            return Err(Error::Distributed(format!(
+                "{n} qubits on {ranks} ranks leave fewer than 2 local qubits per rank"
+            )));
+        }
+        if let Some(p) = circuit.parameters().into_iter().next() {
+            return Err(Error::UnboundParameter {
+                name: p.name,
+                kind: p.kind,
+            });
+        }
+        let local = n - k;
+        let plan = Plan::new(circuit, local, (0..n).collect());
+        let swaps = plan
+            .steps
+            .iter()
+            .filter(|s| matches!(s, Step::Swap { .. }))
+            .count() as u64;
+        Ok(PlanSummary {
+            local_qubits: local,
+            swaps,
+            runs: plan.steps.len() as u64 - swaps,
+            bytes_per_rank: swaps << (local - 1) << 4,
+        })
+    }
+
+    /// Modelled seconds of the run on a cluster: every run of gates makes `passes` passes
+    /// over a rank's slice at `memory` bytes/s, and every swap costs a pack and an unpack
+    /// pass over half the slice plus the exchange of half the slice over the network:
+    ///
+    /// ```text
+    /// T = runs · passes · 2^L·16 / memory + swaps · (2^L·16 / memory + latency + 2^(L−1)·16 / network)
+    /// ```
+    pub fn seconds(&self, passes: f64, memory: f64, network: f64, latency: f64) -> f64 {
+        let slice = (16u128 << self.local_qubits) as f64;
+        self.runs as f64 * passes * slice / memory
+            + self.swaps as f64 * (slice / memory + latency + slice / 2.0 / network)
     }
 }
 
