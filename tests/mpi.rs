@@ -1,6 +1,6 @@
 //! `mpirun -n 2` and `-n 4` against the single process, through the CLI (feature `mpi`):
 //! random circuits of 10–12 qubits with gates on every local/global combination, the bundled
-//! circuits, expectations, sampled counts, entropies, a refused rank count, a circuit too small to split and a command
+//! circuits, expectations, sampled counts, entropies, data-parallel training, a refused rank count, a circuit too small to split and a command
 //! that runs undistributed. The ranks talk only over shared memory and loopback, inside a
 //! private network namespace with only `lo` when `unshare` can make one.
 #![cfg(feature = "mpi")]
@@ -251,4 +251,46 @@ fn a_rank_count_that_is_not_a_power_of_two_is_refused() {
         1,
         "one line, from rank 0: {err}"
     );
+}
+
+/// `mpirun -n R qloop train` splits the batches of evaluations over the ranks and writes the
+/// single process's model, byte for byte; `--resume` is refused in one line.
+#[test]
+fn data_parallel_training_writes_the_single_process_model() {
+    let dir = std::env::temp_dir().join(format!("qloop-mpi-train-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("small.toml");
+    std::fs::write(
+        &config,
+        "seed = 3\n[train]\niterations = 30\nresamplings = 2\n",
+    )
+    .unwrap();
+    let train = |ranks: usize, out: &str| {
+        let out = dir.join(out);
+        let args = [
+            "train",
+            "--config",
+            config.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        stdout(&run(ranks, &args));
+        std::fs::read(out.join("model.json")).unwrap()
+    };
+    let single = train(0, "one");
+    for ranks in [2, 4] {
+        assert!(
+            single == train(ranks, &format!("ranks{ranks}")),
+            "{ranks} ranks"
+        );
+    }
+    let out = dir.join("ranks2");
+    let resume = run(2, &["train", "--resume", "--out", out.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&resume.stderr);
+    assert!(
+        !resume.status.success() && err.contains("--resume continues a run in one process"),
+        "{err}"
+    );
+    assert_eq!(err.matches("qloop: error").count(), 1, "{err}");
+    std::fs::remove_dir_all(&dir).ok();
 }

@@ -80,6 +80,7 @@ use crate::error::{Error, ParamKind, Result};
 use crate::limits;
 use crate::rng::role;
 use crate::train::objective::{accuracy, Loss, Objective, Probe, Supervised};
+use crate::train::parallel::{DataParallel, Ranks};
 use crate::train::{
     ansatz, fingerprint, optimize, spiking, tasks, Activation, AnyLayer, AtomicCheckpoint, Bounds,
     Cfc, Collapse, Coupling, Dataset, Decode, Dense, EntangledBlock, HybridModel, Layer, Lif, Ltc,
@@ -96,6 +97,7 @@ use ndarray::Array2;
 use serde::{Deserialize, Serialize};
 use std::f64::consts::PI;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// The whole configuration. See the [module docs](self).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -1485,6 +1487,19 @@ impl Experiment {
         ctrlc: bool,
         observers: Vec<Box<dyn Observe<SpsaState>>>,
     ) -> Result<Outcome<TrainSolver>> {
+        self.train_on(None, checkpoint, ctrlc, observers)
+    }
+
+    /// [`Experiment::train`], with the batches of loss evaluations split over `ranks` when
+    /// given ([`DataParallel`]): every rank runs this with the same configuration and ends
+    /// with the single process's outcome, bit for bit.
+    pub fn train_on(
+        &self,
+        ranks: Option<Arc<dyn Ranks>>,
+        checkpoint: Option<AtomicCheckpoint>,
+        ctrlc: bool,
+        observers: Vec<Box<dyn Observe<SpsaState>>>,
+    ) -> Result<Outcome<TrainSolver>> {
         let config =
             serde_json::to_vec(&self.config).map_err(|e| Error::Optimizer(e.to_string()))?;
         let options = RunOptions {
@@ -1495,13 +1510,22 @@ impl Experiment {
                 .map(|cp| cp.for_run(fingerprint(&config), self.task.model().layout().len())),
             ctrlc,
         };
-        optimize(
-            self.task.clone(),
-            self.solver(),
-            self.init.clone(),
-            options,
-            observers,
-        )
+        match ranks {
+            None => optimize(
+                self.task.clone(),
+                self.solver(),
+                self.init.clone(),
+                options,
+                observers,
+            ),
+            Some(ranks) => optimize(
+                DataParallel::new(self.task.clone(), ranks),
+                self.solver(),
+                self.init.clone(),
+                options,
+                observers,
+            ),
+        }
     }
 
     /// Metrics of trained parameters (exact readout, plus test accuracy with shots).

@@ -18,6 +18,7 @@
 //!   energy).
 //! - [`mod@optimize`]: the optimizer seam and the run loop; [`spsa`]: the SPSA solver;
 //!   [`spsa2`]: 2-SPSA and QN-SPSA; [`rotosolve`]: exact minimization one angle at a time;
+//!   [`parallel`]: batches of evaluations split over ranks (data-parallel training);
 //!   [`checkpoint`]: atomic checkpoint files; [`stream`]: addressable
 //!   randomness; [`data`]: embedded data sets.
 //!
@@ -39,6 +40,7 @@ pub mod model;
 pub mod objective;
 pub mod ops;
 pub mod optimize;
+pub mod parallel;
 pub mod readout;
 pub mod rnn;
 pub mod rotosolve;

@@ -1,5 +1,6 @@
 //! `mpirun -n R qloop …`: the commands that run a state over the MPI world (`state`, exact
-//! `expect` and noiseless `run`, feature `mpi`), and the rule for every other: rank 0 runs it as a single process
+//! `expect`, noiseless `run` and `entropy`, feature `mpi`), `train` with its batches of loss
+//! evaluations split over the ranks, and the rule for every other: rank 0 runs it as a single process
 //! while the other ranks wait, so each command gives the same output under `mpirun`.
 //!
 //! MPI starts only when the process was launched by `mpirun` (Open MPI's or a PMI launcher's
@@ -40,6 +41,39 @@ mod world {
     /// `(rank, ranks)`.
     pub fn ranks() -> (usize, usize) {
         *RANKS.get().unwrap_or(&(0, 1))
+    }
+
+    /// The MPI world as the ranks of a data-parallel training run; `None` in one process.
+    pub fn training_ranks() -> Option<std::sync::Arc<dyn qloop::train::parallel::Ranks>> {
+        let (rank, size) = ranks();
+        (size > 1).then(|| {
+            std::sync::Arc::new(WorldRanks { rank, size })
+                as std::sync::Arc<dyn qloop::train::parallel::Ranks>
+        })
+    }
+
+    /// The world communicator's ranks (the handle is made per call: it is not `Sync`).
+    struct WorldRanks {
+        rank: usize,
+        size: usize,
+    }
+
+    impl qloop::train::parallel::Ranks for WorldRanks {
+        fn rank(&self) -> usize {
+            self.rank
+        }
+        fn size(&self) -> usize {
+            self.size
+        }
+        fn sum(&self, values: &mut [f64]) {
+            use mpi::collective::{CommunicatorCollectives, SystemOperation};
+            let world = mpi::topology::SimpleCommunicator::world();
+            let mut total = vec![0.0; values.len()];
+            for (v, t) in values.chunks(1 << 27).zip(total.chunks_mut(1 << 27)) {
+                world.all_reduce_into(v, t, SystemOperation::sum());
+            }
+            values.copy_from_slice(&total);
+        }
     }
 
     /// Rank 0's `value`, on every rank (a seed drawn at random must be the same everywhere).
@@ -93,6 +127,10 @@ mod world {
     /// One process: its own value.
     pub fn agree(value: u64) -> u64 {
         value
+    }
+    /// One process: no ranks to train over.
+    pub fn training_ranks() -> Option<std::sync::Arc<dyn qloop::train::parallel::Ranks>> {
+        None
     }
 }
 

@@ -114,7 +114,11 @@ impl Command {
     fn is_distributed(&self) -> bool {
         matches!(
             self,
-            Command::State(_) | Command::Expect(_) | Command::Run(_) | Command::Entropy(_)
+            Command::State(_)
+                | Command::Expect(_)
+                | Command::Run(_)
+                | Command::Entropy(_)
+                | Command::Train(_)
         )
     }
 }

@@ -23,7 +23,16 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<(), Failure> {
         out: dir,
         resume,
     } = args;
-    match train(config, dir, resume, out)? {
+    // Under `mpirun`, every rank trains with the batches of evaluations split over the
+    // ranks; rank 0 reports and writes.
+    let ranks = crate::distributed::training_ranks();
+    let mut sink = std::io::sink();
+    let out: &mut dyn Write = if crate::distributed::is_root() {
+        out
+    } else {
+        &mut sink
+    };
+    match train(config, dir, resume, out, ranks)? {
         Finished::Completed => Ok(()),
         Finished::Interrupted => Err(Failure::Interrupted),
     }
@@ -38,10 +47,12 @@ pub enum Finished {
 
 use indicatif::{ProgressBar, ProgressStyle};
 use qloop::train::experiment::{Experiment, TrainConfig};
+use qloop::train::parallel::Ranks;
 use qloop::train::{AtomicCheckpoint, OptimState, Optimizer, Stream};
 use qloop::Error;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
 use argmin::core::observers::Observe;
@@ -82,17 +93,24 @@ fn io_err(path: &Path, source: std::io::Error) -> Error {
     }
 }
 
-/// Trains from a configuration (or the default), writing `model.json`, `loss.svg` and, while
-/// running or after Ctrl-C, `checkpoint.bin` into `out`.
-pub fn train(
+/// The configuration and the experiment of a run, every check done and nothing written:
+/// a new run from `config` (or the default), or the interrupted one in `out` (`resume`,
+/// refused over MPI ranks).
+fn start(
     config: Option<PathBuf>,
-    out: PathBuf,
+    out: &Path,
     resume: bool,
-    w: &mut dyn Write,
-) -> Result<Finished, Error> {
+    distributed: bool,
+) -> Result<(TrainConfig, Experiment), Error> {
     let checkpoint_path = out.join("checkpoint.bin");
     let run_config = out.join("run.toml");
     let config = if resume {
+        if distributed {
+            return Err(Error::Distributed(
+                "--resume continues a run in one process: run qloop train --resume without mpirun"
+                    .into(),
+            ));
+        }
         if !checkpoint_path.exists() {
             return Err(Error::Config {
                 path: checkpoint_path,
@@ -125,24 +143,52 @@ pub fn train(
             None => TrainConfig::default(),
         }
     };
-    std::fs::create_dir_all(&out).map_err(|e| io_err(&out, e))?;
-    // Everything that can be checked is checked before anything in `out` changes.
     let experiment = Experiment::new(config.clone())?;
-    if !resume {
-        // A new run replaces an earlier completed one: its model must not outlive it beside
-        // the new configuration, whether or not the new run completes.
-        for stale in ["model.json", "loss.svg"] {
-            let path = out.join(stale);
-            if path.exists() {
-                std::fs::remove_file(&path).map_err(|e| io_err(&path, e))?;
-            }
+    Ok((config, experiment))
+}
+
+/// Trains from a configuration (or the default), writing `model.json`, `loss.svg` and, while
+/// running or after Ctrl-C, `checkpoint.bin` into `out`.
+pub fn train(
+    config: Option<PathBuf>,
+    out: PathBuf,
+    resume: bool,
+    w: &mut dyn Write,
+    ranks: Option<Arc<dyn Ranks>>,
+) -> Result<Finished, Error> {
+    let setup = start(config, &out, resume, ranks.is_some());
+    if let Some(ranks) = &ranks {
+        // Every rank starts, or none does (no rank may be left waiting in a sum).
+        let mut failed = [f64::from(u8::from(setup.is_err()))];
+        ranks.sum(&mut failed);
+        if failed[0] > 0.0 && setup.is_ok() {
+            return Err(Error::Distributed(
+                "another MPI rank could not start the training run".into(),
+            ));
         }
     }
-    let toml_text = toml::to_string(&config).map_err(|e| Error::Config {
-        path: run_config.clone(),
-        message: e.to_string(),
-    })?;
-    qloop::atomic::write_atomic(&run_config, toml_text.as_bytes())?;
+    let (config, experiment) = setup?;
+    let root = ranks.as_ref().is_none_or(|r| r.rank() == 0);
+    let checkpoint_path = out.join("checkpoint.bin");
+    let run_config = out.join("run.toml");
+    if root {
+        std::fs::create_dir_all(&out).map_err(|e| io_err(&out, e))?;
+        if !resume {
+            // A new run replaces an earlier completed one: its model must not outlive it
+            // beside the new configuration, whether or not the new run completes.
+            for stale in ["model.json", "loss.svg"] {
+                let path = out.join(stale);
+                if path.exists() {
+                    std::fs::remove_file(&path).map_err(|e| io_err(&path, e))?;
+                }
+            }
+        }
+        let toml_text = toml::to_string(&config).map_err(|e| Error::Config {
+            path: run_config.clone(),
+            message: e.to_string(),
+        })?;
+        qloop::atomic::write_atomic(&run_config, toml_text.as_bytes())?;
+    }
 
     let cfg = &experiment.config;
     let model = experiment.task.model();
@@ -189,7 +235,11 @@ pub fn train(
     )
     .ok();
 
-    let bar = ProgressBar::new(cfg.train.iterations).with_style(
+    let bar = match root {
+        true => ProgressBar::new(cfg.train.iterations),
+        false => ProgressBar::hidden(),
+    }
+    .with_style(
         ProgressStyle::with_template(
             "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} it  {msg}",
         )
@@ -203,12 +253,19 @@ pub fn train(
         last_accuracy: None,
     };
     let start = Instant::now();
-    let outcome = experiment.train(
-        Some(AtomicCheckpoint::new(&checkpoint_path)),
-        true,
+    // Over MPI ranks only rank 0 keeps a checkpoint, and Ctrl-C ends the job (mpirun's
+    // signal) instead of stopping after an iteration.
+    let distributed = ranks.is_some();
+    let outcome = experiment.train_on(
+        ranks,
+        root.then(|| AtomicCheckpoint::new(&checkpoint_path)),
+        !distributed,
         vec![Box::new(progress)],
     )?;
     bar.finish_and_clear();
+    if !root {
+        return Ok(Finished::Completed);
+    }
     let wall = start.elapsed().as_secs_f64();
     match outcome.solver.as_spsa() {
         Some(spsa) => {
