@@ -120,9 +120,17 @@ mod world {
     pub fn start() -> Option<()> {
         None
     }
-    /// `(rank, ranks)`.
+    /// `(rank, ranks)`: `(0, 1)`, or what a launcher says (read only so that a build without
+    /// MPI started by `mpirun` can refuse, once, instead of racing its copies).
     pub fn ranks() -> (usize, usize) {
-        (0, 1)
+        let read = |names: &[&str]| {
+            names
+                .iter()
+                .find_map(|v| std::env::var(v).ok()?.parse::<usize>().ok())
+        };
+        let size = read(&["OMPI_COMM_WORLD_SIZE", "PMI_SIZE"]).unwrap_or(1);
+        let rank = read(&["OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK"]).unwrap_or(0);
+        (rank, size.max(1))
     }
     /// One process: its own value.
     pub fn agree(value: u64) -> u64 {
@@ -139,6 +147,12 @@ pub use world::*;
 /// Refuses a rank count that is not a power of two.
 pub fn check_ranks() -> Result<(), Error> {
     let (_, size) = ranks();
+    if cfg!(not(feature = "mpi")) && size > 1 {
+        return Err(Error::Distributed(format!(
+            "started as {size} MPI ranks, but this qloop was built without MPI: build it with \
+             cargo build --release --features mpi"
+        )));
+    }
     if size.is_power_of_two() {
         Ok(())
     } else {
