@@ -213,3 +213,30 @@ fn plans_predict_the_traffic_of_runs() {
     let e = qloop::dist::PlanSummary::of(&Circuit::new(4).h(0), 8).unwrap_err();
     assert!(e.to_string().contains("fewer than 2 local qubits"), "{e}");
 }
+
+/// A layered circuit (H on every qubit, a CX chain, RZ on every qubit, 6 layers): commuting
+/// gates run ahead of the global qubit, so 2 ranks need one swap in all, and the state is the
+/// single process's.
+#[test]
+fn layered_circuits_need_one_swap_on_two_ranks() {
+    let n = 10;
+    let mut c = Circuit::new(n);
+    for l in 0..6 {
+        for q in 0..n {
+            c = c.h(q);
+        }
+        for q in 0..n - 1 {
+            c = c.cx(q, q + 1);
+        }
+        for q in 0..n {
+            c = c.rz(0.1 * (l * n + q + 1) as f64, q);
+        }
+    }
+    let exact = c.compile().unwrap().statevector(&[], &[]).unwrap();
+    let mut d = DistributedState::zero(LocalCluster::new(2, n - 1), n).unwrap();
+    d.apply(&c, &[], &[]).unwrap();
+    assert_eq!(d.traffic().swaps, 1);
+    for (a, b) in d.gather().unwrap().iter().zip(exact.amplitudes()) {
+        assert!((a - b).norm() < 1e-12);
+    }
+}
