@@ -1128,3 +1128,40 @@ fn single_precision_commands_agree_with_double_and_refuse_what_they_cannot_run()
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("'half'"));
 }
+
+#[test]
+fn state_per_rank_writes_a_manifest_and_one_part_in_one_process() {
+    let dir = std::env::temp_dir().join(format!("qloop-parts-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let manifest = dir.join("ghz.json");
+    let out = qloop(&[
+        "state",
+        "circuits/ghz5.qasm",
+        "--output",
+        manifest.to_str().unwrap(),
+        "--per-rank",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&manifest).unwrap()).unwrap();
+    assert_eq!(m["parts"][0]["file"], "ghz.rank0.json");
+    assert_eq!(
+        (
+            m["parts"][0]["first"].as_u64(),
+            m["parts"][0]["count"].as_u64()
+        ),
+        (Some(0), Some(32))
+    );
+    let part: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("ghz.rank0.json")).unwrap())
+            .unwrap();
+    let whole = stdout_json(&qloop(&["state", "circuits/ghz5.qasm"]));
+    assert_eq!(part["amplitudes"], whole["amplitudes"]);
+    let refused = qloop(&["state", "circuits/ghz5.qasm", "--per-rank"]);
+    assert!(!refused.status.success());
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -1,6 +1,6 @@
 //! `mpirun -n 2` and `-n 4` against the single process, through the CLI (feature `mpi`):
 //! random circuits of 10–12 qubits with gates on every local/global combination, the bundled
-//! circuits, expectations, sampled counts, entropies, data-parallel training, a refused rank count, a circuit too small to split and a command
+//! circuits, per-rank state files, expectations, sampled counts, entropies, data-parallel training, a refused rank count, a circuit too small to split and a command
 //! that runs undistributed. The ranks talk only over shared memory and loopback, inside a
 //! private network namespace with only `lo` when `unshare` can make one.
 #![cfg(feature = "mpi")]
@@ -292,5 +292,47 @@ fn data_parallel_training_writes_the_single_process_model() {
         "{err}"
     );
     assert_eq!(err.matches("qloop: error").count(), 1, "{err}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// `state --output FILE --per-rank` writes each rank's block and a manifest; put together in
+/// the manifest's order they are the single process's state.
+#[test]
+fn per_rank_state_files_put_together_are_the_state() {
+    let dir = std::env::temp_dir().join(format!("qloop-mpi-parts-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = random_qasm(&dir, 9, 11);
+    let file = file.to_str().unwrap();
+    let single = amplitudes(&stdout(&run(0, &["state", file])));
+    for ranks in [2, 4] {
+        let manifest = dir.join(format!("state{ranks}.json"));
+        let args = [
+            "state",
+            file,
+            "--output",
+            manifest.to_str().unwrap(),
+            "--per-rank",
+        ];
+        stdout(&run(ranks, &args));
+        let m: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&manifest).unwrap()).unwrap();
+        let parts = m["parts"].as_array().unwrap();
+        assert_eq!(parts.len(), ranks);
+        let mut whole = Vec::new();
+        for part in parts {
+            let text = std::fs::read_to_string(dir.join(part["file"].as_str().unwrap())).unwrap();
+            let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+            assert_eq!(v["first"], part["first"]);
+            assert_eq!(part["first"].as_u64().unwrap() as usize, whole.len());
+            whole.extend(amplitudes(&text));
+        }
+        assert_eq!(whole.len(), single.len());
+        for (a, b) in whole.iter().zip(&single) {
+            assert!(
+                (a.0 - b.0).abs() < 1e-12 && (a.1 - b.1).abs() < 1e-12,
+                "{ranks} ranks"
+            );
+        }
+    }
     std::fs::remove_dir_all(&dir).ok();
 }

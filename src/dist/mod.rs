@@ -577,6 +577,39 @@ impl<C: Cluster> DistributedState<C> {
         Ok(Spectrum::new(values, 1 << (n - s)))
     }
 
+    /// The state as blocks of consecutive logical basis states, one per rank, without
+    /// gathering: the global qubits are swapped back to their own positions, then
+    /// `f(rank, first, block)` is called for each rank this process holds, `block` its
+    /// `2^L` amplitudes in logical order from index `first`. Returns every rank's `first`.
+    ///
+    /// ```
+    /// use qloop::dist::{DistributedState, LocalCluster};
+    /// let c = qloop::Circuit::new(4).h(3).cx(3, 0).ry(0.3, 1);
+    /// let mut d = DistributedState::zero(LocalCluster::new(2, 3), 4)?;
+    /// d.apply(&c, &[], &[])?;
+    /// let mut whole = vec![num_complex::Complex64::new(0.0, 0.0); 16];
+    /// let firsts = d.blocks(&mut |_, first, block| whole[first..first + block.len()].copy_from_slice(block));
+    /// assert_eq!(firsts, [0, 8]);
+    /// assert_eq!(Some(whole), d.gather());
+    /// # Ok::<(), qloop::Error>(())
+    /// ```
+    pub fn blocks(&mut self, f: &mut dyn FnMut(usize, usize, &[C64])) -> Vec<usize> {
+        self.globals_in_place();
+        let local = self.local;
+        let relabel = Relabel::new(&self.map);
+        let mut block = Vec::new();
+        self.cluster.each(&mut |rank, slice| {
+            block.resize(slice.len(), C64::new(0.0, 0.0));
+            for (i, a) in slice.iter().enumerate() {
+                block[relabel.logical(i)] = *a;
+            }
+            f(rank, relabel.logical(rank << local), &block);
+        });
+        (0..self.cluster.num_ranks())
+            .map(|r| relabel.logical(r << local))
+            .collect()
+    }
+
     /// Swaps global and local qubits until the global positions hold the logical qubits
     /// `L … n − 1` (in some order), so that each rank holds one contiguous block of logical
     /// basis states.
