@@ -354,6 +354,31 @@ impl<C: Cluster> DistributedState<C> {
         self.logical_sums(1 << self.num_qubits, |i, p, out| out[i] += p)
     }
 
+    /// The marginal distribution of `qubits`, as [`crate::StateVector::marginal_probabilities`]
+    /// gives it: entry `j` is the probability that qubit `qubits[k]` reads bit `k` of `j`
+    /// (local sums, one all-reduce of `2^|qubits|` values).
+    ///
+    /// ```
+    /// use qloop::dist::{DistributedState, LocalCluster};
+    /// let c = qloop::Circuit::new(4).x(3).h(0);
+    /// let mut d = DistributedState::zero(LocalCluster::new(2, 3), 4)?;
+    /// d.apply(&c, &[], &[])?;
+    /// let p = d.marginal_probabilities(&[3, 1])?;
+    /// assert!((p[1] - 1.0).abs() < 1e-15 && p[0] + p[2] + p[3] == 0.0);
+    /// # Ok::<(), qloop::Error>(())
+    /// ```
+    pub fn marginal_probabilities(&mut self, qubits: &[usize]) -> Result<Vec<f64>> {
+        check_subset("marginal", qubits, self.num_qubits)?;
+        crate::state::check_state_fits(qubits.len())?;
+        Ok(self.logical_sums(1 << qubits.len(), |i, p, out| {
+            let j = qubits
+                .iter()
+                .enumerate()
+                .fold(0, |j, (k, &q)| j | (((i >> q) & 1) << k));
+            out[j] += p;
+        }))
+    }
+
     /// `Σ |ψ_i|²`.
     pub fn norm_sqr(&mut self) -> f64 {
         self.logical_sums(1, |_, p, out| out[0] += p)[0]
