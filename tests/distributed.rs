@@ -56,7 +56,11 @@ fn distributed_runs_equal_the_single_process_state() {
                 .sum();
             assert!((zq - want).abs() < 1e-12);
         }
-        for qubits in [vec![n - 1], vec![0, n - 1, 1], (0..n).rev().collect::<Vec<_>>()] {
+        for qubits in [
+            vec![n - 1],
+            vec![0, n - 1, 1],
+            (0..n).rev().collect::<Vec<_>>(),
+        ] {
             let want = exact.marginal_probabilities(&qubits).unwrap();
             let got = d.marginal_probabilities(&qubits).unwrap();
             for (a, b) in got.iter().zip(&want) {
