@@ -40,11 +40,12 @@ impl Ranks for ThreadRank {
     }
 }
 
-fn config(optimizer: Method, resamplings: usize) -> TrainConfig {
+fn config(optimizer: Method, resamplings: usize, batch: usize) -> TrainConfig {
     let mut c = TrainConfig::default();
     c.train.iterations = 25;
     c.train.optimizer = optimizer;
     c.train.resamplings = resamplings;
+    c.train.batch = batch;
     c
 }
 
@@ -74,21 +75,26 @@ fn runs(config: &TrainConfig, size: usize) -> Vec<(Vec<f64>, Vec<f64>, u64)> {
 
 #[test]
 fn split_evaluations_reproduce_the_single_process_run() {
-    for (optimizer, resamplings) in [
-        (Method::Spsa, 1),
-        (Method::Spsa, 3),
-        (Method::SecondOrderSpsa, 1),
+    // With 3 or 4 ranks a ± pair is split by rows (fewer evaluations than ranks), 3
+    // resamplings by evaluations; the blocking check always by rows. A minibatch of 4 (the
+    // default is 32) leaves one row to some ranks, a batch of 0 is the whole training set.
+    for (optimizer, resamplings, batch) in [
+        (Method::Spsa, 1, 32),
+        (Method::Spsa, 3, 32),
+        (Method::Spsa, 1, 4),
+        (Method::Spsa, 2, 0),
+        (Method::SecondOrderSpsa, 1, 32),
     ] {
-        let c = config(optimizer, resamplings);
+        let c = config(optimizer, resamplings, batch);
         let single = runs(&c, 0).pop().unwrap();
         assert!(single.2 > 25, "{:?}: {} evaluations", optimizer, single.2);
-        for size in [2, 3] {
+        for size in [2, 3, 4] {
             for (rank, run) in runs(&c, size).into_iter().enumerate() {
                 let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
                 assert_eq!(
                     bits(&run.0),
                     bits(&single.0),
-                    "{optimizer:?} ×{resamplings}, rank {rank} of {size}"
+                    "{optimizer:?} ×{resamplings}, batch {batch}, rank {rank} of {size}"
                 );
                 assert_eq!(bits(&run.1), bits(&single.1));
                 assert_eq!(run.2, single.2);

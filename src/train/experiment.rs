@@ -915,6 +915,12 @@ impl Objective for Task {
     fn num_params(&self) -> usize {
         self.model().layout().len()
     }
+    fn cost_on(&self, probe: &Probe, ranks: &dyn Ranks) -> Option<Result<f64>> {
+        match self {
+            Task::Samples { objective, .. } => objective.cost_on(probe, ranks),
+            Task::Sequences { .. } => None,
+        }
+    }
     fn gradient(&self, probe: &Probe) -> Option<Result<(f64, Vec<f64>)>> {
         match self {
             Task::Samples { objective, .. } => objective.gradient(probe),

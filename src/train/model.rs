@@ -407,6 +407,61 @@ impl HybridModel {
         x: ArrayView2<f64>,
         stream: Stream,
     ) -> Result<Array2<f64>> {
+        self.features_indexed(params, x, stream, &|i| i as u64)
+    }
+
+    /// The features of the rows `rows` of the batch `x` only (the other rows zero), each the
+    /// same bits as in [`HybridModel::features`] of the whole batch (row `r` draws from
+    /// `stream.child(r)`): one rank's share when a batch's rows are split over ranks.
+    ///
+    /// ```
+    /// use qloop::train::{ansatz, Activation, HybridModel, Network, Readout, ReadoutSpec, Stream};
+    /// let net = Network::dense(&[2, 1], Activation::Tanh, Activation::Identity)?;
+    /// let spec = ReadoutSpec::sampled(Readout::ExpectationZ, 100);
+    /// let model = HybridModel::new(ansatz::reuploading(2, 1, 2), spec, net)?;
+    /// let p = model.init_params(Stream::new(1));
+    /// let x = ndarray::array![[0.1, 0.7], [1.2, -0.4], [0.3, 0.3]];
+    /// let all = model.features(&p, x.view(), Stream::new(5))?;
+    /// let some = model.features_of_rows(&p, x.view(), Stream::new(5), &[2, 0])?;
+    /// assert_eq!((some.row(0), some.row(2)), (all.row(0), all.row(2)));
+    /// assert!(some.row(1).iter().all(|&v| v == 0.0));
+    /// # Ok::<(), qloop::Error>(())
+    /// ```
+    pub fn features_of_rows(
+        &self,
+        params: &[f64],
+        x: ArrayView2<f64>,
+        stream: Stream,
+        rows: &[usize],
+    ) -> Result<Array2<f64>> {
+        let width = self.readout.width(self.circuit.num_qubits());
+        let mut out = Array2::zeros((x.nrows(), width));
+        if rows.is_empty() {
+            self.layout().check(params)?;
+            return Ok(out);
+        }
+        if let Some(&r) = rows.iter().find(|&&r| r >= x.nrows()) {
+            return Err(Error::Shape {
+                context: "hybrid model".into(),
+                message: format!("row {r} of a batch of {}", x.nrows()),
+            });
+        }
+        let part = x.select(ndarray::Axis(0), rows);
+        let part = self.features_indexed(params, part.view(), stream, &|i| rows[i] as u64)?;
+        for (k, &r) in rows.iter().enumerate() {
+            out.row_mut(r).assign(&part.row(k));
+        }
+        Ok(out)
+    }
+
+    /// [`HybridModel::features`] with sample `i` drawing from `stream.child(index(i))`.
+    fn features_indexed(
+        &self,
+        params: &[f64],
+        x: ArrayView2<f64>,
+        stream: Stream,
+        index: &(dyn Fn(usize) -> u64 + Sync),
+    ) -> Result<Array2<f64>> {
         let layout = self.layout();
         layout.check(params)?;
         if x.ncols() != self.num_inputs() {
@@ -438,7 +493,7 @@ impl HybridModel {
                 let bound = self.program.layout().bind(&self.circuit, weights, row)?;
                 let outcome = crate::noise::DensityProgram::new(&bound, Some(noise))?.run()?;
                 self.readout
-                    .features_of_density(&outcome, noise, stream.child(i as u64), dst)?;
+                    .features_of_density(&outcome, noise, stream.child(index(i)), dst)?;
             }
             return Ok(out);
         }
@@ -463,7 +518,7 @@ impl HybridModel {
                     self.program.run_single(weights, row, single, Par::Seq)?;
                     single.widen_into(double);
                     self.readout
-                        .features_into(double, stream.child(i as u64), &mut probs, dst)?;
+                        .features_into(double, stream.child(index(i)), &mut probs, dst)?;
                 }
                 Ok::<_, Error>(())
             })?;
@@ -481,7 +536,7 @@ impl HybridModel {
                     PROBS.with(|probs| {
                         let probs = &mut probs.borrow_mut();
                         self.readout
-                            .features_into(state, stream.child(i as u64), probs, dst)
+                            .features_into(state, stream.child(index(i)), probs, dst)
                     })
                 },
             )
@@ -497,6 +552,12 @@ impl HybridModel {
         stream: Stream,
     ) -> Result<Array2<f64>> {
         let features = self.features(params, x, stream)?;
+        self.forward_features(params, features)
+    }
+
+    /// The network's output on readout features (what [`HybridModel::forward`] applies after
+    /// [`HybridModel::features`]).
+    pub fn forward_features(&self, params: &[f64], features: Array2<f64>) -> Result<Array2<f64>> {
         if self.network.layers().is_empty() {
             return Ok(features);
         }

@@ -155,6 +155,18 @@ pub trait Objective: CostFunction<Param = Probe, Output = f64> + Sync {
         None
     }
 
+    /// The loss at `probe` computed by all `ranks` together, each taking a share of the
+    /// work and combining with [`Ranks::sum`](crate::train::parallel::Ranks::sum), every rank
+    /// getting the single-process value bit for bit; `None` for objectives that cannot split
+    /// one evaluation (see [`crate::train::parallel`]).
+    fn cost_on(
+        &self,
+        _probe: &Probe,
+        _ranks: &dyn crate::train::parallel::Ranks,
+    ) -> Option<crate::Result<f64>> {
+        None
+    }
+
     /// The loss at `probe` and its exact gradient, for objectives that have one (the
     /// gradient-based solvers' source); `None` for those without.
     fn gradient(&self, _probe: &Probe) -> Option<crate::Result<(f64, Vec<f64>)>> {
@@ -310,6 +322,64 @@ impl Objective for Supervised {
     /// The minibatch loss and its gradient ([`HybridModel::gradient`]).
     fn gradient(&self, probe: &Probe) -> Option<crate::Result<(f64, Vec<f64>)>> {
         Some(self.loss_and_gradient(&probe.params, probe.stream))
+    }
+
+    /// The minibatch's rows split over the ranks ([`Supervised::loss_on`]).
+    fn cost_on(
+        &self,
+        probe: &Probe,
+        ranks: &dyn crate::train::parallel::Ranks,
+    ) -> Option<crate::Result<f64>> {
+        Some(self.loss_on(&probe.params, probe.stream, ranks))
+    }
+}
+
+impl Supervised {
+    /// [`Supervised::loss`] with the minibatch's rows split over `ranks`: row `j` of the
+    /// minibatch runs its circuit on rank `j mod R` ([`HybridModel::features_of_rows`]), the
+    /// zero-padded feature matrices are summed over the ranks (exactly: one non-zero term per
+    /// entry), and every rank applies the network and the loss to the whole matrix, so every
+    /// rank gets the single process's loss bit for bit.
+    pub fn loss_on(
+        &self,
+        params: &[f64],
+        stream: Stream,
+        ranks: &dyn crate::train::parallel::Ranks,
+    ) -> Result<f64> {
+        let shots = stream.child(role::SHOTS);
+        let (x, t) = match self.batch_rows(stream) {
+            None => (self.x.clone(), self.targets.clone()),
+            Some(rows) => (
+                self.x.select(Axis(0), &rows),
+                self.targets.select(Axis(0), &rows),
+            ),
+        };
+        let (rank, size) = (ranks.rank(), ranks.size().max(1));
+        let mine: Vec<usize> = (rank..x.nrows()).step_by(size).collect();
+        let width = self
+            .model
+            .readout()
+            .width(self.model.circuit().num_qubits());
+        // A failure is shared as NaN, so that no rank is left waiting in the sum.
+        let (mut features, failure) =
+            match self.model.features_of_rows(params, x.view(), shots, &mine) {
+                Ok(f) => (f, None),
+                Err(e) => (Array2::from_elem((x.nrows(), width), f64::NAN), Some(e)),
+            };
+        let values = features
+            .as_slice_mut()
+            .expect("a fresh feature matrix is contiguous");
+        ranks.sum(values);
+        if let Some(e) = failure {
+            return Err(e);
+        }
+        if values.iter().any(|v| v.is_nan()) {
+            return Err(Error::Distributed(
+                "a share of the minibatch failed on another rank".into(),
+            ));
+        }
+        let y = self.model.forward_features(params, features)?;
+        self.loss.eval(y.view(), t.view())
     }
 }
 

@@ -8,10 +8,11 @@
 //! ([`Ranks::sum`]). Every entry has one non-zero term, so the sum is exact: each rank ends
 //! with every value, bit for bit what one process computes (a loss evaluation does not depend
 //! on the number of threads), and the whole run — parameters, losses, evaluation count — is the
-//! single process's. Single evaluations (SPSA's blocking check) and gradients are computed by
-//! every rank. The rows of one evaluation's minibatch are not split: the speed-up is bounded by
-//! the number of evaluations per batch (2 per SPSA iteration, `2 × resamplings` with
-//! resampling).
+//! single process's. A single evaluation (SPSA's blocking check), and every evaluation of a
+//! batch smaller than the number of ranks, is split by rows where the objective can
+//! ([`Objective::cost_on`]: a supervised objective runs row `j` of its minibatch on rank
+//! `j mod R` and sums the zero-padded feature matrices, again exactly); otherwise every rank
+//! computes it. Gradients are computed by every rank.
 //!
 //! A failed evaluation is written as NaN; every rank then returns an error (the rank that
 //! failed, its own), so no rank is left waiting in a sum.
@@ -80,7 +81,10 @@ impl<O: Objective> CostFunction for DataParallel<O> {
     type Output = f64;
 
     fn cost(&self, p: &Probe) -> std::result::Result<f64, ArgminError> {
-        self.inner.cost(p)
+        match self.inner.cost_on(p, &*self.ranks) {
+            Some(value) => Ok(value?),
+            None => self.inner.cost(p),
+        }
     }
 
     fn bulk_cost<P>(&self, params: &[P]) -> std::result::Result<Vec<f64>, ArgminError>
@@ -90,6 +94,18 @@ impl<O: Objective> CostFunction for DataParallel<O> {
         Self: argmin::core::SyncAlias,
     {
         let (rank, size) = (self.ranks.rank(), self.ranks.size());
+        if params.len() < size {
+            // Fewer evaluations than ranks: each one split over all of them, where it can be.
+            if let Some(first) = params.first() {
+                if let Some(y) = self.inner.cost_on(first.borrow(), &*self.ranks) {
+                    let mut values = vec![y?];
+                    for p in &params[1..] {
+                        values.push(self.cost(p.borrow())?);
+                    }
+                    return Ok(values);
+                }
+            }
+        }
         let mine: Vec<&Probe> = params
             .iter()
             .skip(rank)
