@@ -213,18 +213,7 @@ impl<C: Cluster> DistributedState<C> {
     /// two local qubits per rank).
     pub fn zero(mut cluster: C, num_qubits: usize) -> Result<Self> {
         let ranks = cluster.num_ranks();
-        if !ranks.is_power_of_two() {
-            return Err(Error::Distributed(format!(
-                "{ranks} ranks is not a power of two"
-            )));
-        }
-        let k = ranks.trailing_zeros() as usize;
-        if num_qubits < k + 2 {
-            return Err(Error::Distributed(format!(
-                "{num_qubits} qubits on {ranks} ranks leave fewer than 2 local qubits per rank"
-            )));
-        }
-        let local = num_qubits - k;
+        let local = local_qubits(num_qubits, ranks)?;
         let mut sizes_ok = true;
         cluster.each(&mut |_, s| sizes_ok &= s.len() == 1 << local);
         if !sizes_ok {
@@ -666,6 +655,23 @@ impl<C: Cluster> DistributedState<C> {
     }
 }
 
+/// The local qubits `L = n − k` of `n` qubits on `ranks = 2^k` ranks; refused unless `ranks`
+/// is a power of two leaving at least two local qubits.
+fn local_qubits(num_qubits: usize, ranks: usize) -> Result<usize> {
+    if !ranks.is_power_of_two() {
+        return Err(Error::Distributed(format!(
+            "{ranks} ranks is not a power of two"
+        )));
+    }
+    let k = ranks.trailing_zeros() as usize;
+    if num_qubits < k + 2 {
+        return Err(Error::Distributed(format!(
+            "{num_qubits} qubits on {ranks} ranks leave fewer than 2 local qubits per rank"
+        )));
+    }
+    Ok(num_qubits - k)
+}
+
 /// One step of a distributed run: a run of gates on physical qubits (applied rank by rank),
 /// or a global swap of physical qubit `global` with local physical qubit `local`.
 enum Step {
@@ -822,24 +828,13 @@ impl PlanSummary {
     /// ```
     pub fn of(circuit: &Circuit, ranks: usize) -> Result<PlanSummary> {
         let n = circuit.num_qubits();
-        if !ranks.is_power_of_two() {
-            return Err(Error::Distributed(format!(
-                "{ranks} ranks is not a power of two"
-            )));
-        }
-        let k = ranks.trailing_zeros() as usize;
-        if n < k + 2 {
-            return Err(Error::Distributed(format!(
-                "{n} qubits on {ranks} ranks leave fewer than 2 local qubits per rank"
-            )));
-        }
+        let local = local_qubits(n, ranks)?;
         if let Some(p) = circuit.parameters().into_iter().next() {
             return Err(Error::UnboundParameter {
                 name: p.name,
                 kind: p.kind,
             });
         }
-        let local = n - k;
         let plan = Plan::new(circuit, local, (0..n).collect());
         let swaps = plan
             .steps
