@@ -235,4 +235,20 @@ fn a_converged_run_stops_and_noisy_runs_keep_the_budget() {
         );
         assert!(energy.exact(&out.params).unwrap() < -1.8);
     }
+    // The shot noise follows the seed: repeatable, and different for another seed.
+    let run = |seed: u64| {
+        let solver = Rotosolve::for_circuit(&c)
+            .unwrap()
+            .with_seed(seed)
+            .remeasure(true);
+        let options = RunOptions {
+            max_iters: 6,
+            ..Default::default()
+        };
+        optimize(noisy.clone(), solver, vec![0.2, -2.5], options, vec![])
+            .unwrap()
+            .params
+    };
+    assert_eq!(run(4), run(4));
+    assert_ne!(run(4), run(5));
 }

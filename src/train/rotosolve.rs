@@ -28,8 +28,8 @@
 //! their noise, so [`Rotosolve::remeasure`] measures `y₀` afresh at the start of each sweep.
 //!
 //! Each step cannot raise an exact loss, so the run stops ("converged") when a whole sweep
-//! lowers it by no more than the tolerance. There is no randomness: the seed of `qloop
-//! minimize` only draws the start.
+//! lowers it by no more than the tolerance. Exact losses involve no randomness; shot noise is
+//! drawn from [`Rotosolve::with_seed`]'s seed.
 //!
 //! References: K. M. Nakanishi, K. Fujii, S. Todo, *Sequential minimal optimization for
 //! quantum-classical hybrid algorithms*, Phys. Rev. Research 2, 043158 (2020); M.
@@ -291,6 +291,8 @@ impl TrigPoly {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Rotosolve {
     spectra: Vec<WeightSpectrum>,
+    /// Seed of the evaluations' randomness (shot noise).
+    seed: u64,
     tolerance: f64,
     remeasure: bool,
     /// The loss at the current point: measured, or predicted by the last step.
@@ -308,6 +310,7 @@ impl Rotosolve {
     pub fn new(spectra: Vec<WeightSpectrum>) -> Self {
         Rotosolve {
             spectra,
+            seed: 0,
             tolerance: 1e-12,
             remeasure: false,
             value: None,
@@ -321,6 +324,14 @@ impl Rotosolve {
     /// Rotosolve over the weights of `circuit` ([`WeightSpectrum::of`]).
     pub fn for_circuit(circuit: &Circuit) -> Result<Self> {
         Ok(Rotosolve::new(WeightSpectrum::of(circuit)?))
+    }
+
+    /// Seeds the randomness of the evaluations (shot noise; every draw is addressed by
+    /// `(seed, iteration)`).
+    #[must_use]
+    pub fn with_seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
     }
 
     /// Stop once a sweep lowers the loss by no more than `tolerance · max(1, |L|)`
@@ -377,7 +388,7 @@ impl<O: Objective> Solver<O, OptimState> for Rotosolve {
         if self.value.is_some() {
             return Ok((state, None)); // resumed from a checkpoint
         }
-        let stream = Stream::new(0).child(role::CALIBRATE);
+        let stream = Stream::new(self.seed).child(role::CALIBRATE);
         let y = problem.cost(&Probe::new(theta, stream))?;
         if !y.is_finite() {
             return Err(ArgminError::msg(format!("the loss is {y} at the start")));
@@ -399,7 +410,7 @@ impl<O: Objective> Solver<O, OptimState> for Rotosolve {
         let i = self
             .coordinate_from(self.next)
             .ok_or_else(|| ArgminError::msg("the loss depends on no weight"))?;
-        let root = Stream::new(0).child(k);
+        let root = Stream::new(self.seed).child(k);
         let mut y0 = self.value.unwrap_or(f64::NAN);
         if self.remeasure && k > 0 && i < self.next {
             y0 = problem.cost(&Probe::new(theta.clone(), root.child(role::BLOCK)))?;
@@ -468,6 +479,7 @@ impl Optimizer<OptimState> for Rotosolve {
         OptimizerRecord {
             name: "Rotosolve".into(),
             settings: serde_json::json!({
+                "seed": self.seed,
                 "tolerance": self.tolerance,
                 "remeasure": self.remeasure,
                 "spectra": self.spectra,

@@ -106,7 +106,9 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<(), Failure> {
     };
     let (params, evaluations, settings) = match args.optimizer {
         Choice::Rotosolve => {
-            let solver = Rotosolve::for_circuit(&circuit)?.remeasure(args.shots.is_some());
+            let solver = Rotosolve::for_circuit(&circuit)?
+                .with_seed(args.seed)
+                .remeasure(args.shots.is_some());
             let outcome = optimize(energy.clone(), solver, init, options, vec![])?;
             let settings = format!("Rotosolve, {}", outcome.termination);
             (outcome.params, outcome.evaluations, settings)
