@@ -275,11 +275,7 @@ impl<C: Cluster> DistributedState<C> {
         for step in plan.steps {
             match step {
                 Step::Run(mut run) => self.flush(&mut run)?,
-                Step::Swap { global, local } => {
-                    let sent = self.cluster.exchange(global - self.local, local);
-                    self.traffic.swaps += 1;
-                    self.traffic.bytes += sent;
-                }
+                Step::Swap { global, local } => self.exchange(global, local),
             }
         }
         self.map = plan.map;
@@ -562,11 +558,7 @@ impl<C: Cluster> DistributedState<C> {
                 let victim = (0..n)
                     .find(|&v| self.map[v] < self.local && !side.contains(&v))
                     .expect("a local qubit outside a side of at most L qubits");
-                let (g, l) = (self.map[q], self.map[victim]);
-                let sent = self.cluster.exchange(g - self.local, l);
-                self.traffic.swaps += 1;
-                self.traffic.bytes += sent;
-                self.map.swap(q, victim);
+                self.swap_logical(q, victim);
             }
         }
         let rows_at: Vec<usize> = side.iter().map(|&q| self.map[q]).collect();
@@ -632,12 +624,23 @@ impl<C: Cluster> DistributedState<C> {
             let v = (0..self.local)
                 .find(|&v| self.map[v] >= self.local)
                 .expect("as many low logical qubits are global as high ones are local");
-            let (g, l) = (self.map[v], self.map[q]);
-            let sent = self.cluster.exchange(g - self.local, l);
-            self.traffic.swaps += 1;
-            self.traffic.bytes += sent;
-            self.map.swap(q, v);
+            self.swap_logical(v, q);
         }
+    }
+
+    /// Exchanges the global logical qubit `global` with the local logical qubit `local` and
+    /// records it in the map.
+    fn swap_logical(&mut self, global: usize, local: usize) {
+        self.exchange(self.map[global], self.map[local]);
+        self.map.swap(global, local);
+    }
+
+    /// The global swap of physical qubits `global` and `local` (the map is the caller's),
+    /// counted in [`Traffic`].
+    fn exchange(&mut self, global: usize, local: usize) {
+        let sent = self.cluster.exchange(global - self.local, local);
+        self.traffic.swaps += 1;
+        self.traffic.bytes += sent;
     }
 
     /// The whole state in logical order, on the root only (`None` elsewhere).
