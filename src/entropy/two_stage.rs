@@ -6,18 +6,20 @@
 //!    convention: `Hᵢ† x = β e₁`, `β` real), accumulated as `Q = H₁ ⋯ H_b = I − V T V†` with
 //!    `T` upper triangular (`zlarft`: `Tᵢᵢ = τᵢ`, `T[:i, i] = −τᵢ T[:i, :i] V[:, :i]† vᵢ`).
 //!    The trailing matrix becomes `Q† A Q = A − V W† − W V†` with `Y = A V T` and
-//!    `W = Y − ½ V (T† V† Y)`: one Hermitian product `A V` and one rank-`2b` update of the
-//!    lower triangle, both faer matrix products (`16/3 · d³` real flops in all).
+//!    `W = Y − ½ V (T† V† Y)`: one Hermitian product `A V` per panel, and one rank-`2pb`
+//!    update of the lower triangle per `p` panels (the panels in between see the pending
+//!    update through narrow products), all faer matrix products (`16/3 · d³` real flops).
 //! 2. **Band → tridiagonal** by bulge chasing, one column per sweep: a reflector on rows
 //!    `j+1 … j+b` clears column `j` below its subdiagonal and is applied from both sides to
 //!    the diagonal block; applied from the right to the block below, it fills that block, whose
 //!    first column the next reflector clears (applied from the left to the block and from both
 //!    sides to the next diagonal block), and so on to the end of the matrix. What a sweep
 //!    leaves outside the band lies in the first columns of the next sweep's blocks, which clear
-//!    it (`O(b d²)` flops, the band only).
+//!    it (`O(b d²)` flops, the band only). Sweeps overlap on several threads, each a few
+//!    blocks behind the one before.
 //! 3. The tridiagonal matrix's off-diagonal `eᵢ` is made real (`|eᵢ|`, a diagonal unitary
 //!    similarity), and its eigenvalues come from the implicit QL iteration with Wilkinson's
-//!    shift (eigenvalues only, `O(d²)`).
+//!    shift in root-free form (eigenvalues only, `O(d²)`).
 //!
 //! Every reflector is unitary, so the eigenvalues are those of `A` to `O(d ε ‖A‖)`, as for any
 //! backward-stable reduction; `entropy::tests` and `benches/peers/entropy.py` compare them with
@@ -868,6 +870,29 @@ mod tests {
         g
     }
 
+    /// The eigenvalues, ascending, of the Hermitian `m` by faer's one-stage route.
+    fn dense_eigenvalues(m: MatRef<'_, C64>) -> Vec<f64> {
+        use faer::linalg::evd::{self, ComputeEigenvectors};
+        let n = m.nrows();
+        let mut s = faer::diag::Diag::<C64>::zeros(n);
+        let scratch = evd::self_adjoint_evd_scratch::<C64>(
+            n,
+            ComputeEigenvectors::No,
+            faer::Par::Seq,
+            Default::default(),
+        );
+        evd::self_adjoint_evd(
+            m,
+            s.as_mut(),
+            None,
+            faer::Par::Seq,
+            faer::dyn_stack::MemStack::new(&mut faer::dyn_stack::MemBuffer::new(scratch)),
+            Default::default(),
+        )
+        .unwrap();
+        sorted(s.column_vector().iter().map(|x| x.re).collect())
+    }
+
     fn sorted(mut v: Vec<f64>) -> Vec<f64> {
         v.sort_by(f64::total_cmp);
         v
@@ -933,7 +958,6 @@ mod tests {
     /// (faer's one-stage route), on spectra with clusters, zeros and wide ranges.
     #[test]
     fn root_free_ql_matches_dense_eigenvalues() {
-        use faer::linalg::evd::{self, ComputeEigenvectors};
         for (n, seed) in [(2usize, 1u64), (3, 2), (10, 3), (57, 4), (200, 5)] {
             let mut x = seed;
             let mut next = || {
@@ -954,8 +978,8 @@ mod tests {
                     }
                 })
                 .collect();
-            let t = Mat::<f64>::from_fn(n, n, |i, j| {
-                if i == j {
+            let t = Mat::<C64>::from_fn(n, n, |i, j| {
+                let x = if i == j {
                     diag[i]
                 } else if i == j + 1 {
                     off[j]
@@ -963,25 +987,10 @@ mod tests {
                     off[i]
                 } else {
                     0.0
-                }
+                };
+                C64::new(x, 0.0)
             });
-            let mut s = faer::diag::Diag::<f64>::zeros(n);
-            let scratch = evd::self_adjoint_evd_scratch::<f64>(
-                n,
-                ComputeEigenvectors::No,
-                faer::Par::Seq,
-                Default::default(),
-            );
-            evd::self_adjoint_evd(
-                t.as_ref(),
-                s.as_mut(),
-                None,
-                faer::Par::Seq,
-                faer::dyn_stack::MemStack::new(&mut faer::dyn_stack::MemBuffer::new(scratch)),
-                Default::default(),
-            )
-            .unwrap();
-            let want = sorted(s.column_vector().iter().copied().collect());
+            let want = dense_eigenvalues(t.as_ref());
             let got = sorted(tridiagonal_eigenvalues(diag.clone(), &off).unwrap());
             for (x, y) in got.iter().zip(&want) {
                 assert!((x - y).abs() < 1e-13, "n {n}: {x} vs {y}");
@@ -1009,7 +1018,6 @@ mod tests {
     /// one-stage eigenvalues.
     #[test]
     fn reduced_states_match_the_one_stage_route() {
-        use faer::linalg::evd::{self, ComputeEigenvectors};
         let psi = crate::entropy::haar_state(14, &mut crate::measure::rng_from_seed(3)).unwrap();
         let d = 128;
         let m = MatRef::from_column_major_slice(psi.amplitudes(), d, d);
@@ -1031,23 +1039,7 @@ mod tests {
                 }
             })
             .collect();
-        let mut s = faer::diag::Diag::<C64>::zeros(d);
-        let scratch = evd::self_adjoint_evd_scratch::<C64>(
-            d,
-            ComputeEigenvectors::No,
-            faer::Par::Seq,
-            Default::default(),
-        );
-        evd::self_adjoint_evd(
-            g.as_ref(),
-            s.as_mut(),
-            None,
-            faer::Par::Seq,
-            faer::dyn_stack::MemStack::new(&mut faer::dyn_stack::MemBuffer::new(scratch)),
-            Default::default(),
-        )
-        .unwrap();
-        let want = sorted(s.column_vector().iter().map(|x| x.re).collect());
+        let want = dense_eigenvalues(g.as_ref());
         for b in [5, BANDWIDTH] {
             let got = sorted(hermitian_eigenvalues(&lower, d, b, faer::Par::rayon(2)).unwrap());
             for (x, y) in got.iter().zip(&want) {
