@@ -35,6 +35,7 @@
 //! Phys. 43, 4273 (2002); D. N. Page, Phys. Rev. Lett. 71, 1291 (1993) for the mean entropy of
 //! random states ([`page_entropy`]).
 
+mod hermitian_times;
 mod linalg;
 mod two_stage;
 

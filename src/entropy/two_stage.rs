@@ -25,6 +25,7 @@
 //! backward-stable reduction; `entropy::tests` and `benches/peers/entropy.py` compare them with
 //! faer's one-stage route and with singular values.
 
+use super::hermitian_times::hermitian_times;
 use crate::error::{Error, Result};
 use faer::linalg::matmul::matmul;
 use faer::linalg::matmul::triangular::{self, BlockStructure};
@@ -156,98 +157,6 @@ impl Lower<'_> {
             column.iter_mut().zip(v).for_each(|(x, v)| *x -= v * s);
         }
     }
-}
-
-/// Column slabs of [`hermitian_times`]: a slab of the trailing matrix (at most 4 096 rows of
-/// 32 columns, 2 MiB) stays in L2 for both of its products.
-const SLAB: usize = 32;
-
-/// Slab groups of [`hermitian_times`], each summed on its own and the groups added in order:
-/// the same bits whatever the number of threads.
-const GROUPS: usize = 8;
-
-/// `A V` for the Hermitian `A` (`m × m`) of which only the lower triangle is read, and a
-/// narrow `V` (`m × r`). Slab by slab of `SLAB` columns, one pass over the triangle: the
-/// slab's block below the diagonal `B` adds `B V[slab]` to the rows below and `B† V[below]`
-/// to the slab's rows (the diagonal block both ways), so the triangle is read once while in
-/// cache, rather than once per triangle by two triangular products.
-fn hermitian_times(a: MatRef<'_, C64>, v: MatRef<'_, C64>, par: faer::Par) -> Mat<C64> {
-    use rayon::prelude::*;
-    let (m, r) = (a.nrows(), v.ncols());
-    let slabs: Vec<usize> = (0..m).step_by(SLAB).collect();
-    // Contiguous groups of about equal work (a slab at column c costs m − c rows).
-    let total: usize = slabs.iter().map(|c| m - c).sum();
-    let mut bounds = vec![0];
-    let mut acc = 0;
-    for (i, c) in slabs.iter().enumerate() {
-        acc += m - c;
-        if acc * GROUPS >= total * bounds.len() && bounds.len() < GROUPS {
-            bounds.push(i + 1);
-        }
-    }
-    if *bounds.last().expect("starts at 0") != slabs.len() {
-        bounds.push(slabs.len());
-    }
-    let group = |g: usize| {
-        let mut x = Mat::<C64>::zeros(m, r);
-        for &c0 in &slabs[bounds[g]..bounds[g + 1]] {
-            let w = SLAB.min(m - c0);
-            let (c1, below) = (c0 + w, m - c0 - w);
-            let diag = a.submatrix(c0, c0, w, w);
-            triangular::matmul(
-                x.as_mut().subrows_mut(c0, w),
-                BlockStructure::Rectangular,
-                Accum::Add,
-                diag,
-                BlockStructure::TriangularLower,
-                v.subrows(c0, w),
-                BlockStructure::Rectangular,
-                ONE,
-                faer::Par::Seq,
-            );
-            triangular::matmul(
-                x.as_mut().subrows_mut(c0, w),
-                BlockStructure::Rectangular,
-                Accum::Add,
-                diag.adjoint(),
-                BlockStructure::StrictTriangularUpper,
-                v.subrows(c0, w),
-                BlockStructure::Rectangular,
-                ONE,
-                faer::Par::Seq,
-            );
-            if below > 0 {
-                let block = a.submatrix(c1, c0, below, w);
-                matmul(
-                    x.as_mut().subrows_mut(c1, below),
-                    Accum::Add,
-                    block,
-                    v.subrows(c0, w),
-                    ONE,
-                    faer::Par::Seq,
-                );
-                matmul(
-                    x.as_mut().subrows_mut(c0, w),
-                    Accum::Add,
-                    block.adjoint(),
-                    v.subrows(c1, below),
-                    ONE,
-                    faer::Par::Seq,
-                );
-            }
-        }
-        x
-    };
-    let groups = bounds.len() - 1;
-    let parts: Vec<Mat<C64>> = match par {
-        faer::Par::Seq => (0..groups).map(group).collect(),
-        faer::Par::Rayon(_) => (0..groups).into_par_iter().map(group).collect(),
-    };
-    let mut x = Mat::<C64>::zeros(m, r);
-    for part in &parts {
-        x += part;
-    }
-    x
 }
 
 /// Panels per trailing update of stage 1: the trailing matrix is brought up to date once per
