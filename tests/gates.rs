@@ -616,3 +616,46 @@ fn angle_spectra_are_the_differences_of_the_matrix_frequencies() {
         assert_eq!(gate.angle_spectrum(gate.angles().len()), None);
     }
 }
+
+/// SWAPs move no amplitude where they stand: a circuit whose SWAPs compose to the identity
+/// compiles to the steps of the same circuit without them, and any other permutation costs at
+/// most `n − 1` SWAP steps at the end, however many the circuit has.
+#[test]
+fn swaps_relabel_qubits_and_only_the_residual_permutation_moves_data() {
+    let n = 6;
+    let layer = |mut c: Circuit, shift: usize| {
+        for q in 0..n {
+            c = c.ry(0.3 + q as f64, q).cx(q, (q + 1) % n);
+        }
+        for _ in 0..shift {
+            // One cyclic shift of the qubits as n − 1 adjacent SWAPs.
+            for q in 0..n - 1 {
+                c = c.swap(q, q + 1);
+            }
+        }
+        c
+    };
+    let without = (0..3).fold(Circuit::new(n), |c, _| layer(c, 0));
+    let returning = (0..3).fold(Circuit::new(n), |c, _| layer(c, 2));
+    let shifted = (0..3).fold(Circuit::new(n), |c, _| layer(c, 1));
+    let steps = |c: &Circuit| c.compile().unwrap().num_steps();
+    // Three layers of two shifts each: six shifts of six qubits, the identity.
+    assert_eq!(steps(&returning), steps(&without));
+    assert!(steps(&shifted) <= steps(&without) + n - 1);
+    for c in [&returning, &shifted] {
+        let mut expected = StateVector::zero(n).unwrap().amplitudes().to_vec();
+        for inst in c.instructions() {
+            if let qloop::Instruction::Gate { gate, qubits } = inst {
+                let values: Vec<f64> = gate.angles().iter().map(|a| a.constant_part()).collect();
+                let m = gate.matrix(&values);
+                let dim = 1 << qubits.len();
+                let local: Mat = (0..dim)
+                    .map(|r| m[r * dim..(r + 1) * dim].to_vec())
+                    .collect();
+                expected = apply(&embed(&local, qubits, n), &expected);
+            }
+        }
+        let got = c.compile().unwrap().statevector(&[], &[]).unwrap();
+        assert_close(got.amplitudes(), &expected, 1e-12, "relabelled swaps");
+    }
+}

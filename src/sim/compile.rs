@@ -3,6 +3,9 @@
 //! Every gate becomes a step whose kernel is chosen from its matrix [`Structure`] (constant
 //! gates: from the exact zeros of the matrix, so `u(0, 0, λ)` runs as a phase and `rz(0)` is
 //! dropped). Passes, in order:
+//! - **relabel**: a SWAP exchanges which physical qubits hold two logical ones, later gates
+//!   act where their qubits are held, and the residual permutation ends the program as at
+//!   most `n − 1` SWAP steps ([`restore_order`]);
 //! - **runs**: uncontrolled one-qubit gates on one qubit with no other gate between them fuse
 //!   into one step; consecutive fixed factors multiply out; a run whose one parameterized gate
 //!   has a [`TrigForm`] becomes `C + A·cos(kθ) + B·sin(kθ)` ([`Affine`]);
@@ -25,7 +28,7 @@ use super::mat2::Mat2;
 use super::program::Program;
 use crate::circuit::{Circuit, Instruction};
 use crate::error::{Error, Result};
-use crate::gate::{BaseMatrix, Structure, TrigForm};
+use crate::gate::{BaseMatrix, Gate, Structure, TrigForm};
 use crate::par::Par;
 use crate::param::Angle;
 use crate::state::StateVector;
@@ -226,6 +229,12 @@ impl Circuit {
         // Whether runs give up their leading diagonal factors to merged layers (see
         // [`split_diagonal_lead`]): for states that run unblocked and outgrow L1.
         let split = (SPLIT_MIN_QUBITS..=Blocking::DEFAULT_QUBITS).contains(&self.num_qubits());
+        // SWAPs relabel qubits instead of moving amplitudes: logical qubit `q` is held by
+        // physical qubit `physical[q]`, and later gates act where their qubits are held. Only
+        // the residual permutation moves data, at the end ([`restore_order`]). Inserted
+        // kernels name physical qubits, so a program with them keeps its SWAPs.
+        let relabel = extra.peek().is_none();
+        let mut physical: Vec<usize> = (0..self.num_qubits()).collect();
         for (index, inst) in self.instructions().iter().enumerate() {
             while let Some((_, kernel, subspace)) = extra.next_if(|e| e.0 <= index) {
                 for q in subspace.qubits() {
@@ -237,7 +246,18 @@ impl Circuit {
                 });
             }
             let (gate, qubits) = match inst {
-                Instruction::Gate { gate, qubits } => (gate, qubits),
+                Instruction::Gate {
+                    gate: Gate::Swap,
+                    qubits,
+                } if relabel => {
+                    let [a, b] = [qubits[0], qubits[1]];
+                    physical.swap(a, b);
+                    continue;
+                }
+                Instruction::Gate { gate, qubits } => (
+                    gate,
+                    qubits.iter().map(|&q| physical[q]).collect::<Vec<_>>(),
+                ),
                 Instruction::Measure { qubit, clbit } => {
                     measurements.push((*qubit, *clbit));
                     continue;
@@ -291,7 +311,7 @@ impl Circuit {
                     // The whole run was diagonal: the gate follows it as a step of its own.
                 }
             }
-            for &q in qubits {
+            for &q in &qubits {
                 flush(q, &mut pending[q], &mut steps, split);
             }
             let (controls, target_list) = qubits.split_at(nc);
@@ -328,6 +348,7 @@ impl Circuit {
                 subspace: *subspace,
             });
         }
+        restore_order(&mut physical, &mut pending, &mut steps, split);
         for (q, run) in pending.iter_mut().enumerate() {
             flush(q, run, &mut steps, split);
         }
@@ -359,6 +380,36 @@ impl Circuit {
             });
         }
         self.compile()?.statevector(&[], &[])
+    }
+}
+
+/// Moves every logical qubit `q` back from `physical[q]` to `q` with at most `n − 1` SWAP
+/// steps (position by position: the qubit that belongs at `p` is exchanged with the one
+/// there), flushing the pending runs of the qubits they touch first.
+fn restore_order(
+    physical: &mut [usize],
+    pending: &mut [Vec<Factor>],
+    steps: &mut Vec<Step>,
+    split: bool,
+) {
+    for p in 0..physical.len() {
+        let held = physical[p];
+        if held == p {
+            continue;
+        }
+        let other = physical
+            .iter()
+            .position(|&h| h == p)
+            .expect("a permutation");
+        for q in [p, held] {
+            flush(q, &mut pending[q], steps, split);
+        }
+        steps.push(Step {
+            kernel: StepKernel::Fixed(Kernel::Swap { t: [p, held] }),
+            subspace: Subspace::new(&[], &[p, held]),
+        });
+        physical[other] = held;
+        physical[p] = p;
     }
 }
 
