@@ -9,11 +9,14 @@
 //! `out_y = Σ_{y', s} C[y][y'][s] ⊙ P_s(v_{y'})`,
 //!
 //! where lane `l` of `C[y][y'][s]` is `M[row(l, y)][row(l ⊕ s, y')]`. A complex lane-wise
-//! product `c ⊙ v` is `Re c·v ∓ Im c·swap(v)` (minus in the real half of each amplitude), so
-//! each output sums `Σ Re c·v` and `Σ Im c·swap(v)` in two accumulators, combined once by a
-//! `fmaddsub`: two fused multiply-adds per term, `2^{k−1}` per amplitude for a `k`-qubit block
-//! on AVX-512. Without lane qubits every lane has the same coefficient and the loop broadcasts
-//! the entries; otherwise it loads per-lane coefficient registers.
+//! product `c ⊙ v` is `Re c·v + Im c·(−im, re)` with `v = (re, im)` per amplitude, so each
+//! output sums `Σ Re c·v` and `Σ Im c·(−im, re)` in two accumulators and adds them once.
+//! Without lane qubits every lane has the same coefficient: the loop broadcasts the entries
+//! and negates the real half of each swapped input once. Otherwise it loads per-lane
+//! coefficient registers whose imaginary parts carry that sign (`−Im` in the real half). Sign
+//! flips are exact, so the sum has the bits of `a ∓ b` formed by a `fmaddsub`, one operation
+//! instead of the three the compiler makes of it. Two fused multiply-adds per term, `2^{k−1}`
+//! per amplitude for a `k`-qubit block on AVX-512.
 //!
 //! **Diagonal.** One row of 16 factors per value of the block's qubits from 4 up; a group of
 //! 16 amplitudes is multiplied lane-wise by its row.
@@ -24,7 +27,8 @@ use num_complex::Complex64 as C64;
 use std::arch::x86_64::*;
 
 /// Coefficient registers of a dense block for one register width: for each `(y, y', s)`,
-/// real parts then imaginary parts, each over both halves of every lane, `2·W` doubles each.
+/// real parts then signed imaginary parts (`−Im` in the real half of each lane, `+Im` in the
+/// imaginary half), `2·W` doubles each.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct LaneTable {
     coef: Vec<f64>,
@@ -92,7 +96,7 @@ impl LaneTable {
                         let z = m[local(l, y) * dim + local(l ^ flip(s), y2)];
                         re[2 * l] = z.re;
                         re[2 * l + 1] = z.re;
-                        im[2 * l] = z.im;
+                        im[2 * l] = -z.im;
                         im[2 * l + 1] = z.im;
                     }
                     coef.extend(re);
@@ -104,6 +108,11 @@ impl LaneTable {
     }
 }
 
+/// `(re, im)` of every entry, row-major ([`Scalars`]).
+fn scalar_entries(m: &[C64]) -> Vec<f64> {
+    m.iter().flat_map(|z| [z.re, z.im]).collect()
+}
+
 impl DenseLanes {
     pub(crate) fn new(qubits: &[usize], m: &[C64]) -> DenseLanes {
         DenseLanes {
@@ -112,7 +121,7 @@ impl DenseLanes {
             w4: LaneTable::new(qubits, m, 4),
             w2: LaneTable::new(qubits, m, 2),
             scalars: Scalars {
-                entries: m.iter().flat_map(|z| [z.re, z.im]).collect(),
+                entries: scalar_entries(m),
             },
         }
     }
@@ -221,10 +230,11 @@ trait Wide {
     unsafe fn store(p: *mut Self::S, v: Self::V);
     unsafe fn fmadd(a: Self::V, b: Self::V, c: Self::V) -> Self::V;
     unsafe fn splat(x: Self::S) -> Self::V;
-    /// `a − b` in the real half of every amplitude, `a + b` in the imaginary half.
-    unsafe fn combine(a: Self::V, b: Self::V) -> Self::V;
+    unsafe fn add(a: Self::V, b: Self::V) -> Self::V;
     /// Exchanges re and im in every amplitude.
     unsafe fn swap(v: Self::V) -> Self::V;
+    /// `(−im, re)` of every amplitude `(re, im)`.
+    unsafe fn swap_signed(v: Self::V) -> Self::V;
     /// Permutes the amplitudes: lane `l` takes lane `l ⊕ flip`.
     unsafe fn flip(v: Self::V, flip: usize) -> Self::V;
 }
@@ -260,12 +270,17 @@ impl Wide for W4 {
         _mm512_set1_pd(x)
     }
     #[inline(always)]
-    unsafe fn combine(a: __m512d, b: __m512d) -> __m512d {
-        _mm512_fmaddsub_pd(_mm512_set1_pd(1.0), a, b)
+    unsafe fn add(a: __m512d, b: __m512d) -> __m512d {
+        _mm512_add_pd(a, b)
     }
     #[inline(always)]
     unsafe fn swap(v: __m512d) -> __m512d {
         _mm512_permute_pd::<0b0101_0101>(v)
+    }
+    #[inline(always)]
+    unsafe fn swap_signed(v: __m512d) -> __m512d {
+        let sign = _mm512_setr_pd(-0.0, 0.0, -0.0, 0.0, -0.0, 0.0, -0.0, 0.0);
+        _mm512_xor_pd(Self::swap(v), sign)
     }
     #[inline(always)]
     unsafe fn flip(v: __m512d, flip: usize) -> __m512d {
@@ -308,12 +323,16 @@ impl Wide for W2 {
         _mm256_set1_pd(x)
     }
     #[inline(always)]
-    unsafe fn combine(a: __m256d, b: __m256d) -> __m256d {
-        _mm256_fmaddsub_pd(_mm256_set1_pd(1.0), a, b)
+    unsafe fn add(a: __m256d, b: __m256d) -> __m256d {
+        _mm256_add_pd(a, b)
     }
     #[inline(always)]
     unsafe fn swap(v: __m256d) -> __m256d {
         _mm256_permute_pd::<0b0101>(v)
+    }
+    #[inline(always)]
+    unsafe fn swap_signed(v: __m256d) -> __m256d {
+        _mm256_xor_pd(Self::swap(v), _mm256_setr_pd(-0.0, 0.0, -0.0, 0.0))
     }
     #[inline(always)]
     unsafe fn flip(v: __m256d, flip: usize) -> __m256d {
@@ -360,7 +379,7 @@ impl Groups<'_> {
 
 /// The dense loop over the register groups `range` of `amps`, with `NH = 2^H` registers
 /// per group and `NL = 2^L` lane permutations. Each output sums into two accumulators,
-/// `Σ Re c·v` and `Σ Im c·swap(v)`, combined as `a ∓ b` in the real and imaginary halves.
+/// `Σ Re c·v` and `Σ Im c·(−im, re)` (the sign in the tables where lanes differ), added once.
 /// A `REAL` matrix (every imaginary part zero) needs the first sum only: half the work.
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
@@ -374,6 +393,15 @@ unsafe fn dense_loop<X: Wide, const NH: usize, const NL: usize, const REAL: bool
     scalars: &[X::S],
 ) {
     let step = 2 * X::W;
+    // The swapped inputs: `(−im, re)` for broadcast coefficients, `(im, re)` for the tables,
+    // whose imaginary parts carry the sign.
+    let swapped = |v: X::V| {
+        if NL == 1 {
+            X::swap_signed(v)
+        } else {
+            X::swap(v)
+        }
+    };
     // The coefficient of output register y, input register y2 and lane flip s. Without lane
     // qubits (NL = 1) register y is local row y and every lane has the same coefficient:
     // broadcast from the entries.
@@ -405,7 +433,7 @@ unsafe fn dense_loop<X: Wide, const NH: usize, const NL: usize, const REAL: bool
             let mut b = [X::zero(); NH];
             for y2 in 0..NH {
                 let p = X::load(amps.add(2 * (base + offsets[y2])));
-                let sw = X::swap(p);
+                let sw = swapped(p);
                 for y in 0..NH {
                     let (re, im) = coefficient(y, y2, 0);
                     a[y] = X::fmadd(re, p, a[y]);
@@ -415,7 +443,7 @@ unsafe fn dense_loop<X: Wide, const NH: usize, const NL: usize, const REAL: bool
                 }
             }
             for y in 0..NH {
-                let out = if REAL { a[y] } else { X::combine(a[y], b[y]) };
+                let out = if REAL { a[y] } else { X::add(a[y], b[y]) };
                 X::store(amps.add(2 * (base + offsets[y])), out);
             }
             continue;
@@ -427,7 +455,7 @@ unsafe fn dense_loop<X: Wide, const NH: usize, const NL: usize, const REAL: bool
             let v = X::load(amps.add(2 * (base + offsets[y])));
             for s in 0..NL {
                 p[y][s] = X::flip(v, flips[s]);
-                sw[y][s] = X::swap(p[y][s]);
+                sw[y][s] = swapped(p[y][s]);
             }
         }
         for y in 0..NH {
@@ -441,7 +469,7 @@ unsafe fn dense_loop<X: Wide, const NH: usize, const NL: usize, const REAL: bool
                     }
                 }
             }
-            let out = if REAL { a } else { X::combine(a, b) };
+            let out = if REAL { a } else { X::add(a, b) };
             X::store(amps.add(2 * (base + offsets[y])), out);
         }
     }
@@ -479,12 +507,17 @@ impl Wide for W8s {
         _mm512_set1_ps(x)
     }
     #[inline(always)]
-    unsafe fn combine(a: __m512, b: __m512) -> __m512 {
-        _mm512_fmaddsub_ps(_mm512_set1_ps(1.0), a, b)
+    unsafe fn add(a: __m512, b: __m512) -> __m512 {
+        _mm512_add_ps(a, b)
     }
     #[inline(always)]
     unsafe fn swap(v: __m512) -> __m512 {
         _mm512_permute_ps::<0b10_11_00_01>(v)
+    }
+    #[inline(always)]
+    unsafe fn swap_signed(v: __m512) -> __m512 {
+        let sign = _mm512_castpd_ps(_mm512_set1_pd(f64::from_bits(0x8000_0000)));
+        _mm512_xor_ps(Self::swap(v), sign)
     }
     #[inline(always)]
     unsafe fn flip(v: __m512, flip: usize) -> __m512 {
@@ -534,12 +567,17 @@ impl Wide for W4s {
         _mm256_set1_ps(x)
     }
     #[inline(always)]
-    unsafe fn combine(a: __m256, b: __m256) -> __m256 {
-        _mm256_fmaddsub_ps(_mm256_set1_ps(1.0), a, b)
+    unsafe fn add(a: __m256, b: __m256) -> __m256 {
+        _mm256_add_ps(a, b)
     }
     #[inline(always)]
     unsafe fn swap(v: __m256) -> __m256 {
         _mm256_permute_ps::<0b10_11_00_01>(v)
+    }
+    #[inline(always)]
+    unsafe fn swap_signed(v: __m256) -> __m256 {
+        let sign = _mm256_castpd_ps(_mm256_set1_pd(f64::from_bits(0x8000_0000)));
+        _mm256_xor_ps(Self::swap(v), sign)
     }
     #[inline(always)]
     unsafe fn flip(v: __m256, flip: usize) -> __m256 {
@@ -753,7 +791,7 @@ impl DenseLanesSingle {
             w,
             low: split_lanes(qubits, w.max(1)).0,
             coef,
-            scalars: m.iter().flat_map(|z| [z.re as f32, z.im as f32]).collect(),
+            scalars: scalar_entries(m).into_iter().map(|x| x as f32).collect(),
             real: m.iter().all(|z| z.im == 0.0),
         }
     }
