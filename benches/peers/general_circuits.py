@@ -18,7 +18,7 @@ calls in its process, qloop is also timed in process (best of three runs, compil
 and the ratio uses that figure: on virtual machines whose freed memory goes back to the host,
 a fresh process's first touch of a 256 MiB state alone can take over a second. Usage:
 
-    pip install qiskit qiskit-aer qsimcirq qulacs numpy
+    pip install qiskit qiskit-aer qsimcirq qulacs ply numpy
     cargo build --release
     python3 benches/peers/general_circuits.py [--sizes 20,24] [--threads 1,2] [--families qv,qft]
 """
