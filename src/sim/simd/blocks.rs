@@ -229,6 +229,7 @@ trait Wide {
     unsafe fn load(p: *const Self::S) -> Self::V;
     unsafe fn store(p: *mut Self::S, v: Self::V);
     unsafe fn fmadd(a: Self::V, b: Self::V, c: Self::V) -> Self::V;
+    unsafe fn mul(a: Self::V, b: Self::V) -> Self::V;
     unsafe fn splat(x: Self::S) -> Self::V;
     unsafe fn add(a: Self::V, b: Self::V) -> Self::V;
     /// Exchanges re and im in every amplitude.
@@ -264,6 +265,10 @@ impl Wide for W4 {
     #[inline(always)]
     unsafe fn fmadd(a: __m512d, b: __m512d, c: __m512d) -> __m512d {
         _mm512_fmadd_pd(a, b, c)
+    }
+    #[inline(always)]
+    unsafe fn mul(a: __m512d, b: __m512d) -> __m512d {
+        _mm512_mul_pd(a, b)
     }
     #[inline(always)]
     unsafe fn splat(x: f64) -> __m512d {
@@ -317,6 +322,10 @@ impl Wide for W2 {
     #[inline(always)]
     unsafe fn fmadd(a: __m256d, b: __m256d, c: __m256d) -> __m256d {
         _mm256_fmadd_pd(a, b, c)
+    }
+    #[inline(always)]
+    unsafe fn mul(a: __m256d, b: __m256d) -> __m256d {
+        _mm256_mul_pd(a, b)
     }
     #[inline(always)]
     unsafe fn splat(x: f64) -> __m256d {
@@ -414,8 +423,8 @@ unsafe fn dense_loop<X: Wide, const NH: usize, const NL: usize, const REAL: bool
             (X::load(c), X::load(c.add(step)))
         }
     };
-    // Held in registers (the stores through `amps` could otherwise alias them).
-    let offsets: [usize; NH] = std::array::from_fn(|y| at.offsets[y]);
+    // Held in registers (the stores through `amps` could otherwise alias them), in reals.
+    let offsets: [usize; NH] = std::array::from_fn(|y| 2 * at.offsets[y]);
     let flips: [usize; NL] = std::array::from_fn(|s| at.flips[s]);
     // Consecutive groups lie `W` apart until the lowest inserted qubit: the base is rebuilt
     // once per such run of groups.
@@ -425,26 +434,36 @@ unsafe fn dense_loop<X: Wide, const NH: usize, const NL: usize, const REAL: bool
         if g & (run - 1) == 0 {
             next = at.base(g, X::W);
         }
-        let base = next;
+        let group = amps.add(2 * next);
         next += X::W;
         if NL == 1 && NH <= 8 {
             // Inputs outer: 2·NH independent accumulators, each input loaded once.
+            // The first input's products start the sums (a product, not a sum with zero:
+            // no register copies).
             let mut a = [X::zero(); NH];
             let mut b = [X::zero(); NH];
             for y2 in 0..NH {
-                let p = X::load(amps.add(2 * (base + offsets[y2])));
+                let p = X::load(group.add(offsets[y2]));
                 let sw = swapped(p);
                 for y in 0..NH {
                     let (re, im) = coefficient(y, y2, 0);
-                    a[y] = X::fmadd(re, p, a[y]);
+                    a[y] = if y2 == 0 {
+                        X::mul(re, p)
+                    } else {
+                        X::fmadd(re, p, a[y])
+                    };
                     if !REAL {
-                        b[y] = X::fmadd(im, sw, b[y]);
+                        b[y] = if y2 == 0 {
+                            X::mul(im, sw)
+                        } else {
+                            X::fmadd(im, sw, b[y])
+                        };
                     }
                 }
             }
             for y in 0..NH {
                 let out = if REAL { a[y] } else { X::add(a[y], b[y]) };
-                X::store(amps.add(2 * (base + offsets[y])), out);
+                X::store(group.add(offsets[y]), out);
             }
             continue;
         }
@@ -452,7 +471,7 @@ unsafe fn dense_loop<X: Wide, const NH: usize, const NL: usize, const REAL: bool
         let mut p = [[X::zero(); NL]; NH];
         let mut sw = [[X::zero(); NL]; NH];
         for y in 0..NH {
-            let v = X::load(amps.add(2 * (base + offsets[y])));
+            let v = X::load(group.add(offsets[y]));
             for s in 0..NL {
                 p[y][s] = X::flip(v, flips[s]);
                 sw[y][s] = swapped(p[y][s]);
@@ -470,7 +489,7 @@ unsafe fn dense_loop<X: Wide, const NH: usize, const NL: usize, const REAL: bool
                 }
             }
             let out = if REAL { a } else { X::add(a, b) };
-            X::store(amps.add(2 * (base + offsets[y])), out);
+            X::store(group.add(offsets[y]), out);
         }
     }
 }
@@ -501,6 +520,10 @@ impl Wide for W8s {
     #[inline(always)]
     unsafe fn fmadd(a: __m512, b: __m512, c: __m512) -> __m512 {
         _mm512_fmadd_ps(a, b, c)
+    }
+    #[inline(always)]
+    unsafe fn mul(a: __m512, b: __m512) -> __m512 {
+        _mm512_mul_ps(a, b)
     }
     #[inline(always)]
     unsafe fn splat(x: f32) -> __m512 {
@@ -561,6 +584,10 @@ impl Wide for W4s {
     #[inline(always)]
     unsafe fn fmadd(a: __m256, b: __m256, c: __m256) -> __m256 {
         _mm256_fmadd_ps(a, b, c)
+    }
+    #[inline(always)]
+    unsafe fn mul(a: __m256, b: __m256) -> __m256 {
+        _mm256_mul_ps(a, b)
     }
     #[inline(always)]
     unsafe fn splat(x: f32) -> __m256 {
