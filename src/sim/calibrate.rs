@@ -15,22 +15,39 @@ use std::time::Instant;
 pub fn kernel_costs(qubits: usize, reps: usize) -> Vec<(String, f64)> {
     let n = qubits.clamp(13, 24);
     let len = 1usize << n;
-    let fresh: Vec<C64> = (0..len)
+    // A normalised state and unitary test matrices, so that repeated applications neither
+    // decay into subnormal numbers nor grow: the state stays in cache between timings.
+    let mut amps: Vec<C64> = (0..len)
         .map(|i| {
             C64::new((i as f64 * 0.37).sin(), (i as f64 * 0.11).cos()) * (1.0 / len as f64).sqrt()
         })
         .collect();
-    let h = std::f64::consts::FRAC_1_SQRT_2;
     let z = C64::new(0.6, 0.8);
-    let dense = [
-        C64::new(h, 0.1),
-        C64::new(h, -0.2),
-        C64::new(-h, 0.3),
-        C64::new(h, 0.05),
-    ];
+    let one_qubit = |a: f64| -> [C64; 4] {
+        // U(θ, φ, λ) with every entry nonzero and complex.
+        let (t, p, l) = (0.3 + a, 0.7 * a + 0.2, 1.1 - a);
+        let (c, s) = ((t / 2.0).cos(), (t / 2.0).sin());
+        [
+            C64::new(c, 0.0),
+            -C64::from_polar(s, l),
+            C64::from_polar(s, p),
+            C64::from_polar(c, p + l),
+        ]
+    };
+    let dense = one_qubit(0.0);
+    // The Kronecker product of `k` one-qubit unitaries (row-major): unitary and dense.
     let matrix = |k: usize| -> Vec<C64> {
-        (0..1usize << (2 * k))
-            .map(|i| C64::new(((i * 7) % 11) as f64 * 0.01, ((i * 3) % 5) as f64 * 0.02))
+        let dim = 1usize << k;
+        let factors: Vec<[C64; 4]> = (0..k).map(|q| one_qubit(0.4 * q as f64)).collect();
+        (0..dim * dim)
+            .map(|i| {
+                let (r, c) = (i / dim, i % dim);
+                factors
+                    .iter()
+                    .enumerate()
+                    .map(|(q, f)| f[(r >> q & 1) * 2 + (c >> q & 1)])
+                    .product()
+            })
             .collect()
     };
     let diag = |k: usize| -> Vec<C64> {
@@ -128,16 +145,12 @@ pub fn kernel_costs(qubits: usize, reps: usize) -> Vec<(String, f64)> {
             Subspace::new(&[], qs),
         ));
     }
-    let mut amps = fresh.clone();
     let cpu = Cpu::detect();
     cases
         .into_iter()
         .map(|(name, kernel, sub)| {
             let mut best = f64::INFINITY;
             for _ in 0..reps {
-                // A fresh state each time: the test matrices are not unitary, and repeated
-                // products would decay into subnormal numbers.
-                amps.copy_from_slice(&fresh);
                 let t = Instant::now();
                 kernels::apply(&mut amps, &kernel, &sub, Par::Seq, cpu);
                 best = best.min(t.elapsed().as_secs_f64());
