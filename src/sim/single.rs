@@ -312,4 +312,38 @@ mod tests {
             }
         }
     }
+    /// A fused dense block gives the same bits on 512-bit registers (lane qubits 0–2) as on
+    /// 256-bit ones (0–1), whichever of its qubits are lane qubits (trivially so on a CPU
+    /// without AVX-512).
+    #[test]
+    fn register_widths_give_the_same_bits() {
+        let n = 9;
+        let bits = |x: &[C32]| -> Vec<(u32, u32)> {
+            x.iter().map(|a| (a.re.to_bits(), a.im.to_bits())).collect()
+        };
+        let sets: &[&[usize]] = &[
+            &[0],
+            &[2],
+            &[0, 1],
+            &[1, 2],
+            &[2, 6],
+            &[0, 2, 5],
+            &[1, 3, 8],
+            &[0, 1, 2, 7],
+            &[2, 3, 4, 6, 8],
+        ];
+        for (s, qubits) in sets.iter().enumerate() {
+            let sub = Subspace::new(&[], qubits);
+            let m = random_state(2 * qubits.len(), 70 + s as u64);
+            let kernel = Block::dense(qubits, m);
+            let psi: Vec<C32> = random_state(n, 80 + s as u64).iter().map(round).collect();
+            let run = |cpu: Cpu| {
+                let mut x = psi.clone();
+                KernelSingle::new(kernel.clone(), &sub, cpu).apply(&mut x, &sub, Par::Seq, cpu);
+                x
+            };
+            let (wide, narrow) = (run(Cpu::detect()), run(Cpu::detect().without_avx512()));
+            assert_eq!(bits(&wide), bits(&narrow), "dense block on {qubits:?}");
+        }
+    }
 }

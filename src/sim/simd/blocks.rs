@@ -3,18 +3,23 @@
 //!
 //! **Dense.** A register holds `W` consecutive amplitudes; the block's qubits below
 //! `log₂ W` (its *lane qubits*, `L` of them) vary inside it, the others (`H`) select one of
-//! `2^H` registers `v_y` at fixed offsets from a base. With `P_s` the lane permutation that
-//! flips the lane qubits in `s` (`2^L` of them),
+//! `2^H` registers `v_y` at fixed offsets from a base. With `P_s` the lane permutation by
+//! which every lane reads the lane whose lane-qubit bits are `s` (`2^L` of them), the others
+//! its own,
 //!
 //! `out_y = Σ_{y', s} C[y][y'][s] ⊙ P_s(v_{y'})`,
 //!
-//! where lane `l` of `C[y][y'][s]` is `M[row(l, y)][row(l ⊕ s, y')]`. A complex lane-wise
+//! where lane `l` of `C[y][y'][s]` is `M[row(l, y)][row(l|s, y')]` (`l|s`: `l` with its
+//! lane-qubit bits set to `s`). The terms go in the order of the input's local index `s +
+//! 2^L y'`, the same for every lane and every register width, and the first term is a
+//! product: AVX-512, AVX2 and the single-precision widths give the same bits for the same
+//! block whichever of its qubits are lane qubits. A complex lane-wise
 //! product `c ⊙ v` is `Re c·v + Im c·(−im, re)` with `v = (re, im)` per amplitude, so each
 //! output sums `Σ Re c·v` and `Σ Im c·(−im, re)` in two accumulators and adds them once.
 //! Without lane qubits every lane has the same coefficient: the loop broadcasts the entries
 //! and negates the real half of each swapped input once. Otherwise it loads per-lane
 //! coefficient registers whose imaginary parts carry that sign (`−Im` in the real half). Sign
-//! flips are exact, so the sum has the bits of `a ∓ b` formed by a `fmaddsub`, one operation
+//! choices are exact, so the sum has the bits of `a ∓ b` formed by a `fmaddsub`, one operation
 //! instead of the three the compiler makes of it. Two fused multiply-adds per term, `2^{k−1}`
 //! per amplitude for a `k`-qubit block on AVX-512.
 //!
@@ -69,8 +74,9 @@ impl LaneTable {
         let dim = 1usize << qubits.len();
         let (_, low, high) = split_lanes(qubits, w);
         let (nh, nl) = (1usize << high.len(), 1usize << low.len());
-        // The lane flip of `s`: bit i of s flips lane qubit low[i].
-        let flip = |s: usize| -> usize {
+        // The lanes of `s`: bit i of s sets lane qubit low[i]; `mask` has every lane qubit.
+        let mask: usize = low.iter().map(|&j| 1 << qubits[j]).sum();
+        let choice = |s: usize| -> usize {
             (0..low.len())
                 .filter(|i| s >> i & 1 == 1)
                 .map(|i| 1 << qubits[low[i]])
@@ -93,7 +99,7 @@ impl LaneTable {
                     let mut re = vec![0.0; 2 * w];
                     let mut im = vec![0.0; 2 * w];
                     for l in 0..w {
-                        let z = m[local(l, y) * dim + local(l ^ flip(s), y2)];
+                        let z = m[local(l, y) * dim + local((l & !mask) | choice(s), y2)];
                         re[2 * l] = z.re;
                         re[2 * l + 1] = z.re;
                         im[2 * l] = -z.im;
@@ -236,8 +242,9 @@ trait Wide {
     unsafe fn swap(v: Self::V) -> Self::V;
     /// `(−im, re)` of every amplitude `(re, im)`.
     unsafe fn swap_signed(v: Self::V) -> Self::V;
-    /// Permutes the amplitudes: lane `l` takes lane `l ⊕ flip`.
-    unsafe fn flip(v: Self::V, flip: usize) -> Self::V;
+    /// Permutes the amplitudes: lane `l` takes lane `(l & !mask) | t` (`t ⊆ mask`), so every
+    /// lane reads the member `t` of its set of lanes that differ only in `mask`.
+    unsafe fn select(v: Self::V, mask: usize, t: usize) -> Self::V;
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -288,16 +295,17 @@ impl Wide for W4 {
         _mm512_xor_pd(Self::swap(v), sign)
     }
     #[inline(always)]
-    unsafe fn flip(v: __m512d, flip: usize) -> __m512d {
-        let v = if flip & 1 == 1 {
-            _mm512_permutex_pd::<0b01_00_11_10>(v)
-        } else {
-            v
+    unsafe fn select(v: __m512d, mask: usize, t: usize) -> __m512d {
+        // Lane qubit 0: the two amplitudes of a 256-bit half; 1: the 128-bit lanes of a half.
+        let v = match (mask & 1, t & 1) {
+            (0, _) => v,
+            (_, 0) => _mm512_permutex_pd::<0b01_00_01_00>(v),
+            _ => _mm512_permutex_pd::<0b11_10_11_10>(v),
         };
-        if flip & 2 == 2 {
-            _mm512_shuffle_f64x2::<0b01_00_11_10>(v, v)
-        } else {
-            v
+        match (mask & 2, t & 2) {
+            (0, _) => v,
+            (_, 0) => _mm512_shuffle_f64x2::<0b01_00_01_00>(v, v),
+            _ => _mm512_shuffle_f64x2::<0b11_10_11_10>(v, v),
         }
     }
 }
@@ -344,11 +352,11 @@ impl Wide for W2 {
         _mm256_xor_pd(Self::swap(v), _mm256_setr_pd(-0.0, 0.0, -0.0, 0.0))
     }
     #[inline(always)]
-    unsafe fn flip(v: __m256d, flip: usize) -> __m256d {
-        if flip & 1 == 1 {
-            _mm256_permute2f128_pd::<0x01>(v, v)
-        } else {
-            v
+    unsafe fn select(v: __m256d, mask: usize, t: usize) -> __m256d {
+        match (mask & 1, t & 1) {
+            (0, _) => v,
+            (_, 0) => _mm256_permute2f128_pd::<0x00>(v, v),
+            _ => _mm256_permute2f128_pd::<0x11>(v, v),
         }
     }
 }
@@ -362,7 +370,7 @@ struct Groups<'a> {
     insert: &'a [usize],
     set: usize,
     offsets: &'a [usize],
-    flips: &'a [usize],
+    choices: &'a [usize],
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -411,7 +419,7 @@ unsafe fn dense_loop<X: Wide, const NH: usize, const NL: usize, const REAL: bool
             X::swap(v)
         }
     };
-    // The coefficient of output register y, input register y2 and lane flip s. Without lane
+    // The coefficient of output register y, input register y2 and lane choice s. Without lane
     // qubits (NL = 1) register y is local row y and every lane has the same coefficient:
     // broadcast from the entries.
     let coefficient = |y: usize, y2: usize, s: usize| {
@@ -425,7 +433,8 @@ unsafe fn dense_loop<X: Wide, const NH: usize, const NL: usize, const REAL: bool
     };
     // Held in registers (the stores through `amps` could otherwise alias them), in reals.
     let offsets: [usize; NH] = std::array::from_fn(|y| 2 * at.offsets[y]);
-    let flips: [usize; NL] = std::array::from_fn(|s| at.flips[s]);
+    let choices: [usize; NL] = std::array::from_fn(|s| at.choices[s]);
+    let mask = choices[NL - 1];
     // Consecutive groups lie `W` apart until the lowest inserted qubit: the base is rebuilt
     // once per such run of groups.
     let run = at.run(X::W);
@@ -467,20 +476,33 @@ unsafe fn dense_loop<X: Wide, const NH: usize, const NL: usize, const REAL: bool
             }
             continue;
         }
-        // Outputs outer: the (flipped, swapped) inputs held, two accumulators at a time.
+        // Outputs outer: the (permuted, swapped) inputs held, two accumulators at a time.
         let mut p = [[X::zero(); NL]; NH];
         let mut sw = [[X::zero(); NL]; NH];
         for y in 0..NH {
             let v = X::load(group.add(offsets[y]));
             for s in 0..NL {
-                p[y][s] = X::flip(v, flips[s]);
+                p[y][s] = X::select(v, mask, choices[s]);
                 sw[y][s] = swapped(p[y][s]);
             }
         }
         for y in 0..NH {
-            let (mut a, mut b) = (X::zero(), X::zero());
+            // The first term's products start the sums, as in the loop above: the same
+            // operations in the same order (ascending local input index) for every output,
+            // whichever of the block's qubits are lane qubits, so every register width gives
+            // the same bits.
+            let (re, im) = coefficient(y, 0, 0);
+            let mut a = X::mul(re, p[0][0]);
+            let mut b = if REAL {
+                X::zero()
+            } else {
+                X::mul(im, sw[0][0])
+            };
             for y2 in 0..NH {
                 for s in 0..NL {
+                    if y2 == 0 && s == 0 {
+                        continue;
+                    }
                     let (re, im) = coefficient(y, y2, s);
                     a = X::fmadd(re, p[y2][s], a);
                     if !REAL {
@@ -543,23 +565,23 @@ impl Wide for W8s {
         _mm512_xor_ps(Self::swap(v), sign)
     }
     #[inline(always)]
-    unsafe fn flip(v: __m512, flip: usize) -> __m512 {
-        // Lane qubit 0: neighbours inside a 128-bit lane; 1: neighbouring 128-bit lanes;
+    unsafe fn select(v: __m512, mask: usize, t: usize) -> __m512 {
+        // Lane qubit 0: the two amplitudes of a 128-bit lane; 1: neighbouring 128-bit lanes;
         // 2: the two 256-bit halves.
-        let v = if flip & 1 == 1 {
-            _mm512_permute_ps::<0b01_00_11_10>(v)
-        } else {
-            v
+        let v = match (mask & 1, t & 1) {
+            (0, _) => v,
+            (_, 0) => _mm512_permute_ps::<0b01_00_01_00>(v),
+            _ => _mm512_permute_ps::<0b11_10_11_10>(v),
         };
-        let v = if flip & 2 == 2 {
-            _mm512_shuffle_f32x4::<0b10_11_00_01>(v, v)
-        } else {
-            v
+        let v = match (mask & 2, t & 2) {
+            (0, _) => v,
+            (_, 0) => _mm512_shuffle_f32x4::<0b10_10_00_00>(v, v),
+            _ => _mm512_shuffle_f32x4::<0b11_11_01_01>(v, v),
         };
-        if flip & 4 == 4 {
-            _mm512_shuffle_f32x4::<0b01_00_11_10>(v, v)
-        } else {
-            v
+        match (mask & 4, t & 4) {
+            (0, _) => v,
+            (_, 0) => _mm512_shuffle_f32x4::<0b01_00_01_00>(v, v),
+            _ => _mm512_shuffle_f32x4::<0b11_10_11_10>(v, v),
         }
     }
 }
@@ -607,16 +629,16 @@ impl Wide for W4s {
         _mm256_xor_ps(Self::swap(v), sign)
     }
     #[inline(always)]
-    unsafe fn flip(v: __m256, flip: usize) -> __m256 {
-        let v = if flip & 1 == 1 {
-            _mm256_permute_ps::<0b01_00_11_10>(v)
-        } else {
-            v
+    unsafe fn select(v: __m256, mask: usize, t: usize) -> __m256 {
+        let v = match (mask & 1, t & 1) {
+            (0, _) => v,
+            (_, 0) => _mm256_permute_ps::<0b01_00_01_00>(v),
+            _ => _mm256_permute_ps::<0b11_10_11_10>(v),
         };
-        if flip & 2 == 2 {
-            _mm256_permute2f128_ps::<0x01>(v, v)
-        } else {
-            v
+        match (mask & 2, t & 2) {
+            (0, _) => v,
+            (_, 0) => _mm256_permute2f128_ps::<0x00>(v, v),
+            _ => _mm256_permute2f128_ps::<0x11>(v, v),
         }
     }
 }
@@ -712,14 +734,14 @@ fn for_each_group(
         return false;
     }
     // Register y of a group is at the offset of local index y over the high qubits; lane
-    // flip s is the offset of local index s over the lane qubits.
+    // choice s is the offset of local index s over the lane qubits.
     let offsets = super::super::block::local_offsets(&high);
-    let flips = super::super::block::local_offsets(&low);
+    let choices = super::super::block::local_offsets(&low);
     let at = Groups {
         insert: &insert,
         set: value & fixed,
         offsets: &offsets,
-        flips: &flips,
+        choices: &choices,
     };
     let per_task = (super::super::block::TASK_LEN >> (insert.len() + bits)).max(1);
     match par {
