@@ -19,7 +19,7 @@
 //! Without lane qubits every lane has the same coefficient: the loop broadcasts the entries
 //! and negates the real half of each swapped input once. Otherwise it loads per-lane
 //! coefficient registers whose imaginary parts carry that sign (`−Im` in the real half). Sign
-//! choices are exact, so the sum has the bits of `a ∓ b` formed by a `fmaddsub`, one operation
+//! flips are exact, so the sum has the bits of `a ∓ b` formed by a `fmaddsub`, one operation
 //! instead of the three the compiler makes of it. Two fused multiply-adds per term, `2^{k−1}`
 //! per amplitude for a `k`-qubit block on AVX-512.
 //!
