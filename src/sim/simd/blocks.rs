@@ -75,13 +75,13 @@ impl LaneTable {
         let (_, low, high) = split_lanes(qubits, w);
         let (nh, nl) = (1usize << high.len(), 1usize << low.len());
         // The lanes of `s`: bit i of s sets lane qubit low[i]; `mask` has every lane qubit.
-        let mask: usize = low.iter().map(|&j| 1 << qubits[j]).sum();
         let choice = |s: usize| -> usize {
             (0..low.len())
                 .filter(|i| s >> i & 1 == 1)
                 .map(|i| 1 << qubits[low[i]])
                 .sum()
         };
+        let mask = choice(nl - 1);
         // The local index of lane `l` in register `y`.
         let local = |l: usize, y: usize| -> usize {
             let lanes: usize = low.iter().map(|&j| ((l >> qubits[j]) & 1) << j).sum();
