@@ -16,6 +16,7 @@
 
 #![warn(missing_docs)]
 
+mod aligned;
 pub mod atomic;
 pub mod circuit;
 pub mod dist;

@@ -1,6 +1,7 @@
 //! [`Cluster`] over MPI (rsmpi): one slice per process, the world communicator's ranks.
 
 use super::{Cluster, PartialSum, RelayStep};
+use crate::aligned::Aligned;
 use mpi::collective::SystemOperation;
 use mpi::point_to_point::{Destination, Source};
 use mpi::topology::{Communicator, SimpleCommunicator};
@@ -15,7 +16,8 @@ pub struct MpiCluster {
     world: SimpleCommunicator,
     rank: usize,
     ranks: usize,
-    slice: Vec<C64>,
+    /// From a cache line, as a [`crate::StateVector`]'s amplitudes.
+    slice: Aligned<C64>,
     /// Exchange buffers, kept between swaps (half a slice each).
     send: Vec<C64>,
     recv: Vec<C64>,
@@ -34,7 +36,7 @@ impl MpiCluster {
             rank: world.rank() as usize,
             ranks: world.size() as usize,
             world,
-            slice: vec![C64::new(0.0, 0.0); 1 << local],
+            slice: Aligned::filled(1 << local, C64::new(0.0, 0.0)),
             send: Vec::new(),
             recv: Vec::new(),
         }
@@ -172,9 +174,9 @@ impl Cluster for MpiCluster {
         self.rank == 0
     }
     fn save(&self) -> Vec<Vec<C64>> {
-        vec![self.slice.clone()]
+        vec![self.slice.to_vec()]
     }
     fn restore(&mut self, mut saved: Vec<Vec<C64>>) {
-        self.slice = saved.pop().expect("one slice");
+        self.slice = Aligned::from_vec(saved.pop().expect("one slice"));
     }
 }

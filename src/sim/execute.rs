@@ -15,6 +15,7 @@ use super::ir::{Prefix, Step, StepKernel};
 use super::kernels::{self, Kernel, Subspace};
 use super::simd::{self, Cpu};
 use super::single::KernelSingle;
+use crate::aligned::Aligned;
 use crate::par::Par;
 use num_complex::{Complex32 as C32, Complex64 as C64};
 use rayon::prelude::*;
@@ -28,7 +29,7 @@ pub(crate) const ROUNDED_MAX_QUBITS: usize = 16;
 
 thread_local! {
     /// The double-precision state of a small single-precision run, per thread.
-    static ROUNDED: RefCell<Vec<C64>> = const { RefCell::new(Vec::new()) };
+    static ROUNDED: RefCell<Aligned<C64>> = const { RefCell::new(Aligned::new()) };
 }
 
 /// Qubits of the blocks in which an unblocked run applies groups of steps on low qubits:

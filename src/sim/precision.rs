@@ -11,6 +11,7 @@
 
 use super::kernels::{self, Kernel, Subspace};
 use super::simd::Cpu;
+use crate::aligned::Aligned;
 use crate::error::{Error, Result};
 use crate::par::Par;
 use num_complex::{Complex32, Complex64};
@@ -75,14 +76,14 @@ pub(crate) trait Amplitude: Copy + Send + Sync + 'static {
     /// Applies a prepared kernel.
     fn apply(amps: &mut [Self], kernel: &Self::Kernel, sub: &Subspace, par: Par, cpu: Cpu);
     /// Runs `f` on this thread's chunk buffer (the cache-blocking stages' gather buffer).
-    fn with_chunk<R>(f: impl FnOnce(&mut Vec<Self>) -> R) -> R;
+    fn with_chunk<R>(f: impl FnOnce(&mut Aligned<Self>) -> R) -> R;
     /// The amplitude in double precision.
     fn to_c64(self) -> Complex64;
 }
 
 thread_local! {
-    static CHUNK_DOUBLE: RefCell<Vec<Complex64>> = const { RefCell::new(Vec::new()) };
-    static CHUNK_SINGLE: RefCell<Vec<Complex32>> = const { RefCell::new(Vec::new()) };
+    static CHUNK_DOUBLE: RefCell<Aligned<Complex64>> = const { RefCell::new(Aligned::new()) };
+    static CHUNK_SINGLE: RefCell<Aligned<Complex32>> = const { RefCell::new(Aligned::new()) };
 }
 
 impl Amplitude for Complex64 {
@@ -99,7 +100,7 @@ impl Amplitude for Complex64 {
         kernels::apply(amps, kernel, sub, par, cpu)
     }
 
-    fn with_chunk<R>(f: impl FnOnce(&mut Vec<Self>) -> R) -> R {
+    fn with_chunk<R>(f: impl FnOnce(&mut Aligned<Self>) -> R) -> R {
         CHUNK_DOUBLE.with_borrow_mut(f)
     }
 
@@ -121,7 +122,7 @@ impl Amplitude for Complex32 {
         kernel.apply(amps, sub, par, cpu)
     }
 
-    fn with_chunk<R>(f: impl FnOnce(&mut Vec<Self>) -> R) -> R {
+    fn with_chunk<R>(f: impl FnOnce(&mut Aligned<Self>) -> R) -> R {
         CHUNK_SINGLE.with_borrow_mut(f)
     }
 
