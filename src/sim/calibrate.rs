@@ -5,6 +5,7 @@
 use super::block::Block;
 use super::kernels::{self, Kernel, Subspace};
 use super::simd::Cpu;
+use crate::aligned::Aligned;
 use crate::par::Par;
 use num_complex::Complex64 as C64;
 use std::time::Instant;
@@ -17,11 +18,15 @@ pub fn kernel_costs(qubits: usize, reps: usize) -> Vec<(String, f64)> {
     let len = 1usize << n;
     // A normalised state and unitary test matrices, so that repeated applications neither
     // decay into subnormal numbers nor grow: the state stays in cache between timings.
-    let mut amps: Vec<C64> = (0..len)
-        .map(|i| {
-            C64::new((i as f64 * 0.37).sin(), (i as f64 * 0.11).cos()) * (1.0 / len as f64).sqrt()
-        })
-        .collect();
+    // From a cache line, as a state's amplitudes are.
+    let mut amps = Aligned::from_vec(
+        (0..len)
+            .map(|i| {
+                C64::new((i as f64 * 0.37).sin(), (i as f64 * 0.11).cos())
+                    * (1.0 / len as f64).sqrt()
+            })
+            .collect(),
+    );
     let z = C64::new(0.6, 0.8);
     let one_qubit = |a: f64| -> [C64; 4] {
         // U(θ, φ, λ) with every entry nonzero and complex.

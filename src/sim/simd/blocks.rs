@@ -27,6 +27,7 @@
 //! 16 amplitudes is multiplied lane-wise by its row.
 
 use super::Cpu;
+use crate::aligned::Aligned;
 use num_complex::Complex64 as C64;
 #[cfg(target_arch = "x86_64")]
 use std::arch::x86_64::*;
@@ -36,7 +37,8 @@ use std::arch::x86_64::*;
 /// imaginary half), `2·W` doubles each.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct LaneTable {
-    coef: Vec<f64>,
+    /// From a cache line, as the states: each register-sized entry loads from one line.
+    coef: Aligned<f64>,
 }
 
 /// A dense block's entries as `(re, im)` pairs, row-major: what the loop broadcasts when no
@@ -110,7 +112,9 @@ impl LaneTable {
                 }
             }
         }
-        LaneTable { coef }
+        LaneTable {
+            coef: Aligned::from_vec(coef),
+        }
     }
 }
 
@@ -139,7 +143,8 @@ impl DenseLanes {
 pub(crate) struct DiagonalRows {
     /// The block's qubits below 4, as a bit mask.
     low4: usize,
-    rows: Vec<C64>,
+    /// From a cache line: each register of a row loads from one line.
+    rows: Aligned<C64>,
 }
 
 /// Amplitudes per diagonal row.
@@ -161,7 +166,10 @@ impl DiagonalRows {
                 rows.push(d[local]);
             }
         }
-        DiagonalRows { low4, rows }
+        DiagonalRows {
+            low4,
+            rows: Aligned::from_vec(rows),
+        }
     }
 
     /// Whether the rows hold for the block on `qubits` over a state of `len` amplitudes.
@@ -814,7 +822,7 @@ pub(crate) struct DenseLanesSingle {
     w: usize,
     /// The block's qubits below `log₂ w`, as a bit mask.
     low: usize,
-    coef: Vec<f32>,
+    coef: Aligned<f32>,
     scalars: Vec<f32>,
     /// Every entry real: the loop skips the imaginary sums.
     real: bool,
@@ -829,12 +837,14 @@ impl DenseLanesSingle {
             (false, false) => 0,
         };
         let coef = match w {
-            0 => Vec::new(),
-            w => LaneTable::new(qubits, m, w)
-                .coef
-                .into_iter()
-                .map(|x| x as f32)
-                .collect(),
+            0 => Aligned::new(),
+            w => Aligned::from_vec(
+                LaneTable::new(qubits, m, w)
+                    .coef
+                    .iter()
+                    .map(|&x| x as f32)
+                    .collect(),
+            ),
         };
         DenseLanesSingle {
             w,
@@ -932,7 +942,7 @@ pub(crate) fn dense_block_wide_single(
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct DiagonalRowsSingle {
     low4: usize,
-    rows: Vec<num_complex::Complex32>,
+    rows: Aligned<num_complex::Complex32>,
 }
 
 impl DiagonalRowsSingle {
@@ -940,11 +950,12 @@ impl DiagonalRowsSingle {
         let rows = DiagonalRows::new(qubits, d);
         DiagonalRowsSingle {
             low4: rows.low4,
-            rows: rows
-                .rows
-                .iter()
-                .map(|z| num_complex::Complex32::new(z.re as f32, z.im as f32))
-                .collect(),
+            rows: Aligned::from_vec(
+                rows.rows
+                    .iter()
+                    .map(|z| num_complex::Complex32::new(z.re as f32, z.im as f32))
+                    .collect(),
+            ),
         }
     }
 
