@@ -597,13 +597,19 @@ pub(crate) const LAYER_MAX_QUBITS: usize = 32;
 /// of 64 amplitudes, so a pass costs two complex products per amplitude however many gates
 /// the layer merged.
 pub(crate) struct DiagonalLayer<'a> {
-    t0: [C64; 1 << LAYER_GROUP],
-    t1: [C64; 1 << LAYER_GROUP],
+    t0: LayerTable,
+    t1: LayerTable,
     /// The entries of the qubits from 12 on.
     high: &'a [[C64; 2]],
     num_qubits: usize,
     cpu: Cpu,
 }
+
+/// The entries of one group of qubits, from a cache line (a table row loads as whole lines,
+/// as the state's amplitudes do: `crate::aligned`).
+#[derive(Clone, Copy)]
+#[repr(C, align(64))]
+struct LayerTable([C64; 1 << LAYER_GROUP]);
 
 impl<'a> DiagonalLayer<'a> {
     /// The tables of the layer `d` (one entry pair per qubit of the state).
@@ -620,7 +626,7 @@ impl<'a> DiagonalLayer<'a> {
                     table[j] *= q[0];
                 }
             }
-            table
+            LayerTable(table)
         };
         DiagonalLayer {
             t0: table(&d[..n.min(LAYER_GROUP)]),
@@ -639,7 +645,7 @@ impl<'a> DiagonalLayer<'a> {
         let one = C64::new(1.0, 0.0);
         if self.num_qubits <= LAYER_GROUP {
             debug_assert_eq!((first, x.len()), (0, 1 << self.num_qubits));
-            return simd::scale_by_table(x, &self.t0[..x.len()], one, self.cpu);
+            return simd::scale_by_table(x, &self.t0.0[..x.len()], one, self.cpu);
         }
         let mut rest = one;
         for (k, block) in x.chunks_exact_mut(1 << LAYER_GROUP).enumerate() {
@@ -654,8 +660,8 @@ impl<'a> DiagonalLayer<'a> {
             }
             simd::scale_by_table(
                 block,
-                &self.t0,
-                self.t1[h % (1 << LAYER_GROUP)] * rest,
+                &self.t0.0,
+                self.t1.0[h % (1 << LAYER_GROUP)] * rest,
                 self.cpu,
             );
         }
