@@ -228,10 +228,12 @@ impl StateVector32 {
 
     /// The same state in double precision (every amplitude exactly; twice the memory).
     pub fn to_double(&self) -> StateVector {
-        StateVector {
+        let mut dst = StateVector {
             num_qubits: self.num_qubits,
-            amps: Aligned::from_vec(self.amps.iter().map(|a| a.to_c64()).collect()),
-        }
+            amps: Aligned::filled(self.amps.len(), C64::new(0.0, 0.0)),
+        };
+        self.widen_into(&mut dst);
+        dst
     }
 
     /// Writes [`StateVector32::to_double`] into `dst`, a state of as many qubits.
