@@ -147,7 +147,21 @@ impl Plan {
         par: Par,
         scratch: &mut Vec<(A::Kernel, Subspace)>,
         cpu: Cpu,
+        kernel_of: impl FnMut(usize) -> Kernel,
+    ) {
+        let stream = std::mem::size_of_val(amps) >= STREAM_BYTES;
+        self.apply_streaming(amps, par, scratch, cpu, kernel_of, stream)
+    }
+
+    /// [`Plan::apply`], scattering with streaming stores or not.
+    fn apply_streaming<A: Amplitude>(
+        &self,
+        amps: &mut [A],
+        par: Par,
+        scratch: &mut Vec<(A::Kernel, Subspace)>,
+        cpu: Cpu,
         mut kernel_of: impl FnMut(usize) -> Kernel,
+        stream: bool,
     ) {
         for stage in &self.stages {
             let mut global_to_local = [0usize; usize::BITS as usize];
@@ -159,7 +173,7 @@ impl Plan {
                 let local = kernel_of(i).remap(|q| global_to_local[q]);
                 (A::prepare(local, &sub, cpu), sub)
             }));
-            stage.apply(amps, par, scratch, cpu);
+            stage.apply(amps, par, scratch, cpu, stream);
         }
     }
 }
@@ -182,6 +196,35 @@ impl<A> Shared<A> {
     pub(crate) fn ptr(&self, i: usize) -> *mut A {
         self.0.wrapping_add(i)
     }
+}
+
+/// From this state size on, a gathered stage writes its chunks back with streaming
+/// (non-temporal) stores: the state is far larger than any cache, so an ordinary store first
+/// reads each line back from memory (a read for ownership) only to overwrite it. A pass of
+/// 256-byte pieces over 256 MiB took 71–89 ms instead of 117–136 ms (one thread, this
+/// machine, `docs/performance.md`). Below it the state may stay in the last-level cache
+/// between passes, which streaming stores would defeat.
+const STREAM_BYTES: usize = 64 << 20;
+
+/// Writes `piece` to `dst` with streaming stores (no read for ownership); the caller fences.
+///
+/// # Safety
+/// `dst` is 64-byte aligned and valid for `size_of_val(piece)` bytes, a multiple of 64.
+#[inline(always)]
+unsafe fn stream_piece<A>(piece: &[A], dst: *mut A) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{__m128i, _mm_load_si128, _mm_stream_si128};
+        let bytes = std::mem::size_of_val(piece);
+        let (src, dst) = (piece.as_ptr() as *const __m128i, dst as *mut __m128i);
+        // SAFETY (of the loads): the chunk buffer is line-aligned and `piece` a whole number
+        // of lines of it.
+        for i in 0..bytes / 16 {
+            _mm_stream_si128(dst.add(i), _mm_load_si128(src.add(i)));
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    std::ptr::copy_nonoverlapping(piece.as_ptr(), dst, piece.len());
 }
 
 /// Prefetches the cache lines of the piece at `base | offset` (if any) of `run` amplitudes.
@@ -243,6 +286,7 @@ impl Stage {
         par: Par,
         kernels: &[(A::Kernel, Subspace)],
         cpu: Cpu,
+        stream: bool,
     ) {
         let k = self.qubits.len();
         let run_steps = |chunk: &mut [A]| {
@@ -260,6 +304,10 @@ impl Stage {
         let num_chunks = amps.len() >> k;
         let run = 1usize << self.low;
         let shared = Shared(amps.as_mut_ptr());
+        // Whole cache lines only: a partly written line makes a streaming store slow.
+        let stream = stream
+            && (run * std::mem::size_of::<A>()).is_multiple_of(64)
+            && (amps.as_ptr() as usize).is_multiple_of(64);
         let one_chunk = |c: usize| {
             let base = self.chunk_base(c);
             // One chunk buffer per thread, grown on first use and then reused.
@@ -276,10 +324,26 @@ impl Stage {
                         piece.copy_from_slice(src);
                     }
                     run_steps(buf);
-                    for (k, (piece, &off)) in buf.chunks_exact(run).zip(&self.offsets).enumerate() {
-                        prefetch_piece(&shared, base, self.offsets.get(k + PREFETCH_AHEAD), run);
-                        let dst = std::slice::from_raw_parts_mut(shared.ptr(base | off), run);
-                        dst.copy_from_slice(piece);
+                    if stream {
+                        for (piece, &off) in buf.chunks_exact(run).zip(&self.offsets) {
+                            stream_piece(piece, shared.ptr(base | off));
+                        }
+                        // Streaming stores are weakly ordered: done before the chunk is.
+                        #[cfg(target_arch = "x86_64")]
+                        std::arch::x86_64::_mm_sfence();
+                    } else {
+                        for (k, (piece, &off)) in
+                            buf.chunks_exact(run).zip(&self.offsets).enumerate()
+                        {
+                            prefetch_piece(
+                                &shared,
+                                base,
+                                self.offsets.get(k + PREFETCH_AHEAD),
+                                run,
+                            );
+                            let dst = std::slice::from_raw_parts_mut(shared.ptr(base | off), run);
+                            dst.copy_from_slice(piece);
+                        }
                     }
                 }
             })
@@ -354,6 +418,63 @@ mod tests {
                 }
             }
             assert!(plan.num_stages() < steps.len());
+        }
+    }
+
+    /// Streaming the chunks back gives the same bits as ordinary stores, in both precisions
+    /// and on both thread settings (the path runs only from `STREAM_BYTES` on, so it is
+    /// forced here).
+    #[test]
+    fn streamed_scatter_matches_ordinary_stores() {
+        use crate::aligned::Aligned;
+        use num_complex::{Complex32, Complex64};
+        let n = 12;
+        let steps = random_steps(n, 200, 11);
+        let plan = Plan::new(n, &steps, 8).expect("state larger than a block");
+        assert!(
+            plan.stages.iter().any(|s| s.low < s.qubits.len()),
+            "some stage gathers"
+        );
+        let entry = |i: usize| {
+            let x = (i * 2654435761 % 1000) as f64 / 1000.0 - 0.5;
+            let y = (i * 40503 % 997) as f64 / 997.0 - 0.5;
+            Complex64::new(x, y)
+        };
+        let kernel_of = |i: usize| {
+            let sub = steps[i];
+            let t = sub
+                .qubits()
+                .find(|&q| sub.ctrl >> q & 1 == 0)
+                .expect("a target");
+            Kernel::Dense {
+                t,
+                m: [
+                    entry(4 * i),
+                    entry(4 * i + 1),
+                    entry(4 * i + 2),
+                    entry(4 * i + 3),
+                ],
+            }
+        };
+        let cpu = Cpu::detect();
+        for par in [Par::Seq, Par::Rayon] {
+            let start: Vec<Complex64> = (0..1usize << n).map(|i| entry(i + 7)).collect();
+            let run = |stream: bool| {
+                let mut amps = Aligned::from_vec(start.clone());
+                plan.apply_streaming(&mut amps, par, &mut Vec::new(), cpu, kernel_of, stream);
+                amps
+            };
+            assert_eq!(run(true), run(false), "double, {par:?}");
+            let start: Vec<Complex32> = start
+                .iter()
+                .map(|z| Complex32::new(z.re as f32, z.im as f32))
+                .collect();
+            let run = |stream: bool| {
+                let mut amps = Aligned::from_vec(start.clone());
+                plan.apply_streaming(&mut amps, par, &mut Vec::new(), cpu, kernel_of, stream);
+                amps
+            };
+            assert_eq!(run(true), run(false), "single, {par:?}");
         }
     }
 
