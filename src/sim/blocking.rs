@@ -154,9 +154,10 @@ impl Plan {
 
 /// The lookahead rules [`Plan::new`] tries: for each, the windows (in multiples of the qubit
 /// count) of the [`busiest`] seeds that compete with the plain greedy seed at every stage.
-/// Over 33 circuits of 18–24 qubits (quantum volume, random, QFT, EfficientSU2 and
-/// RealAmplitudes ansätze, W1) the plain rule made 329 passes, these rules together 294;
-/// `docs/performance.md`.
+/// Over 42 circuits of 18–24 qubits (`benches/peers/planner_circuits.py` and the general
+/// circuits benchmark: quantum volume, random, QFT, EfficientSU2 and RealAmplitudes ansätze,
+/// W1) the plain rule made 329 passes, these rules together 294 (`examples/plan_passes`,
+/// `docs/performance.md`).
 const LOOKAHEADS: [&[usize]; 4] = [&[], &[2], &[4], &[2, 4]];
 
 /// The plan whose every stage takes the most steps of the greedy stages grown from the low
