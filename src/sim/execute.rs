@@ -87,14 +87,27 @@ impl Schedule {
     /// Sets `amps` to where a run from `|0…0⟩` starts: `|0…0⟩` itself, or for an unblocked
     /// schedule the [`Prefix`] state. Returns the index of the first step still to apply.
     pub(crate) fn start(&self, amps: &mut [C64]) -> usize {
+        self.start_with(amps, |amps| {
+            amps.fill(C64::new(0.0, 0.0));
+            amps[0] = C64::new(1.0, 0.0);
+        })
+    }
+
+    /// [`Schedule::start`] for `amps` that already hold `|0…0⟩` (a fresh state): nothing to
+    /// write unless the [`Prefix`] state replaces them, which spares a large state a pass.
+    pub(crate) fn start_fresh(&self, amps: &mut [C64]) -> usize {
+        debug_assert!(amps[0] == C64::new(1.0, 0.0));
+        self.start_with(amps, |_| ())
+    }
+
+    fn start_with(&self, amps: &mut [C64], zero: impl FnOnce(&mut [C64])) -> usize {
         match (&self.plan, &self.prefix) {
             (None, Some(prefix)) => {
                 amps.copy_from_slice(&prefix.amplitudes);
                 prefix.steps
             }
             _ => {
-                amps.fill(C64::new(0.0, 0.0));
-                amps[0] = C64::new(1.0, 0.0);
+                zero(amps);
                 0
             }
         }

@@ -196,7 +196,7 @@ impl Program {
         self.layout.check(ParamKind::Weight, weights)?;
         self.layout.check(ParamKind::Input, inputs)?;
         let mut state = StateVector::zero(self.num_qubits())?;
-        let first = self.schedule.start(state.amplitudes_mut());
+        let first = self.schedule.start_fresh(state.amplitudes_mut());
         let par = Par::auto(self.num_qubits());
         self.execute(weights, inputs, None, &mut state, par, first);
         Ok(state)
